@@ -1,0 +1,45 @@
+//! Subcommands, one file each, and the exit-code policy.
+
+use clap::{Parser, Subcommand};
+
+mod hash;
+
+/// Exit code for bad input or usage: nothing was touched.
+pub const EXIT_BAD_INPUT: u8 = 1;
+/// Exit code for a hardware, I/O or pool failure.
+pub const EXIT_FAILURE: u8 = 2;
+
+/// Open FPGA SHA-256d mining: bitstreams, boards and pools.
+#[derive(Debug, Parser)]
+#[command(name = "amber", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Hash(hash::Cmd),
+}
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Hash(cmd) => cmd.run(),
+        }
+    }
+}
+
+/// Maps an error to the documented exit code: malformed input is 1,
+/// everything else (hardware, I/O, pool) is 2.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    let bad_input = err
+        .chain()
+        .any(|cause| cause.is::<amber::hash::HashError>() || cause.is::<amber::work::WorkError>());
+    if bad_input {
+        EXIT_BAD_INPUT
+    } else {
+        EXIT_FAILURE
+    }
+}

@@ -1,0 +1,9 @@
+//! Amber: open FPGA SHA-256d mining. The host library behind the `amber` CLI.
+//!
+//! Layers, lowest first: [`hash`] (the reference hasher, the one truth for byte
+//! orders and targets) and [`work`] (pool jobs to headers).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod hash;
+pub mod work;

@@ -1,0 +1,89 @@
+//! The `amber` binary end to end: output, exit codes, error lines.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::process::{Command, Output};
+
+const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+
+fn amber(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_amber"))
+        .args(args)
+        .output()
+        .expect("amber binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn hash_genesis_prints_block_hash_and_midstate() {
+    let o = amber(&["hash", GENESIS]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"),
+        "{out}"
+    );
+    assert!(
+        out.contains("bc909a336358bff090ccac7d1e59caa8c3c8d8e94f0103c896b187364719f91b"),
+        "{out}"
+    );
+    assert!(out.contains("4b1e5e4a29ab5f49ffff001d"), "{out}");
+    assert!(
+        out.contains("00000000ffff0000000000000000000000000000000000000000000000000000"),
+        "{out}"
+    );
+}
+
+#[test]
+fn hash_json_is_one_object() {
+    let o = amber(&["hash", "--json", GENESIS]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(
+        v["hash"],
+        "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
+    );
+    assert_eq!(v["nonce"], 0x7c2bac1d_u32);
+    assert_eq!(v["bits"], "1d00ffff");
+    assert_eq!(v["meets_target"], true);
+    assert!(v["difficulty"].as_f64().unwrap() > 2500.0);
+}
+
+#[test]
+fn hash_bad_input_is_one_line_and_exit_1() {
+    for bad in [&GENESIS[..100], "xyz", ""] {
+        let o = amber(&["hash", bad]);
+        assert_eq!(o.status.code(), Some(1), "input {bad:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("error: reading the header argument: block header"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn negative_nbits_is_bad_input() {
+    let negative = format!("{}ffff801d{}", &GENESIS[..144], &GENESIS[152..]);
+    let o = amber(&["hash", &negative]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("negative target"), "{}", stderr(&o));
+}
+
+#[test]
+fn usage_errors_exit_1_and_help_and_version_exit_0() {
+    assert_eq!(amber(&["no-such-command"]).status.code(), Some(1));
+    let help = amber(&["--help"]);
+    assert!(help.status.success());
+    assert!(stdout(&help).contains("hash"));
+    let version = amber(&["--version"]);
+    assert!(version.status.success());
+    assert!(stdout(&version).starts_with("amber "));
+}
