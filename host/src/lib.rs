@@ -1,9 +1,11 @@
 //! Amber: open FPGA SHA-256d mining. The host library behind the `amber` CLI.
 //!
 //! Layers, lowest first: [`hash`] (the reference hasher, the one truth for byte
-//! orders and targets) and [`work`] (pool jobs to headers).
+//! orders and targets), [`work`] (pool jobs to headers) and [`link`] (byte
+//! streams to boards).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod hash;
 pub mod work;
+pub mod link;
