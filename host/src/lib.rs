@@ -7,5 +7,5 @@
 #![deny(missing_docs)]
 
 pub mod hash;
-pub mod work;
 pub mod link;
+pub mod work;
