@@ -8,4 +8,5 @@
 
 pub mod hash;
 pub mod link;
+pub mod pool;
 pub mod work;
