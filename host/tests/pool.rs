@@ -556,3 +556,57 @@ fn a_refused_authorization_recycles_the_connection() {
     );
     src.shutdown(Duration::from_millis(50));
 }
+
+#[test]
+fn a_share_in_flight_when_the_pool_drops_is_resubmitted() {
+    let server = StratumServer::start(easy());
+    server.notify(job("a", true));
+    let log = ShareLog::default();
+    let mut src = start(&[&server], opts(), log.clone());
+    new_work(&mut src);
+    let share = mine_share(&mut src);
+    server.set_silent(true); // the submit is read but never answered
+    src.submit(share);
+    assert!(server.wait_until(WAIT, |s| s.methods().iter().any(|m| m == "mining.submit")));
+    server.set_silent(false);
+    server.drop_connections();
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
+    let subs = server.submissions();
+    assert_eq!(subs.len(), 1);
+    assert!(subs[0].accepted);
+    assert!(server.subscriptions().last().unwrap().resumed);
+    assert_eq!(log.counts().lost, 0);
+    src.shutdown(Duration::from_millis(200));
+}
+
+/// Figure (printed, not asserted): time from the pool sending a job to the first
+/// work item of that job being available to the driver.
+#[test]
+fn new_job_to_work_latency() {
+    let server = StratumServer::start(easy());
+    server.notify(job("j0", true));
+    let mut src = start(&[&server], opts(), ShareLog::default());
+    new_work(&mut src);
+    let mut micros = Vec::new();
+    for i in 1..=20 {
+        let id = format!("j{i}");
+        let sent = Instant::now();
+        server.notify(job(&id, true));
+        let item = loop {
+            assert!(sent.elapsed() < WAIT, "job {id} never arrived");
+            src.next_event(Duration::from_millis(1));
+            match src.next_work(1 << 20) {
+                Some(item) if item.job_id == id => break item,
+                _ => {}
+            }
+        };
+        micros.push(sent.elapsed().as_micros());
+        assert_eq!(item.nonce_start, 0);
+    }
+    micros.sort();
+    println!(
+        "pool job -> first work item: min {} us, median {} us, max {} us (20 jobs, 127.0.0.1)",
+        micros[0], micros[10], micros[19]
+    );
+    src.shutdown(Duration::from_millis(200));
+}

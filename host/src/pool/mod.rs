@@ -148,6 +148,7 @@ impl PoolSource {
         self.pending.push_back(SourceEvent::NewWork {
             clean,
             pool: slot.name.clone(),
+            job_id: spec.job.job_id.clone(),
             difficulty: spec.difficulty,
         });
         self.work = Some(JobWork::new(spec, self.max_versions, self.next_extranonce2));
@@ -284,6 +285,36 @@ impl Drop for PoolSource {
             let now = Instant::now();
             for slot in &self.pools {
                 let _ = slot.commands.send(Command::Shutdown(now));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// DESIGN layering: the pool client knows jobs and shares, never boards.
+    #[test]
+    fn pool_and_work_import_no_device_layers() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("client.rs"),
+            include_str!("error.rs"),
+            include_str!("url.rs"),
+            include_str!("../work/mod.rs"),
+            include_str!("../work/item.rs"),
+            include_str!("../work/source.rs"),
+            include_str!("../work/benchmark.rs"),
+            include_str!("../work/job.rs"),
+        ];
+        for text in sources {
+            for layer in ["device", "link", "usb", "program", "mpsse"] {
+                for form in [format!("crate::{layer}"), format!("super::super::{layer}")] {
+                    let hit = text
+                        .lines()
+                        .filter(|l| !l.contains("\"crate::"))
+                        .any(|l| l.contains(&form));
+                    assert!(!hit, "{form} imported below the driver");
+                }
             }
         }
     }

@@ -45,6 +45,8 @@ pub enum SourceEvent {
         clean: bool,
         /// Name of the pool (or "benchmark") the work comes from.
         pool: String,
+        /// The job id (for display).
+        job_id: String,
         /// Share difficulty of the new work.
         difficulty: f64,
     },
