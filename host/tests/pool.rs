@@ -228,8 +228,10 @@ fn version_rolling_difficulty_and_extranonce_messages() {
     // Fractional difficulty applies from the next job, not the current one.
     server.set_difficulty(EASY / 2.5);
     server.notify(job("b", false));
+    let e = new_work(&mut src);
     assert!(
-        matches!(new_work(&mut src), SourceEvent::NewWork { clean: false, difficulty, .. } if difficulty == EASY / 2.5)
+        matches!(e, SourceEvent::NewWork { clean: false, difficulty, .. } if difficulty == EASY / 2.5),
+        "{e:?}"
     );
     let item = src.next_work(4096).unwrap();
     assert_eq!(
@@ -328,7 +330,7 @@ fn a_share_queued_across_a_new_session_is_logged_lost() {
         resume_sessions: false,
         ..easy()
     });
-    server.notify(job("a", true));
+    server.notify(job("a", false));
     let log = ShareLog::default();
     let mut src = start(&[&server], opts(), log.clone());
     new_work(&mut src);
@@ -347,9 +349,14 @@ fn a_share_queued_across_a_new_session_is_logged_lost() {
     );
     assert!(server.submissions().is_empty());
     assert_eq!(log.counts().lost, 1);
+    // Work of the old session is void: the new session's work flushes it, although
+    // the job itself does not say clean_jobs.
+    assert!(matches!(
+        new_work(&mut src),
+        SourceEvent::NewWork { clean: true, .. }
+    ));
 
     // Stopping while the pool is away: the queued share is lost with that reason.
-    new_work(&mut src);
     let share = mine_share(&mut src);
     server.set_down(true);
     wait_event(&mut src, "disconnect", |e| {

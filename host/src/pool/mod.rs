@@ -46,6 +46,8 @@ struct Slot {
     thread: Option<JoinHandle<()>>,
     up: bool,
     job: Option<JobSpec>,
+    /// The pool started a new session: its next work must flush the old.
+    new_session: bool,
     stats: Arc<PoolStats>,
 }
 
@@ -99,6 +101,7 @@ impl PoolSource {
                 thread: Some(thread),
                 up: false,
                 job: None,
+                new_session: false,
                 stats,
             });
         }
@@ -136,12 +139,14 @@ impl PoolSource {
     }
 
     fn install(&mut self, index: usize, clean: bool) {
-        let Some(slot) = self.pools.get(index) else {
+        let Some(slot) = self.pools.get_mut(index) else {
             return;
         };
         let Some(spec) = slot.job.clone() else {
             return;
         };
+        let new_session = std::mem::take(&mut slot.new_session);
+        let clean = clean || new_session;
         if let Some(old) = &self.work {
             self.next_extranonce2 = old.next_extranonce2();
         }
@@ -173,6 +178,11 @@ impl PoolSource {
         match event {
             ClientEvent::Connected { resumed } => {
                 slot.up = true;
+                if !resumed {
+                    // The old session's jobs are void; wait for a fresh one.
+                    slot.job = None;
+                    slot.new_session = true;
+                }
                 self.pending.push_back(SourceEvent::Connected {
                     pool: name,
                     resumed,
@@ -264,6 +274,8 @@ impl WorkSource for PoolSource {
         self.log.counts()
     }
 
+    /// Also joins the client threads; a thread inside a TCP connect finishes it first
+    /// (at most `ClientOptions::connect_timeout`).
     fn shutdown(&mut self, wait: Duration) {
         let at = Instant::now() + wait;
         for slot in &self.pools {
