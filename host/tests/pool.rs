@@ -617,3 +617,43 @@ fn new_job_to_work_latency() {
     );
     src.shutdown(Duration::from_millis(200));
 }
+
+#[test]
+fn rejections_carry_the_pools_code_and_reason() {
+    let server = StratumServer::start(easy());
+    server.notify(job("a", true));
+    let log = ShareLog::default();
+    let mut src = start(&[&server], opts(), log.clone());
+    new_work(&mut src);
+    let good = mine_share(&mut src);
+    src.submit(good.clone());
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
+    // The same share again: the pool's duplicate check answers.
+    src.submit(good.clone());
+    assert_eq!(
+        share_outcome(&mut src),
+        ShareResult::Rejected {
+            code: Some(23),
+            message: "duplicate share".into()
+        }
+    );
+    // A nonce that misses the target: the pool's own hash check answers.
+    let item = src.next_work(4096).unwrap();
+    let miss = (item.nonce_start..=item.nonce_end)
+        .map(Nonce)
+        .find(|&n| !item.check(n).meets_target)
+        .unwrap();
+    src.submit(item.share(miss));
+    assert_eq!(
+        share_outcome(&mut src),
+        ShareResult::Rejected {
+            code: Some(23),
+            message: "low difficulty share".into()
+        }
+    );
+    let subs = server.submissions();
+    assert_eq!(subs.iter().filter(|s| s.accepted).count(), 1);
+    assert_eq!(subs.len(), 3);
+    assert_eq!(log.counts().rejected, 2);
+    src.shutdown(Duration::from_millis(200));
+}
