@@ -34,9 +34,11 @@ impl Cli {
 /// Maps an error to the documented exit code: malformed input is 1,
 /// everything else (hardware, I/O, pool) is 2.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    let bad_input = err
-        .chain()
-        .any(|cause| cause.is::<amber::hash::HashError>() || cause.is::<amber::work::WorkError>());
+    let bad_input = err.chain().any(|cause| {
+        cause.is::<amber::hash::HashError>()
+            || cause.is::<amber::work::WorkError>()
+            || cause.is::<amber::pool::UrlError>()
+    });
     if bad_input {
         EXIT_BAD_INPUT
     } else {
