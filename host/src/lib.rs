@@ -9,3 +9,6 @@
 pub mod hash;
 pub mod work;
 pub mod link;
+pub mod mpsse;
+pub mod program;
+pub mod usb;

@@ -1,0 +1,1 @@
+//! The libusb backend (placeholder).
