@@ -59,6 +59,7 @@ pub struct Ecp5Board {
     spi_open: bool,
     spi_selected: bool,
     tdo: bool,
+    loaded: bool,
 }
 
 impl Ecp5Board {
@@ -80,6 +81,7 @@ impl Ecp5Board {
             spi_open: false,
             spi_selected: false,
             tdo: false,
+            loaded: false,
         }
     }
 
@@ -213,6 +215,7 @@ impl Ecp5Board {
             0x0E => {
                 // Erase SRAM: clears DONE and any earlier error.
                 self.status &= !(ST_DONE | ST_FAIL | ST_ID_ERROR | (7 << ST_BSE_SHIFT));
+                self.loaded = false;
             }
             0x46 => {
                 self.burst.clear();
@@ -223,13 +226,22 @@ impl Ecp5Board {
                 self.burst.clear();
                 self.burst_bits = 0;
             }
-            0x26 => self.status &= !ST_ISC_ENABLED,
+            0x26 => {
+                // Leaving ISC wakes the device up; DONE only for an accepted image.
+                self.status &= !ST_ISC_ENABLED;
+                if std::mem::take(&mut self.loaded) {
+                    self.status |= ST_DONE;
+                }
+            }
             0x79 => {
                 // Refresh: reload from the SPI flash.
                 self.status &= !(ST_DONE | ST_FAIL | (7 << ST_BSE_SHIFT));
                 self.spi_open = false;
-                let image = self.flash.memory().to_vec();
-                self.load(&image);
+                let result = check_bitstream(self.flash.memory(), self.idcode, self.geometry);
+                self.apply(result);
+                if std::mem::take(&mut self.loaded) {
+                    self.status |= ST_DONE;
+                }
             }
             _ => {}
         }
@@ -237,16 +249,18 @@ impl Ecp5Board {
 
     fn configure(&mut self) {
         let image = std::mem::take(&mut self.burst);
-        self.load(&image);
+        let result = check_bitstream(&image, self.idcode, self.geometry);
+        self.apply(result);
     }
 
-    fn load(&mut self, image: &[u8]) {
-        match check_bitstream(image, self.idcode, self.geometry) {
+    fn apply(&mut self, result: Result<(), u32>) {
+        match result {
             Ok(()) => {
-                self.status |= ST_DONE;
+                self.loaded = true;
                 self.status &= !(ST_FAIL | (7 << ST_BSE_SHIFT));
             }
             Err(code) => {
+                self.loaded = false;
                 self.status &= !ST_DONE;
                 self.set_bse(code);
             }

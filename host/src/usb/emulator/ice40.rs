@@ -157,6 +157,12 @@ impl Ice40Board {
         }
         if rose(CRESET) {
             if value & SS == 0 {
+                // The FPGA owns SS now; the flash is kept off the bus
+                // (the board's SRAM-programming jumper setting).
+                if self.flash_selected {
+                    self.flash.deselect(log);
+                    self.flash_selected = false;
+                }
                 log.push(Event::Ice40ConfigStart);
                 self.mode = Mode::Config {
                     since: Instant::now(),
