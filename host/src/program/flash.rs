@@ -118,6 +118,9 @@ pub fn erase_plan(start: usize, end: usize) -> Vec<(FlashCmd, usize)> {
     const SECTOR: usize = 4096;
     const BLOCK: usize = 65536;
     let mut plan = Vec::new();
+    if end <= start {
+        return plan;
+    }
     let mut at = start / SECTOR * SECTOR;
     let end = end.div_ceil(SECTOR) * SECTOR;
     while at < end {

@@ -102,6 +102,38 @@ impl BaudDivisor {
     }
 }
 
+impl BaudDivisor {
+    /// The baud rate an encoded divisor (`wValue`, `wIndex`) gives on `chip`:
+    /// the inverse of [`BaudDivisor::for_chip`].
+    pub fn decode(chip: ChipType, value: u16, index: u16) -> u32 {
+        let high = if matches!(
+            chip,
+            ChipType::Ft2232D | ChipType::Ft2232H | ChipType::Ft4232H | ChipType::Ft232H
+        ) {
+            u32::from(index >> 8)
+        } else {
+            u32::from(index)
+        };
+        let encoded = u32::from(value) | (high << 16);
+        let info = chip.info();
+        let base = if encoded & HIGH_SPEED_CLOCK != 0 {
+            info.uart_hs_base_hz.unwrap_or(info.uart_base_hz)
+        } else {
+            info.uart_base_hz
+        };
+        let integer = encoded & 0x3FFF;
+        let code = ((encoded >> 14) & 7) as usize;
+        let fraction = FRACTION_CODE.iter().position(|&c| c as usize == code).unwrap_or(0) as u32;
+        let eighths = match (integer, code) {
+            (0, 0) => 8,
+            (1, 0) => 12,
+            _ => integer * 8 + fraction,
+        };
+        let eighths = u64::from(eighths.max(1));
+        ((u64::from(base) * 8 + eighths / 2) / eighths) as u32
+    }
+}
+
 /// One claimed channel of an FTDI chip over any [`UsbBackend`].
 pub struct Ftdi {
     usb: Box<dyn UsbBackend>,

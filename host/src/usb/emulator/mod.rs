@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::{ChipType, DeviceInfo, Ftdi, Interface, UsbBackend, UsbError, FTDI_VID};
+use super::{BaudDivisor, ChipType, DeviceInfo, Ftdi, Interface, UsbBackend, UsbError, FTDI_VID};
 
 mod ecp5;
 mod flash;
@@ -402,35 +402,6 @@ fn stall(op: &'static str) -> UsbError {
     }
 }
 
-/// The baud rate an encoded divisor gives (the inverse of `BaudDivisor`).
-fn decode_baud(chip: ChipType, value: u16, index: u16) -> u32 {
-    let high = if matches!(
-        chip,
-        ChipType::Ft2232D | ChipType::Ft2232H | ChipType::Ft4232H | ChipType::Ft232H
-    ) {
-        u32::from(index >> 8)
-    } else {
-        u32::from(index)
-    };
-    let encoded = u32::from(value) | (high << 16);
-    let info = chip.info();
-    let base = if encoded & 0x2_0000 != 0 {
-        info.uart_hs_base_hz.unwrap_or(info.uart_base_hz)
-    } else {
-        info.uart_base_hz
-    };
-    let integer = encoded & 0x3FFF;
-    let eighths_of = [0u32, 4, 2, 1, 3, 5, 6, 7];
-    let code = ((encoded >> 14) & 7) as usize;
-    let eighths = match (integer, code) {
-        (0, 0) => 8,
-        (1, 0) => 12,
-        _ => integer * 8 + eighths_of[code],
-    };
-    let eighths = u64::from(eighths.max(1));
-    ((u64::from(base) * 8 + eighths / 2) / eighths) as u32
-}
-
 impl UsbBackend for EmulatorBackend {
     fn control_out(
         &mut self,
@@ -480,7 +451,7 @@ impl UsbBackend for EmulatorBackend {
                 ch.bitmode = mode;
             }
             0x03 => {
-                let baud = decode_baud(kind, value, index);
+                let baud = BaudDivisor::decode(kind, value, index);
                 if let Some(peer) = ch.uart.as_mut() {
                     peer.configure(baud);
                 }
@@ -758,14 +729,13 @@ fn shift(engine: &mut Engine, board: &mut Board, log: &mut Vec<Event>, value: u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usb::BaudDivisor;
 
     #[test]
     fn decoded_baud_matches_encoder() {
         for chip in [ChipType::Ft232R, ChipType::Ft2232H, ChipType::Ft232H] {
             for baud in [9600, 115_200, 1_000_000, 3_000_000] {
                 let d = BaudDivisor::for_chip(chip, Interface::A, baud).unwrap();
-                assert_eq!(decode_baud(chip, d.value, d.index), d.actual, "{chip} {baud}");
+                assert_eq!(BaudDivisor::decode(chip, d.value, d.index), d.actual, "{chip} {baud}");
             }
         }
     }
