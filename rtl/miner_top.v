@@ -50,8 +50,9 @@ localparam [7:0] FLAGS = 8'h01;            // bit 0: ranges are end-inclusive
 localparam [7:0] QUEUE_DEPTH = 8'd1;       // the miner's double buffer: one waits
 localparam RESULT_FIFO_DEPTH = 16;
 
-// Frame timeout: 4 byte times = 40 bit times.
-localparam TIMEOUT_CLKS = 40 * (CLK_HZ / BAUD);
+// Frame timeout, counted from the middle of the last stop bit: 41 bit times, so a
+// gap of up to 40 bit times (4 byte times) between bytes is still one frame.
+localparam TIMEOUT_CLKS = (CLK_HZ / BAUD) * 41 + ((CLK_HZ % BAUD) * 41) / BAUD;
 localparam BLINK_CLKS = CLK_HZ / 2;        // alive LED toggles every half second
 localparam FOUND_CLKS = CLK_HZ / 10;       // found LED stays on 100 ms
 localparam BW = $clog2(BLINK_CLKS + 1);

@@ -33,6 +33,8 @@ enum RxState {
 pub struct UartPins {
     clk_hz: u64,
     baud: u64,
+    /// Rate at which this end drives (`baud` unless skewed on purpose).
+    send_baud: u64,
     /// Line levels still to drive, one per bit time.
     line: VecDeque<bool>,
     /// Clocks since the first queued bit began.
@@ -56,6 +58,7 @@ impl UartPins {
         UartPins {
             clk_hz,
             baud,
+            send_baud: baud,
             line: VecDeque::new(),
             tx_clocks: 0,
             tx_bits: 0,
@@ -64,6 +67,12 @@ impl UartPins {
             framing_errors: 0,
             cycles: 0,
         }
+    }
+
+    /// Drives the line at `baud` instead of the nominal rate (a sender whose
+    /// clock is off), while still sampling the model at the nominal rate.
+    pub fn set_send_baud(&mut self, baud: u64) {
+        self.send_baud = baud.max(1);
     }
 
     /// Clocks in one bit time (rounded down).
@@ -202,7 +211,7 @@ impl UartPins {
         }
         self.tx_clocks += 1;
         // Bit k ends at clock (k + 1) * clk_hz / baud.
-        while !self.line.is_empty() && self.tx_clocks >= (self.tx_bits + 1) * self.clk_hz / self.baud
+        while !self.line.is_empty() && self.tx_clocks >= (self.tx_bits + 1) * self.clk_hz / self.send_baud
         {
             self.line.pop_front();
             self.tx_bits += 1;
