@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod board;
+pub mod device;
 pub mod hash;
 pub mod link;
 pub mod work;
