@@ -91,11 +91,11 @@ bitstreams:
 
 report: $(BUILD)/$(PLACED_$(FAMILY))
 	@$(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(BUILD) --family $(FAMILY) \
-		--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES)
+		--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
 
 # Synthesis: yosys reads the portable RTL and the board top, sets the top's
 # parameters from boards.toml (`chparam`), and also writes cell statistics.
-SYNTH_SCRIPT = read_verilog $(FLOW_RTL) $(TOP_FILE); chparam $(PARAMS) $(TOP); \
+SYNTH_SCRIPT = read_verilog -sv $(FLOW_RTL) $(TOP_FILE); chparam $(PARAMS) $(TOP); \
 	synth_$(FAMILY) -top $(TOP) -json $@; tee -q -o $(@D)/stat.json stat -json
 
 build/%/synth-ice40.json: build/%/board.mk $(FLOW_RTL) $(TOP_FILE)
@@ -121,7 +121,7 @@ build/%/miner.config: build/%/synth-ecp5.json $(CONSTRAINTS)
 		--freq $(CORE_MHZ) --timing-allow-fail --report $(@D)/report.json)
 
 CHECK_TIMING = $(PYTHON) scripts/flow_report.py --check --board $(BOARD) --dir $(@D) --family $(FAMILY) \
-	--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES)
+	--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
 
 build/%/miner.bin: build/%/miner.asc
 	@$(CHECK_TIMING)
@@ -150,5 +150,5 @@ lint-boards:
 
 lint-board:
 	@echo "yosys hierarchy -check -top $(TOP) ($(FAMILY))"
-	@$(YOSYS_$(FAMILY)) -q -p "read_verilog -lib $(CELLS_$(FAMILY)); read_verilog $(FLOW_RTL) $(TOP_FILE); \
+	@$(YOSYS_$(FAMILY)) -q -p "read_verilog -lib $(CELLS_$(FAMILY)); read_verilog -sv $(FLOW_RTL) $(TOP_FILE); \
 		chparam $(PARAMS) $(TOP); hierarchy -check -top $(TOP); proc; check -assert"

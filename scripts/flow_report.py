@@ -70,6 +70,7 @@ def main():
     ap.add_argument("--core-hz", required=True, type=int)
     ap.add_argument("--rounds-per-clk", required=True, type=int)
     ap.add_argument("--cores", required=True, type=int)
+    ap.add_argument("--hashes-per-clock", required=True, type=float, help="from boards.toml, see BoardSpec::hashes_per_clock")
     ap.add_argument("--check", action="store_true", help="one line: does the placed design meet its clocks?")
     args = ap.parse_args()
 
@@ -83,7 +84,7 @@ def main():
     core_net = min(fmax, key=lambda net: abs(fmax[net]["constraint"] - core_mhz))
     core = fmax[core_net]
     failing = sorted(net for net, t in fmax.items() if t["achieved"] < t["constraint"])
-    hashes_per_clock = args.rounds_per_clk * args.cores / 64.0
+    hashes_per_clock = args.hashes_per_clock
     verdict = "FAIL" if failing else "ok"
 
     if args.check:

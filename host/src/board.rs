@@ -18,6 +18,10 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+/// Rounds per SHA-256 pass in `rtl/sha256d_core.v`: the first hash skips rounds
+/// 0..2 (precomputed per work item), the second stops after round 60.
+pub const CORE_ROUNDS: u32 = 61;
+
 /// The board table, embedded at compile time.
 pub const BOARDS_TOML: &str = include_str!("../../boards.toml");
 
@@ -231,10 +235,14 @@ impl BoardSpec {
         Path::new("rtl/boards").join(format!("{}.v", self.top_module()))
     }
 
-    /// Double-SHA-256 hashes per clock: each core finishes `rounds_per_clk / 64`
-    /// nonces per clock (both passes of a nonce run in their own pipeline stages).
+    /// Double-SHA-256 hashes per clock, all cores. Each SHA-256 pass of the core
+    /// computes [`CORE_ROUNDS`] rounds on a ring of `min(rounds_per_clk, 61)` round
+    /// stages that a nonce circles `ceil(61 / stages)` times, so a core takes a
+    /// new nonce every that many clocks (one per clock when fully unrolled).
     pub fn hashes_per_clock(&self) -> f64 {
-        f64::from(self.rounds_per_clk) * f64::from(self.cores) / 64.0
+        let stages = self.rounds_per_clk.clamp(1, CORE_ROUNDS);
+        let passes = CORE_ROUNDS.div_ceil(stages);
+        f64::from(self.cores) / f64::from(passes)
     }
 
     /// Expected hash rate at `core_hz`, in MH/s.
@@ -675,6 +683,7 @@ pub fn make_fragment(board: &BoardSpec, build_id: u32) -> String {
          CORE_MHZ := {core_mhz}\n\
          ROUNDS_PER_CLK := {rounds}\n\
          CORES := {cores}\n\
+         HASHES_PER_CLOCK := {hashes_per_clock}\n\
          PARAMS := -set CLK_HZ {core_hz} -set BAUD {baud} -set ROUNDS_PER_CLK {rounds} -set CORES {cores} -set BUILD_ID {build_id}\n",
         name = board.name,
         family = board.family,
@@ -689,6 +698,7 @@ pub fn make_fragment(board: &BoardSpec, build_id: u32) -> String {
         core_mhz = f64::from(board.core_hz) / 1e6,
         rounds = board.rounds_per_clk,
         cores = board.cores,
+        hashes_per_clock = board.hashes_per_clock(),
         baud = board.baud,
     )
 }
@@ -781,8 +791,20 @@ stream         = {{ interface = "B" }}
     #[test]
     fn hash_rate_figures() {
         let b = parse_table(&one_board("")).unwrap().remove(0);
-        assert_eq!(b.hashes_per_clock(), 1.0 / 64.0);
-        assert_eq!(b.expected_mhs(), 0.375);
+        assert_eq!(b.hashes_per_clock(), 1.0 / 61.0);
+        assert_eq!(b.expected_mhs(), 24.0 / 61.0);
+        let per_clock = |rounds_per_clk, cores| {
+            BoardSpec {
+                rounds_per_clk,
+                cores,
+                ..b.clone()
+            }
+            .hashes_per_clock()
+        };
+        assert_eq!(per_clock(2, 1), 1.0 / 31.0);
+        assert_eq!(per_clock(8, 3), 3.0 / 8.0);
+        assert_eq!(per_clock(32, 1), 0.5);
+        assert_eq!(per_clock(64, 2), 2.0);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 module top_ice40_hx8k #(
     parameter CLK_HZ = 36_000_000,          // must equal PLL_HZ below
     parameter BAUD = 115_200,
-    parameter ROUNDS_PER_CLK = 2,
+    parameter ROUNDS_PER_CLK = 1,
     parameter CORES = 1,
     parameter BUILD_ID = 32'h0
 ) (
