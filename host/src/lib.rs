@@ -6,9 +6,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod board;
+pub mod device;
 pub mod hash;
-pub mod work;
 pub mod link;
 pub mod mpsse;
 pub mod program;
 pub mod usb;
+pub mod work;

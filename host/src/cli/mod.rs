@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod boards;
 mod hash;
 
 /// Exit code for bad input or usage: nothing was touched.
@@ -20,6 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Hash(hash::Cmd),
+    Boards(boards::Cmd),
 }
 
 impl Cli {
@@ -27,6 +29,7 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Hash(cmd) => cmd.run(),
+            Command::Boards(cmd) => cmd.run(),
         }
     }
 }
@@ -34,9 +37,11 @@ impl Cli {
 /// Maps an error to the documented exit code: malformed input is 1,
 /// everything else (hardware, I/O, pool) is 2.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    let bad_input = err
-        .chain()
-        .any(|cause| cause.is::<amber::hash::HashError>() || cause.is::<amber::work::WorkError>());
+    let bad_input = err.chain().any(|cause| {
+        cause.is::<amber::hash::HashError>()
+            || cause.is::<amber::work::WorkError>()
+            || cause.is::<amber::board::BoardTableError>()
+    });
     if bad_input {
         EXIT_BAD_INPUT
     } else {
