@@ -20,6 +20,7 @@ lint: lint-rust lint-rtl lint-boards
 lint-rust:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) check -p amber --features d2xx
 
 lint-rtl:
 	@for f in $(RTL_MODULES); do \

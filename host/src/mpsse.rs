@@ -179,7 +179,11 @@ impl Commands {
     /// Clocks `bits` TMS bits (1..=7) from `tms` LSB first, TDI held at `tdi`.
     pub fn tms(&mut self, tms: u8, bits: u8, tdi: bool, read: bool) -> &mut Self {
         let bits = bits.clamp(1, 7);
-        self.op(if read { Opcode::TmsInOut } else { Opcode::TmsOut });
+        self.op(if read {
+            Opcode::TmsInOut
+        } else {
+            Opcode::TmsOut
+        });
         self.bytes
             .extend([bits - 1, (tms & 0x7F) | if tdi { 0x80 } else { 0 }]);
         if read {

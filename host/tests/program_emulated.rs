@@ -1,9 +1,7 @@
 //! The real programmers, through the real FTDI and MPSSE code, on the
 //! emulated FTDI chip and its emulated boards.
 
-use amber::program::{
-    Ecp5Jtag, Ice40Spi, Idcode, ProgramError, Programmer, ECP5_PARTS,
-};
+use amber::program::{Ecp5Jtag, Ice40Spi, Idcode, ProgramError, Programmer, ECP5_PARTS};
 use amber::usb::emulator::{
     ecp5_test_bitstream, ice40_test_image, Board, Ecp5Geometry, Emulator, Event, Fault,
 };
@@ -12,7 +10,10 @@ use amber::usb::{Interface, UsbError};
 const LFE5U_25F: u32 = 0x4111_1043;
 
 fn geometry(idcode: u32) -> Ecp5Geometry {
-    let part = ECP5_PARTS.iter().find(|p| p.idcode.0 == idcode).unwrap();
+    let part = ECP5_PARTS
+        .iter()
+        .find(|p| p.idcode.0 == idcode)
+        .expect("the test uses a known ECP5 IDCODE");
     Ecp5Geometry {
         frames: part.frames,
         frame_bytes: part.frame_bytes,
@@ -21,7 +22,10 @@ fn geometry(idcode: u32) -> Ecp5Geometry {
 
 fn released(emu: &Emulator) {
     assert!(!emu.claimed(Interface::A), "interface A still claimed");
-    assert!(emu.kernel_driver_attached(Interface::A), "kernel driver not re-attached");
+    assert!(
+        emu.kernel_driver_attached(Interface::A),
+        "kernel driver not re-attached"
+    );
 }
 
 fn ice40_cdone(emu: &Emulator) -> bool {
@@ -91,7 +95,10 @@ fn ice40_flash_written_verified_and_booted() {
         .filter(|e| matches!(e, Event::FlashErase { .. }))
         .collect();
     assert_eq!(erases.len(), 11);
-    assert!(emu.events().contains(&Event::FlashCommand(0xAB)), "flash woken from power-down");
+    assert!(
+        emu.events().contains(&Event::FlashCommand(0xAB)),
+        "flash woken from power-down"
+    );
     released(&emu);
 }
 
@@ -151,7 +158,10 @@ fn unplug_mid_transfer_is_gone_and_released() {
     assert_eq!(err.to_string(), "the FTDI device went away during bulk out");
     drop(prog);
     released(&emu);
-    assert!(matches!(emu.open(Interface::A), Err(UsbError::NoDevice { .. })));
+    assert!(matches!(
+        emu.open(Interface::A),
+        Err(UsbError::NoDevice { .. })
+    ));
 }
 
 #[test]
@@ -160,7 +170,14 @@ fn short_reads_time_out_cleanly() {
     emu.inject(Fault::ShortReads);
     let err = Ice40Spi::open(emu.open(Interface::A).unwrap(), None).unwrap_err();
     assert!(
-        matches!(err, ProgramError::Usb(UsbError::Timeout { actual: 1, expected: 2, .. })),
+        matches!(
+            err,
+            ProgramError::Usb(UsbError::Timeout {
+                actual: 1,
+                expected: 2,
+                ..
+            })
+        ),
         "{err}"
     );
     released(&emu);
@@ -186,7 +203,10 @@ fn ecp5_image_loads_to_sram() {
         })
         .collect();
     for ir in [0xE0, 0xC6, 0x0E, 0x46, 0x7A, 0x26, 0x3C] {
-        assert!(irs.contains(&ir), "instruction {ir:02x} missing from {irs:02x?}");
+        assert!(
+            irs.contains(&ir),
+            "instruction {ir:02x} missing from {irs:02x?}"
+        );
     }
     released(&emu);
 }

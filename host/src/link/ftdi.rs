@@ -130,7 +130,10 @@ mod tests {
                 (0x00, 2)
             ]
         );
-        assert!(emu.kernel_driver_attached(Interface::A), "channel A untouched");
+        assert!(
+            emu.kernel_driver_attached(Interface::A),
+            "channel A untouched"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Bitstream format checks, done before any hardware is touched.
 
-use super::parts::{ecp5_part, ice40_part, Ecp5Part, Idcode, Ice40Part, ICE40_PARTS};
+use super::parts::{ecp5_part, ice40_part, Ecp5Part, Ice40Part, Idcode, ICE40_PARTS};
 use super::ProgramError;
 
 /// The iCE40 configuration sync word.
@@ -87,9 +87,7 @@ impl<'a> Ice40Image<'a> {
             }
             None => built_for
                 .map(|part| Ice40Image { data, part })
-                .ok_or(ProgramError::WrongSize {
-                    found: data.len(),
-                }),
+                .ok_or(ProgramError::WrongSize { found: data.len() }),
         }
     }
 }
@@ -177,7 +175,10 @@ mod tests {
     fn ice40_good_and_bad() {
         let image = ice40_test_image(104_090, 7);
         assert_eq!(detect_family(&image).unwrap(), Family::Ice40);
-        assert_eq!(Ice40Image::check(&image, Some("up5k")).unwrap().part.name, "up5k");
+        assert_eq!(
+            Ice40Image::check(&image, Some("up5k")).unwrap().part.name,
+            "up5k"
+        );
         assert_eq!(Ice40Image::check(&image, None).unwrap().part.name, "up5k");
         let err = Ice40Image::check(&image, Some("hx8k")).unwrap_err();
         assert_eq!(

@@ -159,7 +159,12 @@ impl Jtag {
         layout
     }
 
-    fn command(&mut self, ir: Ecp5Instruction, operand: Option<u8>, idle: usize) -> Result<(), ProgramError> {
+    fn command(
+        &mut self,
+        ir: Ecp5Instruction,
+        operand: Option<u8>,
+        idle: usize,
+    ) -> Result<(), ProgramError> {
         let mut cmds = Commands::new();
         self.instruction(&mut cmds, ir);
         if let Some(op) = operand {
@@ -231,8 +236,10 @@ impl Ecp5Jtag {
 
     /// ISC_ENABLE and erase SRAM: the FPGA stops and lets go of the flash.
     fn erase_sram(&mut self) -> Result<(), ProgramError> {
-        self.jtag.command(Ecp5Instruction::IscEnable, Some(0x00), 100)?;
-        self.jtag.command(Ecp5Instruction::IscErase, Some(0x01), 100)?;
+        self.jtag
+            .command(Ecp5Instruction::IscEnable, Some(0x00), 100)?;
+        self.jtag
+            .command(Ecp5Instruction::IscErase, Some(0x01), 100)?;
         std::thread::sleep(Duration::from_millis(10));
         Ok(())
     }
@@ -290,7 +297,8 @@ impl Programmer for Ecp5Jtag {
         self.erase_sram()?;
         self.jtag.command(Ecp5Instruction::InitAddress, None, 100)?;
         let mut cmds = Commands::new();
-        self.jtag.instruction(&mut cmds, Ecp5Instruction::BitstreamBurst);
+        self.jtag
+            .instruction(&mut cmds, Ecp5Instruction::BitstreamBurst);
         self.jtag.goto(&mut cmds, TapState::ShiftDr);
         self.jtag.port.run(&cmds)?;
         let bar = progress_bar("configure", bit.data.len() as u64);
@@ -325,7 +333,9 @@ impl Programmer for Ecp5Jtag {
         self.jtag.goto(&mut cmds, TapState::Idle);
         self.jtag.port.run(&cmds)?;
         let written = {
-            let mut bus = BackgroundSpi { jtag: &mut self.jtag };
+            let mut bus = BackgroundSpi {
+                jtag: &mut self.jtag,
+            };
             flash::identify(&mut bus)
                 .and_then(|jedec| flash::write_and_verify(&mut bus, jedec, 0, bit.data))
         };

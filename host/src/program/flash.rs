@@ -236,7 +236,10 @@ mod tests {
         assert_eq!(plan.last(), Some(&(SectorErase4K, 0x19000)));
         // Unaligned start: sectors up to the block boundary, then a block.
         let plan = erase_plan(0xF000, 0x20000);
-        assert_eq!(plan, vec![(SectorErase4K, 0xF000), (BlockErase64K, 0x10000)]);
+        assert_eq!(
+            plan,
+            vec![(SectorErase4K, 0xF000), (BlockErase64K, 0x10000)]
+        );
         assert!(erase_plan(5, 5).is_empty());
     }
 

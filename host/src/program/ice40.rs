@@ -75,7 +75,9 @@ impl Ice40Spi {
     fn flash_access(&mut self) -> Result<JedecId, ProgramError> {
         self.pins(SS)?;
         std::thread::sleep(RESET_LOW);
-        flash::identify(&mut SpiPort { port: &mut self.port })
+        flash::identify(&mut SpiPort {
+            port: &mut self.port,
+        })
     }
 
     /// Releases CRESET_B with SS high: the FPGA boots from flash.
@@ -150,7 +152,14 @@ impl Programmer for Ice40Spi {
     fn write_flash(&mut self, bitstream: &[u8]) -> Result<(), ProgramError> {
         let image = Ice40Image::check(bitstream, self.device.as_deref())?;
         let jedec = self.flash_access()?;
-        let written = flash::write_and_verify(&mut SpiPort { port: &mut self.port }, jedec, 0, image.data);
+        let written = flash::write_and_verify(
+            &mut SpiPort {
+                port: &mut self.port,
+            },
+            jedec,
+            0,
+            image.data,
+        );
         // Whatever happened, let the FPGA boot again.
         let booted = self.boot_from_flash();
         written?;

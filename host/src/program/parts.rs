@@ -81,18 +81,41 @@ pub struct Ice40Part {
 
 /// iCE40 devices and their image sizes (icepack output; HX4K and LP8K share the 8K die).
 pub static ICE40_PARTS: [Ice40Part; 7] = [
-    Ice40Part { name: "up5k", image_bytes: 104_090 },
-    Ice40Part { name: "hx8k", image_bytes: 135_100 },
-    Ice40Part { name: "lp8k", image_bytes: 135_100 },
-    Ice40Part { name: "hx4k", image_bytes: 135_100 },
-    Ice40Part { name: "hx1k", image_bytes: 32_220 },
-    Ice40Part { name: "lp1k", image_bytes: 32_220 },
-    Ice40Part { name: "lp384", image_bytes: 7_294 },
+    Ice40Part {
+        name: "up5k",
+        image_bytes: 104_090,
+    },
+    Ice40Part {
+        name: "hx8k",
+        image_bytes: 135_100,
+    },
+    Ice40Part {
+        name: "lp8k",
+        image_bytes: 135_100,
+    },
+    Ice40Part {
+        name: "hx4k",
+        image_bytes: 135_100,
+    },
+    Ice40Part {
+        name: "hx1k",
+        image_bytes: 32_220,
+    },
+    Ice40Part {
+        name: "lp1k",
+        image_bytes: 32_220,
+    },
+    Ice40Part {
+        name: "lp384",
+        image_bytes: 7_294,
+    },
 ];
 
 /// The iCE40 part called `name` (case-insensitive).
 pub fn ice40_part(name: &str) -> Option<&'static Ice40Part> {
-    ICE40_PARTS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    ICE40_PARTS
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name))
 }
 
 /// The ECP5 part called `name` (`LFE5U-85F`, or the board table's `85k`/`um5g-85k` style).
@@ -120,7 +143,13 @@ mod tests {
     #[test]
     fn idcodes_are_unique_and_named() {
         for part in &ECP5_PARTS {
-            assert_eq!(ECP5_PARTS.iter().filter(|p| p.idcode == part.idcode).count(), 1);
+            assert_eq!(
+                ECP5_PARTS
+                    .iter()
+                    .filter(|p| p.idcode == part.idcode)
+                    .count(),
+                1
+            );
             assert_eq!(part.idcode.ecp5_part(), Some(part));
             assert_eq!(part.idcode.0 & 0xFFF, 0x043, "Lattice manufacturer code");
         }
@@ -138,7 +167,13 @@ mod tests {
         assert_eq!(ice40_part("UP5K").map(|p| p.image_bytes), Some(104_090));
         assert_eq!(ice40_part("ecp5"), None);
         // ecppack's 25F output is 582343 bytes including its 3-byte empty comment.
-        assert_eq!(ecp5_part("25k").map(|p| p.max_bitstream() + 3), Some(582_343));
-        assert_eq!(ecp5_part("85k").map(|p| p.max_bitstream() + 3), Some(1_927_699));
+        assert_eq!(
+            ecp5_part("25k").map(|p| p.max_bitstream() + 3),
+            Some(582_343)
+        );
+        assert_eq!(
+            ecp5_part("85k").map(|p| p.max_bitstream() + 3),
+            Some(1_927_699)
+        );
     }
 }

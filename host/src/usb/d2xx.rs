@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use libftd2xx::{BitMode as D2xxBitMode, DeviceType, FtdiCommon};
 
-use super::{BaudDivisor, ChipType, DeviceInfo, DeviceSelector, Ftdi, Interface, UsbBackend, UsbError};
+use super::{
+    BaudDivisor, ChipType, DeviceInfo, DeviceSelector, Ftdi, Interface, UsbBackend, UsbError,
+};
 
 /// Status bytes put in front of each packet of read data (CTS, DSR, THRE, TEMT).
 const STATUS: [u8; 2] = [0x31, 0x60];
@@ -59,7 +61,10 @@ pub fn list() -> Result<Vec<DeviceInfo>, UsbError> {
     for entry in entries {
         let chip = chip_of(entry.device_type);
         let (serial, _) = split_channel(&entry.serial_number, chip);
-        if out.iter().any(|d| d.serial.as_deref() == Some(serial.as_str())) {
+        if out
+            .iter()
+            .any(|d| d.serial.as_deref() == Some(serial.as_str()))
+        {
             continue;
         }
         out.push(DeviceInfo {
@@ -84,7 +89,12 @@ pub fn open(selector: Option<&DeviceSelector>, interface: Interface) -> Result<F
     let info = match found.len() {
         0 => return Err(UsbError::NoDevice { selector: wanted }),
         1 => found.remove(0),
-        count => return Err(UsbError::Ambiguous { selector: wanted, count }),
+        count => {
+            return Err(UsbError::Ambiguous {
+                selector: wanted,
+                count,
+            })
+        }
     };
     let serial = info.serial.clone().unwrap_or_default();
     let multi = info.chip.is_some_and(|c| c.info().interfaces > 1);
@@ -176,16 +186,29 @@ impl UsbBackend for D2xxBackend {
         }
     }
 
-    fn bulk_out(&mut self, _endpoint: u8, data: &[u8], _timeout: Duration) -> Result<usize, UsbError> {
+    fn bulk_out(
+        &mut self,
+        _endpoint: u8,
+        data: &[u8],
+        _timeout: Duration,
+    ) -> Result<usize, UsbError> {
         self.handle.write(data).map_err(|e| failed("bulk out", e))
     }
 
-    fn bulk_in(&mut self, _endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize, UsbError> {
+    fn bulk_in(
+        &mut self,
+        _endpoint: u8,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize, UsbError> {
         let packet = self.chip.max_packet();
         let room = buf.len() / packet * (packet - STATUS.len());
         let deadline = Instant::now() + timeout;
         let available = loop {
-            let n = self.handle.queue_status().map_err(|e| failed("bulk in", e))?;
+            let n = self
+                .handle
+                .queue_status()
+                .map_err(|e| failed("bulk in", e))?;
             if n > 0 || Instant::now() >= deadline {
                 break n;
             }
@@ -195,7 +218,9 @@ impl UsbBackend for D2xxBackend {
         let n = if data.is_empty() {
             0
         } else {
-            self.handle.read(&mut data).map_err(|e| failed("bulk in", e))?
+            self.handle
+                .read(&mut data)
+                .map_err(|e| failed("bulk in", e))?
         };
         // Re-frame as the chip sends it: status bytes at the head of every packet.
         let mut at = 0;

@@ -123,7 +123,10 @@ impl BaudDivisor {
         };
         let integer = encoded & 0x3FFF;
         let code = ((encoded >> 14) & 7) as usize;
-        let fraction = FRACTION_CODE.iter().position(|&c| c as usize == code).unwrap_or(0) as u32;
+        let fraction = FRACTION_CODE
+            .iter()
+            .position(|&c| c as usize == code)
+            .unwrap_or(0) as u32;
         let eighths = match (integer, code) {
             (0, 0) => 8,
             (1, 0) => 12,
@@ -225,14 +228,16 @@ impl Ftdi {
     /// Selects the bit mode; `mask` sets pin directions in the bit-bang modes.
     pub fn set_bitmode(&mut self, mask: u8, mode: BitMode) -> Result<(), UsbError> {
         const SIO_SET_BITMODE: u8 = 0x0B;
-        if mode == BitMode::Mpsse && self.interface.number() >= self.chip.info().mpsse_interfaces
-        {
+        if mode == BitMode::Mpsse && self.interface.number() >= self.chip.info().mpsse_interfaces {
             return Err(UsbError::NoMpsse {
                 chip: self.chip,
                 interface: self.interface,
             });
         }
-        self.request(SIO_SET_BITMODE, (u16::from(mode as u8) << 8) | u16::from(mask))
+        self.request(
+            SIO_SET_BITMODE,
+            (u16::from(mode as u8) << 8) | u16::from(mask),
+        )
     }
 
     /// Sets the UART baud rate; returns the rate actually reached.
@@ -377,14 +382,29 @@ mod tests {
     #[test]
     fn full_speed_divisors_follow_an232b_05() {
         // 3 MHz / 115200 = 26.04 -> 26, no fraction.
-        assert_eq!(divisor(ChipType::Ft232R, Interface::A, 115_200), (0x001A, 0, 115_385));
+        assert_eq!(
+            divisor(ChipType::Ft232R, Interface::A, 115_200),
+            (0x001A, 0, 115_385)
+        );
         // 3 MHz / 9600 = 312.5 -> 312 + code 1 (1/2) in bits 14..16.
-        assert_eq!(divisor(ChipType::Ft232R, Interface::A, 9600), (0x4138, 0, 9600));
+        assert_eq!(
+            divisor(ChipType::Ft232R, Interface::A, 9600),
+            (0x4138, 0, 9600)
+        );
         // The two special encodings: 0 = 3 MBd, 1 = 2 MBd.
-        assert_eq!(divisor(ChipType::Ft231X, Interface::A, 3_000_000), (0, 0, 3_000_000));
-        assert_eq!(divisor(ChipType::Ft231X, Interface::A, 2_000_000), (1, 0, 2_000_000));
+        assert_eq!(
+            divisor(ChipType::Ft231X, Interface::A, 3_000_000),
+            (0, 0, 3_000_000)
+        );
+        assert_eq!(
+            divisor(ChipType::Ft231X, Interface::A, 2_000_000),
+            (1, 0, 2_000_000)
+        );
         // The FT2232D puts the channel in wIndex.
-        assert_eq!(divisor(ChipType::Ft2232D, Interface::B, 115_200), (0x001A, 0x0002, 115_385));
+        assert_eq!(
+            divisor(ChipType::Ft2232D, Interface::B, 115_200),
+            (0x001A, 0x0002, 115_385)
+        );
     }
 
     #[test]
@@ -398,9 +418,15 @@ mod tests {
             divisor(ChipType::Ft2232H, Interface::B, 3_000_000),
             (0x0004, 0x0202, 3_000_000)
         );
-        assert_eq!(divisor(ChipType::Ft232H, Interface::A, 12_000_000), (0, 0x0201, 12_000_000));
+        assert_eq!(
+            divisor(ChipType::Ft232H, Interface::A, 12_000_000),
+            (0, 0x0201, 12_000_000)
+        );
         // Below ~733 Bd the 12 MHz base overflows the divisor: fall back to 3 MHz.
-        assert_eq!(divisor(ChipType::Ft2232H, Interface::A, 300), (0x2710, 0x0001, 300));
+        assert_eq!(
+            divisor(ChipType::Ft2232H, Interface::A, 300),
+            (0x2710, 0x0001, 300)
+        );
     }
 
     #[test]

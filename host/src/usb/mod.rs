@@ -139,8 +139,12 @@ pub trait UsbBackend: Send {
 
     /// A bulk IN transfer of whole packets (each starting with the FTDI's two
     /// modem-status bytes); returns the raw byte count.
-    fn bulk_in(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration)
-        -> Result<usize, UsbError>;
+    fn bulk_in(
+        &mut self,
+        endpoint: u8,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize, UsbError>;
 }
 
 /// A USB-level failure. Every variant names what the user can act on.
@@ -168,7 +172,9 @@ pub enum UsbError {
         bus_path: String,
     },
     /// Another program holds the interface.
-    #[error("FTDI device at {bus_path} interface {interface} is busy (claimed by another program)")]
+    #[error(
+        "FTDI device at {bus_path} interface {interface} is busy (claimed by another program)"
+    )]
     Busy {
         /// Where the device is.
         bus_path: String,

@@ -162,7 +162,8 @@ impl Ecp5Board {
             }
             _ => {
                 let out = self.dr_shift & 1 == 1;
-                self.dr_shift = (self.dr_shift >> 1) | (u64::from(tdi) << (self.dr_bits.max(1) - 1));
+                self.dr_shift =
+                    (self.dr_shift >> 1) | (u64::from(tdi) << (self.dr_bits.max(1) - 1));
                 out
             }
         }
@@ -189,11 +190,9 @@ impl Ecp5Board {
                 self.dr_shift = value;
                 self.dr_bits = bits;
             }
-            TapState::Exit1Dr => {
-                if self.spi_selected {
-                    self.flash.deselect(log);
-                    self.spi_selected = false;
-                }
+            TapState::Exit1Dr if self.spi_selected => {
+                self.flash.deselect(log);
+                self.spi_selected = false;
             }
             TapState::UpdateDr => {
                 if self.ir == 0x3A && !self.spi_open && self.dr_shift as u32 & 0xFFFF == SPI_KEY {
@@ -336,7 +335,9 @@ pub fn test_bitstream(idcode: u32, geometry: Ecp5Geometry, seed: u8) -> Vec<u8> 
         bit.extend([0x00, 0x00, 0xFF]);
     }
     bit.extend([0xFF; 12]);
-    bit.extend([0xC2, 0x80, 0, 0, 0, 0, 0, 0, 0x5E, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+    bit.extend([
+        0xC2, 0x80, 0, 0, 0, 0, 0, 0, 0x5E, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+    ]);
     bit
 }
 
@@ -354,8 +355,14 @@ mod tests {
         let good = test_bitstream(0x41111043, SMALL, 3);
         assert_eq!(check_bitstream(&good, 0x41111043, SMALL), Ok(()));
         assert_eq!(check_bitstream(&good, 0x41113043, SMALL), Err(BSE_ID));
-        assert_eq!(check_bitstream(&good[..good.len() - 60], 0x41111043, SMALL), Err(BSE_EOF));
-        assert_eq!(check_bitstream(&good[20..], 0x41111043, SMALL), Err(BSE_PREAMBLE));
+        assert_eq!(
+            check_bitstream(&good[..good.len() - 60], 0x41111043, SMALL),
+            Err(BSE_EOF)
+        );
+        assert_eq!(
+            check_bitstream(&good[20..], 0x41111043, SMALL),
+            Err(BSE_PREAMBLE)
+        );
         let other = Ecp5Geometry { frames: 5, ..SMALL };
         assert_eq!(check_bitstream(&good, 0x41111043, other), Err(BSE_OVERFLOW));
     }

@@ -134,7 +134,9 @@ impl SpiFlash {
                         }
                     }
                 }
-                log.push(Event::FlashProgram { address: start as u32 });
+                log.push(Event::FlashProgram {
+                    address: start as u32,
+                });
                 self.finish(PAGE_PROGRAM);
             }
             0x20 | 0x52 | 0xD8 if self.wel && cmd.len() == 4 => {
@@ -211,7 +213,8 @@ impl SpiFlash {
             0x9F => self.jedec.get(n - 1).copied().unwrap_or(0xFF),
             0xAB if n >= 4 => 0x17,
             0x03 if n >= 4 => {
-                let base = usize::from(cmd[1]) << 16 | usize::from(cmd[2]) << 8 | usize::from(cmd[3]);
+                let base =
+                    usize::from(cmd[1]) << 16 | usize::from(cmd[2]) << 8 | usize::from(cmd[3]);
                 let at = (base + n - 4) % self.memory.len().max(1);
                 self.memory.get(at).copied().unwrap_or(0xFF)
             }

@@ -72,7 +72,10 @@ pub fn check_image(data: &[u8], size: usize) -> Result<(), Ice40Reject> {
                 return if end == size && data.len() >= size {
                     Ok(())
                 } else {
-                    Err(Ice40Reject::WrongSize { got: end, want: size })
+                    Err(Ice40Reject::WrongSize {
+                        got: end,
+                        want: size,
+                    })
                 };
             }
             (0, _) => {}
@@ -304,12 +307,18 @@ mod tests {
                 want: 135_100
             })
         );
-        assert_eq!(check_image(&good[..50_000], 104_090), Err(Ice40Reject::Truncated));
+        assert_eq!(
+            check_image(&good[..50_000], 104_090),
+            Err(Ice40Reject::Truncated)
+        );
         let mut bad = good.clone();
         bad[5] = 0;
         assert_eq!(check_image(&bad, 104_090), Err(Ice40Reject::NoSync));
         let mut bad = good;
         bad[8] = 0xF0;
-        assert_eq!(check_image(&bad, 104_090), Err(Ice40Reject::BadCommand { offset: 8 }));
+        assert_eq!(
+            check_image(&bad, 104_090),
+            Err(Ice40Reject::BadCommand { offset: 8 })
+        );
     }
 }

@@ -18,9 +18,13 @@ mod ecp5;
 mod flash;
 mod ice40;
 
-pub use ecp5::{check_bitstream as ecp5_check, test_bitstream as ecp5_test_bitstream, Ecp5Board, Ecp5Geometry};
+pub use ecp5::{
+    check_bitstream as ecp5_check, test_bitstream as ecp5_test_bitstream, Ecp5Board, Ecp5Geometry,
+};
 pub use flash::SpiFlash;
-pub use ice40::{check_image as ice40_check, test_image as ice40_test_image, Ice40Board, Ice40Reject};
+pub use ice40::{
+    check_image as ice40_check, test_image as ice40_test_image, Ice40Board, Ice40Reject,
+};
 
 /// What the emulated chip saw, in order, for tests to assert on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +95,64 @@ impl UartPeer for Loopback {
     fn transmit(&mut self, max: usize) -> Vec<u8> {
         let n = max.min(self.queue.len());
         self.queue.drain(..n).collect()
+    }
+}
+
+/// A UART peer that forwards to any [`crate::link::Link`]: the hook that
+/// puts a simulated board (the Verilator model's `SimLink`) behind the
+/// emulated FTDI, so the real FTDI UART code, the emulated chip and the
+/// simulated FPGA are tested together.
+///
+/// If the host programs a baud rate more than 3 % away from the board's,
+/// the peer drops what the host sends, as a real UART would garble it.
+pub struct LinkPeer<L> {
+    link: L,
+    board_baud: u32,
+    garbled: bool,
+    poll: Duration,
+    /// The first error the link returned, if any (the peer then goes quiet).
+    pub error: Option<crate::link::LinkError>,
+}
+
+impl<L: crate::link::Link> LinkPeer<L> {
+    /// Wraps `link`, a board whose UART runs at `board_baud`.
+    pub fn new(link: L, board_baud: u32) -> Self {
+        LinkPeer {
+            link,
+            board_baud,
+            garbled: false,
+            poll: Duration::from_millis(1),
+            error: None,
+        }
+    }
+}
+
+impl<L: crate::link::Link> UartPeer for LinkPeer<L> {
+    fn configure(&mut self, baud: u32) {
+        self.garbled =
+            u64::from(baud.abs_diff(self.board_baud)) * 100 > u64::from(self.board_baud) * 3;
+    }
+    fn receive(&mut self, bytes: &[u8]) {
+        if self.garbled || self.error.is_some() {
+            return;
+        }
+        if let Err(err) = self.link.write_all(bytes) {
+            self.error = Some(err);
+        }
+    }
+    fn transmit(&mut self, max: usize) -> Vec<u8> {
+        if self.error.is_some() || max == 0 {
+            return Vec::new();
+        }
+        let mut buf = vec![0u8; max];
+        match self.link.read(&mut buf, self.poll) {
+            Ok(n) => buf.truncate(n),
+            Err(err) => {
+                self.error = Some(err);
+                buf.clear();
+            }
+        }
+        buf
     }
 }
 
@@ -241,22 +303,34 @@ impl Emulator {
     /// W25Q128-style flash (left in deep power-down) on channel A.
     pub fn ice40_up5k() -> Self {
         let flash = SpiFlash::new(16 << 20, [0xEF, 0x40, 0x18], true);
-        Emulator::new(ChipType::Ft2232H, Board::Ice40(Ice40Board::new(104_090, flash)))
+        Emulator::new(
+            ChipType::Ft2232H,
+            Board::Ice40(Ice40Board::new(104_090, flash)),
+        )
     }
 
     /// An FT2232H with an ECP5 of `idcode` and `geometry` and a 16 MiB flash on channel A.
     pub fn ecp5(idcode: u32, geometry: Ecp5Geometry) -> Self {
         let flash = SpiFlash::new(16 << 20, [0xEF, 0x40, 0x18], false);
-        Emulator::new(ChipType::Ft2232H, Board::Ecp5(Ecp5Board::new(idcode, geometry, flash)))
+        Emulator::new(
+            ChipType::Ft2232H,
+            Board::Ecp5(Ecp5Board::new(idcode, geometry, flash)),
+        )
     }
 
     fn lock(&self) -> MutexGuard<'_, Chip> {
-        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Connects a UART peer to `interface`.
     pub fn attach_uart(&self, interface: Interface, peer: Box<dyn UartPeer>) {
-        if let Some(ch) = self.lock().channels.get_mut(usize::from(interface.number())) {
+        if let Some(ch) = self
+            .lock()
+            .channels
+            .get_mut(usize::from(interface.number()))
+        {
             ch.uart = Some(peer);
         }
     }
@@ -377,7 +451,9 @@ struct EmulatorBackend {
 
 impl EmulatorBackend {
     fn lock(&self) -> MutexGuard<'_, Chip> {
-        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -424,7 +500,10 @@ impl UsbBackend for EmulatorBackend {
         });
         let kind = chip.chip;
         let Chip {
-            channels, board, log, ..
+            channels,
+            board,
+            log,
+            ..
         } = chip;
         let ch = &mut channels[usize::from(interface.number())];
         if request != 0x03 && index & 0xFF != interface.request_index() {
@@ -486,7 +565,12 @@ impl UsbBackend for EmulatorBackend {
         Ok(n)
     }
 
-    fn bulk_out(&mut self, endpoint: u8, data: &[u8], _timeout: Duration) -> Result<usize, UsbError> {
+    fn bulk_out(
+        &mut self,
+        endpoint: u8,
+        data: &[u8],
+        _timeout: Duration,
+    ) -> Result<usize, UsbError> {
         let interface = self.interface;
         if endpoint != interface.endpoint_out() {
             return Err(stall("bulk out"));
@@ -508,7 +592,10 @@ impl UsbBackend for EmulatorBackend {
         }
         let short = chip.short_reads;
         let Chip {
-            channels, board, log, ..
+            channels,
+            board,
+            log,
+            ..
         } = chip;
         let ch = &mut channels[usize::from(interface.number())];
         if ch.bitmode == 0x02 {
@@ -531,7 +618,12 @@ impl UsbBackend for EmulatorBackend {
         Ok(data.len())
     }
 
-    fn bulk_in(&mut self, endpoint: u8, buf: &mut [u8], _timeout: Duration) -> Result<usize, UsbError> {
+    fn bulk_in(
+        &mut self,
+        endpoint: u8,
+        buf: &mut [u8],
+        _timeout: Duration,
+    ) -> Result<usize, UsbError> {
         let interface = self.interface;
         if endpoint != interface.endpoint_in() {
             return Err(stall("bulk in"));
@@ -548,7 +640,8 @@ impl UsbBackend for EmulatorBackend {
             if let Some(peer) = ch.uart.as_mut() {
                 if ch.bitmode != 0x02 {
                     let room = buf.len() / packet * (packet - 2);
-                    ch.to_host.extend(peer.transmit(room.saturating_sub(ch.to_host.len())));
+                    ch.to_host
+                        .extend(peer.transmit(room.saturating_sub(ch.to_host.len())));
                 }
             }
             latency = ch.latency_ms;
@@ -557,7 +650,10 @@ impl UsbBackend for EmulatorBackend {
                 while n + packet <= buf.len() && !ch.to_host.is_empty() {
                     let take = ch.to_host.len().min(packet - 2);
                     buf[n..n + 2].copy_from_slice(&MODEM_STATUS);
-                    for (slot, byte) in buf[n + 2..n + 2 + take].iter_mut().zip(ch.to_host.drain(..take)) {
+                    for (slot, byte) in buf[n + 2..n + 2 + take]
+                        .iter_mut()
+                        .zip(ch.to_host.drain(..take))
+                    {
                         *slot = byte;
                     }
                     n += 2 + take;
@@ -628,13 +724,11 @@ fn run_mpsse(engine: &mut Engine, board: &mut Board, log: &mut Vec<Event>) -> Ve
             0x80 => {
                 engine.low_value = args[0];
                 engine.low_direction = args[1];
-                board.set_pins(args[0] & args[1] | !args[1] & 0xFF, log);
+                // Inputs float high.
+                board.set_pins(args[0] & args[1] | !args[1], log);
             }
-            0x82 | 0x84 | 0x85 | 0x86 | 0x87 | 0x8A | 0x8B | 0x8C | 0x8D | 0x97 => {
-                if op == 0x84 || op == 0x85 {
-                    engine.loopback = op == 0x84;
-                }
-            }
+            0x84 | 0x85 => engine.loopback = op == 0x84,
+            0x82 | 0x86 | 0x87 | 0x8A | 0x8B | 0x8C | 0x8D | 0x97 => {}
             0x81 => answers.push(vec![pin_levels(engine, board)]),
             0x83 => answers.push(vec![0]),
             0x8E => clock_idle(engine, board, log, usize::from(args[0]) + 1),
@@ -655,13 +749,27 @@ fn run_mpsse(engine: &mut Engine, board: &mut Board, log: &mut Vec<Event>) -> Ve
                 answers.push(out);
             }
             0x13 | 0x1B | 0x33 | 0x3B => {
-                let value = shift(engine, board, log, args[1], usize::from(args[0] & 7) + 1, lsb);
+                let value = shift(
+                    engine,
+                    board,
+                    log,
+                    args[1],
+                    usize::from(args[0] & 7) + 1,
+                    lsb,
+                );
                 if reads {
                     answers.push(vec![value]);
                 }
             }
             0x22 | 0x2A => {
-                answers.push(vec![shift(engine, board, log, 0, usize::from(args[0] & 7) + 1, lsb)]);
+                answers.push(vec![shift(
+                    engine,
+                    board,
+                    log,
+                    0,
+                    usize::from(args[0] & 7) + 1,
+                    lsb,
+                )]);
             }
             0x4B | 0x6B => {
                 let bits = usize::from(args[0] & 7) + 1;
@@ -711,10 +819,21 @@ fn clock_idle(engine: &mut Engine, board: &mut Board, log: &mut Vec<Event>, cycl
 }
 
 /// Shifts `bits` bits of `value` out on pin 1 and in from pin 2.
-fn shift(engine: &mut Engine, board: &mut Board, log: &mut Vec<Event>, value: u8, bits: usize, lsb: bool) -> u8 {
+fn shift(
+    engine: &mut Engine,
+    board: &mut Board,
+    log: &mut Vec<Event>,
+    value: u8,
+    bits: usize,
+    lsb: bool,
+) -> u8 {
     let mut read = 0u8;
     for k in 0..bits {
-        let out = if lsb { value >> k & 1 } else { value >> (7 - k) & 1 };
+        let out = if lsb {
+            value >> k & 1
+        } else {
+            value >> (7 - k) & 1
+        };
         set_bit(engine, 1, out == 1);
         let input = tick(engine, board, log);
         read = if lsb {
@@ -735,7 +854,11 @@ mod tests {
         for chip in [ChipType::Ft232R, ChipType::Ft2232H, ChipType::Ft232H] {
             for baud in [9600, 115_200, 1_000_000, 3_000_000] {
                 let d = BaudDivisor::for_chip(chip, Interface::A, baud).unwrap();
-                assert_eq!(BaudDivisor::decode(chip, d.value, d.index), d.actual, "{chip} {baud}");
+                assert_eq!(
+                    BaudDivisor::decode(chip, d.value, d.index),
+                    d.actual,
+                    "{chip} {baud}"
+                );
             }
         }
     }
@@ -746,7 +869,10 @@ mod tests {
         let ftdi = emu.open(Interface::B).unwrap();
         assert!(emu.claimed(Interface::B));
         assert!(!emu.kernel_driver_attached(Interface::B));
-        assert!(emu.kernel_driver_attached(Interface::A), "only the used interface is detached");
+        assert!(
+            emu.kernel_driver_attached(Interface::A),
+            "only the used interface is detached"
+        );
         assert!(matches!(emu.open(Interface::B), Err(UsbError::Busy { .. })));
         drop(ftdi);
         assert!(!emu.claimed(Interface::B));
@@ -764,6 +890,45 @@ mod tests {
         let mut back = vec![0u8; 300];
         ftdi.read_exact(&mut back, Duration::from_secs(1)).unwrap();
         assert_eq!(back, data);
+    }
+
+    /// A byte-level board: answers every byte with its bitwise complement.
+    struct Complement(VecDeque<u8>);
+
+    impl crate::link::Link for Complement {
+        fn write_all(&mut self, bytes: &[u8]) -> Result<(), crate::link::LinkError> {
+            self.0.extend(bytes.iter().map(|b| !b));
+            Ok(())
+        }
+        fn read(&mut self, buf: &mut [u8], _: Duration) -> Result<usize, crate::link::LinkError> {
+            let n = buf.len().min(self.0.len());
+            for (slot, b) in buf.iter_mut().zip(self.0.drain(..n)) {
+                *slot = b;
+            }
+            Ok(n)
+        }
+        fn name(&self) -> String {
+            "complement".into()
+        }
+    }
+
+    #[test]
+    fn a_link_can_stand_behind_the_uart() {
+        let emu = Emulator::new(ChipType::Ft2232H, Board::None);
+        emu.attach_uart(
+            Interface::B,
+            Box::new(LinkPeer::new(Complement(VecDeque::new()), 115_200)),
+        );
+        let mut ftdi = emu.open(Interface::B).unwrap();
+        ftdi.set_baud(115_200).unwrap();
+        ftdi.write_all(&[0x00, 0x0F, 0xAA]).unwrap();
+        let mut back = [0u8; 3];
+        ftdi.read_exact(&mut back, Duration::from_secs(1)).unwrap();
+        assert_eq!(back, [0xFF, 0xF0, 0x55]);
+        // At the wrong baud rate the board hears garbage and stays silent.
+        ftdi.set_baud(9600).unwrap();
+        ftdi.write_all(&[0x01]).unwrap();
+        assert_eq!(ftdi.read(&mut back, Duration::from_millis(20)).unwrap(), 0);
     }
 
     #[test]
