@@ -412,6 +412,25 @@ pub fn decode_tdo(raw: &[u8], layout: ShiftLayout) -> Vec<u8> {
     out
 }
 
+/// Something that runs MPSSE command batches: the chip's MPSSE engine
+/// ([`MpssePort`]), or a software engine on bit-bang pins for chips without
+/// one (`program::bitbang`).
+pub trait CommandRunner: Send + std::fmt::Debug {
+    /// Runs a batch; returns its read-back, once every command has executed.
+    fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError>;
+    /// Leaves the mode and gives the channel back.
+    fn close(self: Box<Self>);
+}
+
+impl CommandRunner for MpssePort {
+    fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError> {
+        MpssePort::run(self, cmds)
+    }
+    fn close(self: Box<Self>) {
+        MpssePort::close(*self);
+    }
+}
+
 /// Timeout for the read-back of one batch.
 const READ_TIMEOUT: Duration = Duration::from_millis(2000);
 

@@ -253,3 +253,38 @@ fn ecp5_flash_through_background_spi() {
     assert!(ecp5_done(&emu), "FPGA reloaded from flash (REFRESH)");
     released(&emu);
 }
+
+#[test]
+fn ecp5_over_ft231x_bitbang_loads_sram_and_flash() {
+    use amber::program::ULX3S_FT231X;
+    use amber::usb::emulator::BitbangWiring;
+    // A small die keeps two pin bytes per TCK quick: 40 frames of 74 bytes.
+    let small = Ecp5Geometry {
+        frames: 40,
+        frame_bytes: 74,
+    };
+    let wiring = BitbangWiring {
+        tck: ULX3S_FT231X.tck,
+        tms: ULX3S_FT231X.tms,
+        tdi: ULX3S_FT231X.tdi,
+        tdo: ULX3S_FT231X.tdo,
+    };
+    let emu = Emulator::ecp5_bitbang(LFE5U_25F, small, wiring);
+    let bit = ecp5_test_bitstream(LFE5U_25F, small, 8);
+    {
+        let ftdi = emu.open(Interface::A).unwrap();
+        let mut prog = Ecp5Jtag::open_bitbang(ftdi, ULX3S_FT231X, None).unwrap();
+        assert_eq!(prog.idcode().unwrap(), Idcode(LFE5U_25F));
+        prog.load_sram(&bit).unwrap();
+        assert!(prog.status().unwrap().done());
+        prog.write_flash(&bit).unwrap();
+        prog.close();
+    }
+    assert!(ecp5_done(&emu));
+    let stored = emu.with_board(|b| match b {
+        Board::Ecp5(b) => b.flash.memory()[..bit.len()].to_vec(),
+        _ => Vec::new(),
+    });
+    assert!(stored == bit, "flash holds the bitstream");
+    released(&emu);
+}

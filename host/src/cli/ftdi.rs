@@ -9,6 +9,7 @@ use clap::Args;
 use amber::board::{self, BoardSpec, ProgramMethod};
 use amber::program::{
     detect_family, Ecp5Bitstream, Ecp5Jtag, Family, Ice40Image, Ice40Spi, ProgramError, Programmer,
+    ULX3S_FT231X,
 };
 use amber::usb::{self, DeviceSelector, Interface, UsbError};
 
@@ -64,14 +65,6 @@ impl Target {
         let board = self.board()?;
         let (family, device, interface) = match board {
             Some(b) => {
-                if b.program.method == ProgramMethod::Ecp5JtagBitbang {
-                    bail!(
-                        "board {} programs through JTAG bit-bang on its {} (method {}), which amber does not drive yet",
-                        b.name,
-                        b.usb,
-                        b.program.method
-                    );
-                }
                 let family = match b.family {
                     board::Family::Ice40 => Family::Ice40,
                     board::Family::Ecp5 => Family::Ecp5,
@@ -111,8 +104,13 @@ impl Target {
             Some(b) => format!("{} ({})", ftdi.name(), b.name),
             None => ftdi.name(),
         };
+        let bitbang = board.is_some_and(|b| b.program.method == ProgramMethod::Ecp5JtagBitbang);
         let programmer: Box<dyn Programmer> = match family {
             Family::Ice40 => Box::new(Ice40Spi::open(ftdi, device)?),
+            // The only bit-bang board wiring Amber knows is the ULX3S's.
+            Family::Ecp5 if bitbang => {
+                Box::new(Ecp5Jtag::open_bitbang(ftdi, ULX3S_FT231X, device)?)
+            }
             Family::Ecp5 => Box::new(Ecp5Jtag::open(ftdi, device)?),
         };
         Ok(Opened { programmer, what })
@@ -175,4 +173,23 @@ pub fn load_file(
         opened.what
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_hint_names_the_udev_rules() {
+        let err = hint(UsbError::PermissionDenied {
+            bus_path: "1-4".into(),
+        });
+        let text = format!("{err:#}");
+        assert!(text.contains("udev/53-amber-ftdi.rules"), "{text}");
+        assert!(text.ends_with("permission denied opening the FTDI device at 1-4"));
+        assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(UDEV_RULES)
+            .is_file());
+    }
 }

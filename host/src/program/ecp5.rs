@@ -6,11 +6,12 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::bitbang::{BitbangJtag, BitbangPins};
 use super::bitstream::Ecp5Bitstream;
 use super::flash::{self, SpiBus};
 use super::parts::Idcode;
 use super::{progress_bar, ProbeReport, ProgramError, Programmer};
-use crate::mpsse::{decode_tdo, jtag_shift, Commands, MpssePort, TapState};
+use crate::mpsse::{decode_tdo, jtag_shift, CommandRunner, Commands, MpssePort, TapState};
 use crate::usb::Ftdi;
 
 /// TMS high at rest; TCK, TDI, TMS outputs.
@@ -124,7 +125,7 @@ impl fmt::Display for Ecp5Status {
 /// A JTAG port with the TAP state tracked on the host.
 #[derive(Debug)]
 struct Jtag {
-    port: MpssePort,
+    port: Box<dyn CommandRunner>,
     state: TapState,
 }
 
@@ -200,6 +201,24 @@ impl Ecp5Jtag {
     /// board table's ECP5 device, checked against every bitstream.
     pub fn open(ftdi: Ftdi, device: Option<&str>) -> Result<Self, ProgramError> {
         let port = MpssePort::open(ftdi, JTAG_HZ, IDLE_PINS, DIRECTION)?;
+        Self::with_runner(Box::new(port), device)
+    }
+
+    /// Like [`Ecp5Jtag::open`] for a chip without MPSSE (FT231X): JTAG on
+    /// synchronous bit-bang pins wired as `pins`.
+    pub fn open_bitbang(
+        ftdi: Ftdi,
+        pins: BitbangPins,
+        device: Option<&str>,
+    ) -> Result<Self, ProgramError> {
+        let port = BitbangJtag::open(ftdi, pins)?;
+        Self::with_runner(Box::new(port), device)
+    }
+
+    fn with_runner(
+        port: Box<dyn CommandRunner>,
+        device: Option<&str>,
+    ) -> Result<Self, ProgramError> {
         let mut jtag = Jtag {
             port,
             state: TapState::Reset,

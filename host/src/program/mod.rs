@@ -12,12 +12,14 @@ use thiserror::Error;
 
 use crate::usb::UsbError;
 
+pub mod bitbang;
 pub mod bitstream;
 pub mod ecp5;
 pub mod flash;
 pub mod ice40;
 pub mod parts;
 
+pub use bitbang::{BitbangPins, ULX3S_FT231X};
 pub use bitstream::{detect_family, Ecp5Bitstream, Family, Ice40Image};
 pub use ecp5::{BseError, Ecp5Instruction, Ecp5Jtag, Ecp5Status};
 pub use flash::{FlashCmd, JedecId};

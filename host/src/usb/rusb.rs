@@ -128,6 +128,13 @@ pub fn open(
         }
     };
     let path = info.bus_path.clone();
+    if info.chip.is_none() {
+        let bcd = device
+            .device_descriptor()
+            .map(|d| bcd_device(d.device_version()))
+            .unwrap_or(0);
+        return Err(UsbError::UnknownChip { bcd_device: bcd });
+    }
     let handle = device
         .open()
         .map_err(|e| map("open", &path, interface, e))?;

@@ -58,7 +58,6 @@ pub struct Ecp5Board {
     burst_bits: u8,
     spi_open: bool,
     spi_selected: bool,
-    tdo: bool,
     loaded: bool,
 }
 
@@ -80,7 +79,6 @@ impl Ecp5Board {
             burst_bits: 0,
             spi_open: false,
             spi_selected: false,
-            tdo: false,
             loaded: false,
         }
     }
@@ -100,9 +98,19 @@ impl Ecp5Board {
         self.status & ST_DONE != 0
     }
 
-    /// TDO as the FTDI reads it.
+    /// TDO as the FTDI reads it: the bit the TAP drives now (the one the
+    /// next rising TCK edge shifts out).
     pub fn inputs(&self) -> u8 {
-        if self.tdo {
+        let level = match self.state {
+            TapState::ShiftIr => self.ir_shift & 1 == 1,
+            TapState::ShiftDr => match self.ir {
+                0x7A => false,
+                0x3A if self.spi_open => !self.spi_selected || self.flash.miso(),
+                _ => self.dr_shift & 1 == 1,
+            },
+            _ => false,
+        };
+        if level {
             TDO
         } else {
             0
@@ -137,7 +145,6 @@ impl Ecp5Board {
             self.enter(next, log);
         }
         self.state = next;
-        self.tdo = tdo;
         tdo
     }
 

@@ -173,6 +173,11 @@ impl SpiFlash {
         self.busy_until = Some(Instant::now() + time);
     }
 
+    /// The level the flash drives on MISO now (high when not selected).
+    pub fn miso(&self) -> bool {
+        !self.selected || self.out_byte & 0x80 != 0
+    }
+
     /// One SCK rising edge while selected: samples `mosi`, returns MISO.
     pub fn clock(&mut self, mosi: bool, log: &mut Vec<Event>) -> bool {
         if !self.selected {

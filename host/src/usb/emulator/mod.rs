@@ -191,6 +191,20 @@ impl Board {
     }
 }
 
+/// How a board's JTAG pins sit on a chip's bit-bang pins (masks of the pin
+/// byte), for chips without MPSSE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BitbangWiring {
+    /// Test clock.
+    pub tck: u8,
+    /// Test mode select.
+    pub tms: u8,
+    /// Test data in.
+    pub tdi: u8,
+    /// Test data out.
+    pub tdo: u8,
+}
+
 /// Faults to inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -236,6 +250,8 @@ struct Chip {
     log: Vec<Event>,
     unplug_after: Option<usize>,
     short_reads: bool,
+    wiring: Option<BitbangWiring>,
+    pins: u8,
 }
 
 /// An emulated FTDI chip. Clones share the same chip.
@@ -295,6 +311,8 @@ impl Emulator {
                 log: Vec::new(),
                 unplug_after: None,
                 short_reads: false,
+                wiring: None,
+                pins: 0xFF,
             })),
         }
     }
@@ -322,6 +340,16 @@ impl Emulator {
         self.shared
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// An FT231X with an ECP5 on its bit-bang pins wired as `wiring` (the
+    /// ULX3S way: one channel for JTAG bit-bang and the UART).
+    pub fn ecp5_bitbang(idcode: u32, geometry: Ecp5Geometry, wiring: BitbangWiring) -> Self {
+        let flash = SpiFlash::new(16 << 20, [0xEF, 0x40, 0x18], false);
+        let board = Board::Ecp5(Ecp5Board::new(idcode, geometry, flash));
+        let emu = Emulator::new(ChipType::Ft231X, board);
+        emu.lock().wiring = Some(wiring);
+        emu
     }
 
     /// Connects a UART peer to `interface`.
@@ -595,10 +623,20 @@ impl UsbBackend for EmulatorBackend {
             channels,
             board,
             log,
+            wiring,
+            pins,
             ..
         } = chip;
         let ch = &mut channels[usize::from(interface.number())];
-        if ch.bitmode == 0x02 {
+        if matches!(ch.bitmode, 0x01 | 0x04) {
+            let sync = ch.bitmode == 0x04;
+            for &byte in data {
+                let read = bitbang(byte, pins, wiring.as_ref(), board, log);
+                if sync {
+                    ch.to_host.push_back(read);
+                }
+            }
+        } else if ch.bitmode == 0x02 {
             ch.engine.pending.extend(data);
             let answer = run_mpsse(&mut ch.engine, board, log);
             for mut reply in answer {
@@ -671,6 +709,34 @@ impl UsbBackend for EmulatorBackend {
         buf[..n].copy_from_slice(&MODEM_STATUS[..n]);
         Ok(n)
     }
+}
+
+/// One bit-bang pin byte: returns the pins as they were before it (what
+/// synchronous bit-bang mode reads back), then drives it, clocking the board
+/// on a rising TCK.
+fn bitbang(
+    byte: u8,
+    pins: &mut u8,
+    wiring: Option<&BitbangWiring>,
+    board: &mut Board,
+    log: &mut Vec<Event>,
+) -> u8 {
+    let Some(w) = wiring else {
+        *pins = byte;
+        return byte;
+    };
+    let tdo = board.inputs() & 0x04 != 0;
+    let before = (*pins & !w.tdo) | if tdo { w.tdo } else { 0 };
+    let rising = *pins & w.tck == 0 && byte & w.tck != 0;
+    *pins = byte;
+    // The board's pins in MPSSE order: TCK bit 0, TDI bit 1, TMS bit 3.
+    let mapped = u8::from(byte & w.tck != 0)
+        | u8::from(byte & w.tdi != 0) << 1
+        | u8::from(byte & w.tms != 0) << 3;
+    if rising {
+        board.clock(mapped, log);
+    }
+    before
 }
 
 fn pin_levels(engine: &Engine, board: &Board) -> u8 {
