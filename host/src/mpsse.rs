@@ -434,6 +434,16 @@ impl CommandRunner for MpssePort {
 /// Timeout for the read-back of one batch.
 const READ_TIMEOUT: Duration = Duration::from_millis(2000);
 
+/// The divisor for the fastest clock not above `hz` from an MPSSE master
+/// clock of `base_hz` (AN_108 §3.8: `base / ((1 + divisor) * 2)`), and that clock.
+pub fn clock_divisor(base_hz: u32, hz: u32) -> (u16, u32) {
+    let divisor = (base_hz / 2)
+        .div_ceil(hz.max(1))
+        .saturating_sub(1)
+        .min(0xFFFF);
+    (divisor as u16, base_hz / ((1 + divisor) * 2))
+}
+
 /// An FTDI channel in MPSSE mode.
 #[derive(Debug)]
 pub struct MpssePort {
@@ -463,8 +473,7 @@ impl MpssePort {
             low_direction,
         };
         port.synchronise()?;
-        let base = port.ftdi.chip().info().mpsse_base_hz;
-        let divisor = (base / 2).div_ceil(hz.max(1)).saturating_sub(1).min(0xFFFF) as u16;
+        let (divisor, _) = clock_divisor(port.ftdi.chip().info().mpsse_base_hz, hz);
         let mut init = Commands::new();
         if port.ftdi.chip().info().high_speed {
             init.plain(Opcode::DisableDiv5)
@@ -612,6 +621,15 @@ mod tests {
             ]
         );
         assert_eq!(c.reads(), 5);
+    }
+
+    #[test]
+    fn clock_divisors() {
+        assert_eq!(clock_divisor(60_000_000, 30_000_000), (0, 30_000_000));
+        assert_eq!(clock_divisor(60_000_000, 6_000_000), (4, 6_000_000));
+        assert_eq!(clock_divisor(60_000_000, 7_000_000), (4, 6_000_000));
+        assert_eq!(clock_divisor(12_000_000, 6_000_000), (0, 6_000_000));
+        assert_eq!(clock_divisor(60_000_000, 1), (0xFFFF, 457));
     }
 
     #[test]

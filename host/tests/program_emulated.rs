@@ -288,3 +288,23 @@ fn ecp5_over_ft231x_bitbang_loads_sram_and_flash() {
     assert!(stored == bit, "flash holds the bitstream");
     released(&emu);
 }
+
+#[test]
+fn ecp5_truncated_bitstream_reports_the_engine_error() {
+    use amber::program::BseError;
+    let emu = Emulator::ecp5(LFE5U_25F, geometry(LFE5U_25F));
+    let bit = ecp5_test_bitstream(LFE5U_25F, geometry(LFE5U_25F), 4);
+    // Passes the host's checks (preamble, IDCODE, size) but ends mid-frame.
+    let cut = &bit[..bit.len() - 1000];
+    let mut prog = Ecp5Jtag::open(emu.open(Interface::A).unwrap(), None).unwrap();
+    match prog.load_sram(cut).unwrap_err() {
+        ProgramError::ConfigFailed { status } => {
+            assert!(!status.done() && status.fail());
+            assert_eq!(status.bse_error(), BseError::EndOfFile);
+        }
+        other => panic!("unexpected {other}"),
+    }
+    drop(prog);
+    assert!(!ecp5_done(&emu));
+    released(&emu);
+}

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use super::flash::SpiFlash;
 use super::Event;
 
-const SCK: u8 = 1 << 0;
 const MOSI: u8 = 1 << 1;
 const MISO: u8 = 1 << 2;
 const SS: u8 = 1 << 4;
@@ -228,7 +227,6 @@ impl Ice40Board {
     pub fn clock(&mut self, value: u8, log: &mut Vec<Event>) -> bool {
         let mosi = value & MOSI != 0;
         let ss_low = value & SS == 0;
-        let _ = SCK;
         if self.flash_selected {
             return self.flash.clock(mosi, log);
         }
