@@ -418,6 +418,8 @@ pub fn decode_tdo(raw: &[u8], layout: ShiftLayout) -> Vec<u8> {
 pub trait CommandRunner: Send + std::fmt::Debug {
     /// Runs a batch; returns its read-back, once every command has executed.
     fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError>;
+    /// Most bytes one batch may read back.
+    fn max_read(&self) -> usize;
     /// Leaves the mode and gives the channel back.
     fn close(self: Box<Self>);
 }
@@ -425,6 +427,9 @@ pub trait CommandRunner: Send + std::fmt::Debug {
 impl CommandRunner for MpssePort {
     fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError> {
         MpssePort::run(self, cmds)
+    }
+    fn max_read(&self) -> usize {
+        MpssePort::max_read(self)
     }
     fn close(self: Box<Self>) {
         MpssePort::close(*self);

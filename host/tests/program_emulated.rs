@@ -308,3 +308,23 @@ fn ecp5_truncated_bitstream_reports_the_engine_error() {
     assert!(!ecp5_done(&emu));
     released(&emu);
 }
+
+#[test]
+fn ice40_flash_on_a_full_speed_ft2232d_respects_its_small_fifo() {
+    use amber::usb::emulator::{Ice40Board, SpiFlash};
+    use amber::usb::ChipType;
+    // 64-byte packets and a 384-byte read FIFO: reads must be split to fit.
+    let flash = SpiFlash::new(4 << 20, [0xEF, 0x40, 0x16], true);
+    let emu = Emulator::new(
+        ChipType::Ft2232D,
+        Board::Ice40(Ice40Board::new(32_220, flash)),
+    );
+    let image = ice40_test_image(32_220, 4);
+    {
+        let mut prog = Ice40Spi::open(emu.open(Interface::A).unwrap(), Some("hx1k")).unwrap();
+        prog.write_flash(&image).unwrap();
+        prog.load_sram(&image).unwrap();
+    }
+    assert!(ice40_cdone(&emu));
+    released(&emu);
+}

@@ -248,6 +248,11 @@ impl CommandRunner for BitbangJtag {
         Ok(out)
     }
 
+    fn max_read(&self) -> usize {
+        // Reads are split into FIFO-sized exchanges already.
+        usize::MAX
+    }
+
     fn close(self: Box<Self>) {
         let mut this = *self;
         let _ = this.ftdi.set_bitmode(0, BitMode::Reset);

@@ -300,6 +300,12 @@ impl SpiBus for BackgroundSpi<'_> {
         let tdo = decode_tdo(&raw, layout);
         Ok(reverse(&tdo[out.len()..]))
     }
+
+    fn max_read(&self, out_len: usize) -> usize {
+        // Every byte shifted reads one back, the command bytes too, plus the
+        // last bit's TMS read.
+        self.jtag.port.max_read().saturating_sub(out_len + 2)
+    }
 }
 
 impl Programmer for Ecp5Jtag {

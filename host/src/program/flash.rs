@@ -44,6 +44,8 @@ const READ_CHUNK: usize = 2048;
 pub trait SpiBus {
     /// Runs the transaction; returns the bytes read after `out`.
     fn transaction(&mut self, out: &[u8], read: usize) -> Result<Vec<u8>, ProgramError>;
+    /// Most bytes one transaction sending `out_len` bytes may read (the chip's FIFO).
+    fn max_read(&self, out_len: usize) -> usize;
 }
 
 /// The flash's JEDEC identity.
@@ -138,8 +140,9 @@ pub fn erase_plan(start: usize, end: usize) -> Vec<(FlashCmd, usize)> {
 /// Reads `len` bytes from `address`.
 pub fn read(bus: &mut dyn SpiBus, address: usize, len: usize) -> Result<Vec<u8>, ProgramError> {
     let mut out = Vec::with_capacity(len);
+    let chunk = READ_CHUNK.min(bus.max_read(4)).max(1);
     while out.len() < len {
-        let n = (len - out.len()).min(READ_CHUNK);
+        let n = (len - out.len()).min(chunk);
         out.extend(bus.transaction(&addressed(FlashCmd::Read, address + out.len()), n)?);
     }
     Ok(out)
@@ -192,7 +195,7 @@ pub fn write_and_verify(
     let mut offset = 0;
     while offset < data.len() {
         let n = (data.len() - offset).min(READ_CHUNK);
-        let back = read(bus, address + offset, n)?;
+        let back = read(&mut *bus, address + offset, n)?;
         if let Some(i) = (0..n).find(|&i| back[i] != data[offset + i]) {
             return Err(ProgramError::VerifyMismatch {
                 address: (address + offset + i) as u32,

@@ -109,6 +109,10 @@ impl SpiBus for SpiPort<'_> {
         self.port.set_low(&mut cmds, level | SS);
         Ok(self.port.run(&cmds)?)
     }
+
+    fn max_read(&self, _out_len: usize) -> usize {
+        self.port.max_read()
+    }
 }
 
 impl Programmer for Ice40Spi {

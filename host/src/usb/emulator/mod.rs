@@ -619,6 +619,7 @@ impl UsbBackend for EmulatorBackend {
             }
         }
         let short = chip.short_reads;
+        let kind = chip.chip;
         let Chip {
             channels,
             board,
@@ -644,6 +645,15 @@ impl UsbBackend for EmulatorBackend {
                     reply.pop();
                 }
                 ch.to_host.extend(reply);
+            }
+            // A real engine stops at a full read FIFO and the host's write
+            // stalls until it times out.
+            if ch.to_host.len() > kind.info().rx_buffer {
+                return Err(UsbError::Timeout {
+                    op: "bulk out",
+                    actual: 0,
+                    expected: data.len(),
+                });
             }
         } else if let Some(peer) = ch.uart.as_mut() {
             peer.receive(data);
