@@ -85,10 +85,13 @@ PLACED_ecp5 := miner.config
 bitstream: $(BUILD)/$(BITSTREAM_$(FAMILY))
 	@echo "bitstream: $<"
 
+# Every board, one at a time; a board that fails is listed at the end (and
+# the run fails), never skipped silently.
 bitstreams:
-	@for b in $$($(AMBER_BOARDS) --names); do \
-		echo "== $$b"; nice $(MAKE) --no-print-directory bitstream BOARD=$$b || exit 1; \
-	done
+	@failed=""; for b in $$($(AMBER_BOARDS) --names); do \
+		echo "== $$b"; nice $(MAKE) --no-print-directory bitstream BOARD=$$b || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "bitstreams: failed:$$failed (logs in build/<board>/)" >&2; exit 1; fi
 
 report: $(BUILD)/$(PLACED_$(FAMILY))
 	@$(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(BUILD) --family $(FAMILY) \

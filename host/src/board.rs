@@ -491,7 +491,7 @@ pub fn parse_table(text: &str) -> Result<Vec<BoardSpec>, BoardTableError> {
 fn toml_error(text: &str, source: toml::de::Error) -> BoardTableError {
     let line = source
         .span()
-        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        .map(|span| line_number_after(&text.as_bytes()[..span.start.min(text.len())]));
     let field = source
         .message()
         .strip_prefix("unknown field `")
@@ -503,6 +503,11 @@ fn toml_error(text: &str, source: toml::de::Error) -> BoardTableError {
         },
         _ => BoardTableError::Toml { line, source },
     }
+}
+
+/// 1-based number of the line that follows `before`.
+fn line_number_after(before: &[u8]) -> usize {
+    before.iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 fn check_usb_roles(boards: &[BoardSpec]) -> Result<(), BoardTableError> {
