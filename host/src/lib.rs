@@ -7,7 +7,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod board;
+pub mod device;
 pub mod hash;
 pub mod link;
+pub mod mpsse;
 pub mod pool;
+pub mod program;
+pub mod usb;
 pub mod work;

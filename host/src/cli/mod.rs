@@ -2,7 +2,13 @@
 
 use clap::{Parser, Subcommand};
 
+mod boards;
+mod flash;
+mod ftdi;
 mod hash;
+mod list;
+mod probe;
+mod program;
 
 /// Exit code for bad input or usage: nothing was touched.
 pub const EXIT_BAD_INPUT: u8 = 1;
@@ -20,6 +26,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Hash(hash::Cmd),
+    Boards(boards::Cmd),
+    List(list::Cmd),
+    Program(program::Cmd),
+    Flash(flash::Cmd),
+    Probe(probe::Cmd),
 }
 
 impl Cli {
@@ -27,6 +38,11 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Hash(cmd) => cmd.run(),
+            Command::Boards(cmd) => cmd.run(),
+            Command::List(cmd) => cmd.run(),
+            Command::Program(cmd) => cmd.run(),
+            Command::Flash(cmd) => cmd.run(),
+            Command::Probe(cmd) => cmd.run(),
         }
     }
 }
@@ -38,6 +54,11 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         cause.is::<amber::hash::HashError>()
             || cause.is::<amber::work::WorkError>()
             || cause.is::<amber::pool::UrlError>()
+            || cause.is::<amber::board::BoardTableError>()
+            || cause.is::<amber::usb::SelectorError>()
+            || cause
+                .downcast_ref::<amber::program::ProgramError>()
+                .is_some_and(amber::program::ProgramError::is_input_error)
     });
     if bad_input {
         EXIT_BAD_INPUT

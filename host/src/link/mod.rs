@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+pub mod ftdi;
+
 /// A bidirectional byte stream to one board (UART over FTDI, serial port, or
 /// the Verilator model).
 pub trait Link: Send {
@@ -35,5 +37,14 @@ pub enum LinkError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+    /// The USB layer under an FTDI link failed (other than the device going away).
+    #[error("link {link}: USB error")]
+    Usb {
+        /// The link's name.
+        link: String,
+        /// The USB error.
+        #[source]
+        source: crate::usb::UsbError,
     },
 }

@@ -1,0 +1,195 @@
+//! What `program`, `flash` and `probe` share: choosing the board, the FTDI
+//! device and the programmer, and turning USB errors into hints.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+use amber::board::{self, BoardSpec, ProgramMethod};
+use amber::program::{
+    detect_family, Ecp5Bitstream, Ecp5Jtag, Family, Ice40Image, Ice40Spi, ProgramError, Programmer,
+    ULX3S_FT231X,
+};
+use amber::usb::{self, DeviceSelector, Interface, UsbError};
+
+/// The shipped udev rules, named in the permission hint.
+pub const UDEV_RULES: &str = "udev/53-amber-ftdi.rules";
+
+/// Which board and which FTDI device.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Board from boards.toml: sets the FPGA, the USB IDs and the programming interface.
+    #[arg(long)]
+    pub board: Option<String>,
+    /// FTDI device: VID:PID[:SERIAL] or a bus path like 1-4.2 (see `amber list`).
+    #[arg(long)]
+    pub device: Option<DeviceSelector>,
+    /// FPGA family when no --board is given and there is no file to tell it (probe).
+    #[arg(long, value_parser = ["ice40", "ecp5"])]
+    pub family: Option<String>,
+    /// FTDI interface that programs the FPGA when no --board is given.
+    #[arg(long, default_value = "A", value_parser = ["A", "B", "C", "D"])]
+    pub interface: String,
+}
+
+/// An opened programmer and what it was opened for.
+pub struct Opened {
+    /// The programmer.
+    pub programmer: Box<dyn Programmer>,
+    /// A description for messages: `ftdi 1-4 A (icebreaker)`.
+    pub what: String,
+}
+
+impl Target {
+    fn board(&self) -> anyhow::Result<Option<&'static BoardSpec>> {
+        self.board
+            .as_deref()
+            .map(board::find)
+            .transpose()
+            .context("looking up --board")
+    }
+
+    /// Checks a bitstream against the board before any device is opened.
+    pub fn check_file(&self, data: &[u8], family: Family) -> anyhow::Result<()> {
+        let device = self.board()?.map(|b| b.device.as_str());
+        match family {
+            Family::Ice40 => Ice40Image::check(data, device).map(drop),
+            Family::Ecp5 => Ecp5Bitstream::check(data, device).map(drop),
+        }
+        .context("checking the bitstream against the board")
+    }
+
+    /// Opens the programmer for `family` (or the board's, or the file's).
+    pub fn open(&self, file_family: Option<Family>) -> anyhow::Result<Opened> {
+        let board = self.board()?;
+        let (family, device, interface) = match board {
+            Some(b) => {
+                let family = match b.family {
+                    board::Family::Ice40 => Family::Ice40,
+                    board::Family::Ecp5 => Family::Ecp5,
+                };
+                let interface = Interface::from_letter(&b.program.interface.to_string())
+                    .context("board interface")?;
+                (family, Some(b.device.as_str()), interface)
+            }
+            None => {
+                let family = match (file_family, self.family.as_deref()) {
+                    (Some(f), _) => f,
+                    (None, Some("ecp5")) => Family::Ecp5,
+                    (None, Some(_)) => Family::Ice40,
+                    (None, None) => bail!("give --board NAME or --family ice40|ecp5"),
+                };
+                let interface = Interface::from_letter(&self.interface).context("--interface")?;
+                (family, None, interface)
+            }
+        };
+        if let (Some(b), Some(f)) = (board, file_family) {
+            if f != family {
+                bail!(
+                    "the file is an {f:?} bitstream but board {} has an {family:?}",
+                    b.name
+                );
+            }
+        }
+        let selector = self.device.clone().or_else(|| {
+            board.map(|b| DeviceSelector::Id {
+                vid: b.usb.vid,
+                pid: b.usb.pid,
+                serial: None,
+            })
+        });
+        let ftdi = usb::rusb::open(selector.as_ref(), &board_ids(), interface).map_err(hint)?;
+        let what = match board {
+            Some(b) => format!("{} ({})", ftdi.name(), b.name),
+            None => ftdi.name(),
+        };
+        let bitbang = board.is_some_and(|b| b.program.method == ProgramMethod::Ecp5JtagBitbang);
+        let programmer: Box<dyn Programmer> = match family {
+            Family::Ice40 => Box::new(Ice40Spi::open(ftdi, device)?),
+            // The only bit-bang board wiring Amber knows is the ULX3S's.
+            Family::Ecp5 if bitbang => {
+                Box::new(Ecp5Jtag::open_bitbang(ftdi, ULX3S_FT231X, device)?)
+            }
+            Family::Ecp5 => Box::new(Ecp5Jtag::open(ftdi, device)?),
+        };
+        Ok(Opened { programmer, what })
+    }
+}
+
+/// Reads a bitstream file and tells its family.
+pub fn read_bitstream(path: &Path) -> anyhow::Result<(Vec<u8>, Family)> {
+    let data =
+        std::fs::read(path).with_context(|| format!("reading bitstream {}", path.display()))?;
+    let family = detect_family(&data).with_context(|| format!("checking {}", path.display()))?;
+    Ok((data, family))
+}
+
+/// Every VID:PID the board table names (boards may use custom IDs).
+pub fn board_ids() -> Vec<(u16, u16)> {
+    board::boards()
+        .iter()
+        .map(|b| (b.usb.vid, b.usb.pid))
+        .collect()
+}
+
+/// Adds what the user can do about a USB error.
+pub fn hint(err: UsbError) -> anyhow::Error {
+    let text = match &err {
+        UsbError::PermissionDenied { .. } => Some(format!(
+            "no permission to use the FTDI device: install {UDEV_RULES} (README, \"USB access\") or run as root"
+        )),
+        UsbError::Busy { .. } => Some(
+            "another program holds the FTDI interface (a serial terminal, openFPGALoader?)".to_owned(),
+        ),
+        UsbError::NoDevice { .. } => Some("is the board plugged in? `amber list` shows what is attached".to_owned()),
+        UsbError::Ambiguous { .. } => Some("pick one with --device VID:PID:SERIAL or --device BUS-PATH".to_owned()),
+        _ => None,
+    };
+    match text {
+        Some(text) => anyhow::Error::new(err).context(text),
+        None => anyhow::Error::new(err),
+    }
+}
+
+/// Reads, checks and loads `file` with `load` (SRAM or flash); `doing` and
+/// `done` word the messages.
+pub fn load_file(
+    target: &Target,
+    file: &Path,
+    doing: &str,
+    done: &str,
+    load: fn(&mut dyn Programmer, &[u8]) -> Result<(), ProgramError>,
+) -> anyhow::Result<()> {
+    let (data, family) = read_bitstream(file)?;
+    target.check_file(&data, family)?;
+    let mut opened = target.open(Some(family))?;
+    load(opened.programmer.as_mut(), &data)
+        .with_context(|| format!("{doing} {} over {}", file.display(), opened.what))?;
+    eprintln!(
+        "{done}: {} ({} bytes) over {}",
+        file.display(),
+        data.len(),
+        opened.what
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_hint_names_the_udev_rules() {
+        let err = hint(UsbError::PermissionDenied {
+            bus_path: "1-4".into(),
+        });
+        let text = format!("{err:#}");
+        assert!(text.contains("udev/53-amber-ftdi.rules"), "{text}");
+        assert!(text.ends_with("permission denied opening the FTDI device at 1-4"));
+        assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(UDEV_RULES)
+            .is_file());
+    }
+}

@@ -1,0 +1,28 @@
+//! `amber program`: load a bitstream into the FPGA's configuration SRAM.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::ftdi::{load_file, Target};
+
+/// Load a bitstream (.bin for iCE40, .bit for ECP5) into the FPGA's SRAM.
+#[derive(Debug, Args)]
+pub struct Cmd {
+    #[command(flatten)]
+    target: Target,
+    /// The bitstream file.
+    file: PathBuf,
+}
+
+impl Cmd {
+    pub fn run(self) -> anyhow::Result<()> {
+        load_file(
+            &self.target,
+            &self.file,
+            "loading",
+            "configured",
+            |p, data| p.load_sram(data),
+        )
+    }
+}

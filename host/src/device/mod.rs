@@ -1,0 +1,3 @@
+//! Boards over a [`Link`](crate::link::Link): the wire protocol and the device driver.
+
+pub mod protocol;
