@@ -47,9 +47,12 @@ def cell_counts(stat_file):
     """Cell counts of the flattened top from a Yosys `stat` text report."""
     counts = {}
     for line in stat_file.read_text().splitlines():
-        m = re.match(r"\s+(\d+)\s+(\S+)\s*$", line)
-        if m and not m.group(2).startswith("$"):
-            counts[m.group(2)] = counts.get(m.group(2), 0) + int(m.group(1))
+        # Yosys 0.70 prints "<count> <cell>", 0.23 "<cell> <count>".
+        m = re.match(r"\s+(\d+)\s+([A-Z]\w*)\s*$", line)
+        n = re.match(r"\s+([A-Z]\w*)\s+(\d+)\s*$", line)
+        cell, count = (m.group(2), m.group(1)) if m else (n.group(1), n.group(2)) if n else (None, 0)
+        if cell:
+            counts[cell] = counts.get(cell, 0) + int(count)
     return counts
 
 
