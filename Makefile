@@ -3,6 +3,7 @@
 .SECONDARY:
 .PHONY: setup test lint lint-rust lint-rtl demo clean
 .PHONY: lint-boards lint-board bitstream bitstreams report synth-check
+.PHONY: setup test lint lint-rust lint-rtl demo clean report-core
 
 CARGO ?= cargo
 VERILATOR ?= verilator
@@ -32,6 +33,10 @@ demo: setup
 	@grep -v '^#' tests/vectors/blocks.txt | while read -r header hash; do \
 		$(CARGO) run -q -p amber -- hash "$$header" || exit 1; echo; \
 	done
+
+# sha256d_miner alone per FPGA target: LUT4/FF/carry/Fmax/MH/s (logs in build/report-core/).
+report-core: setup
+	scripts/report_core.py $(TARGETS)
 
 clean:
 	$(CARGO) clean
