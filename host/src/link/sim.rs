@@ -22,7 +22,7 @@ use super::{Link, LinkError};
 /// Longest simulated time one [`Link::read`] runs the model, however long the
 /// timeout: a long timeout on an idle model would otherwise cost minutes of
 /// wall time. A caller that waits longer calls `read` again.
-pub const MAX_READ_SIMULATED: Duration = Duration::from_secs(1);
+pub const MAX_READ_SIMULATED: Duration = Duration::from_millis(500);
 
 /// Characters a read keeps collecting after its first byte while the board
 /// keeps sending (the longest frame, STATUS, is 24 bytes).
