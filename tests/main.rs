@@ -5,3 +5,4 @@ mod rtl_frame;
 mod rtl_miner_top;
 mod rtl_sha256d_miner;
 mod rtl_uart;
+mod util;
