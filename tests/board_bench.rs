@@ -21,8 +21,11 @@ pub fn example(name: &str) -> Vec<u8> {
         .lines()
         .find_map(|l| {
             let mut words = l.split_whitespace();
-            (words.next() == Some(name))
-                .then(|| words.map(|h| u8::from_str_radix(h, 16).unwrap()).collect())
+            (words.next() == Some(name)).then(|| {
+                words
+                    .map(|h| u8::from_str_radix(h, 16).expect("example frames are hex bytes"))
+                    .collect()
+            })
         })
         .unwrap_or_else(|| panic!("no example frame {name}"))
 }
@@ -73,7 +76,7 @@ pub struct Bench {
 
 impl Bench {
     pub fn new() -> Self {
-        let top = MinerTop::sim().unwrap();
+        let top = MinerTop::sim().expect("the miner_top_sim model is built");
         let pins = UartPins::new(top.clk_hz(), top.baud());
         Bench {
             top,

@@ -160,10 +160,10 @@ fn seeded_garbage_then_valid_frames_are_answered() {
         // Random bytes, with SYNC and valid type bytes sprinkled in so that
         // every decoder state is reached.
         let mut junk = random_bytes(&mut rng, 150);
-        for i in 0..junk.len() {
+        for byte in junk.iter_mut() {
             match rng.next_u64() % 8 {
-                0 => junk[i] = SYNC,
-                1 => junk[i] = (rng.next_u64() % 5) as u8,
+                0 => *byte = SYNC,
+                1 => *byte = (rng.next_u64() % 5) as u8,
                 _ => {}
             }
         }
