@@ -259,6 +259,7 @@ fn two_work_items_back_to_back_without_idle_clocks() {
     let limit = hash_time(&b, 21_001) + b.bytes_time(150);
     let mut run = 0;
     let mut frames = Vec::new();
+    let wall = std::time::Instant::now();
     while !frames.contains(&BoardFrame::Done { tag: 2 }) {
         assert!(run < limit, "no DONE for B; got {frames:?}");
         b.run(1);
@@ -286,7 +287,11 @@ fn two_work_items_back_to_back_without_idle_clocks() {
     let per_clock = b.top.cores() * b.top.rounds_per_clk();
     let ideal = nonces * 64 / per_clock;
     assert!(busy_clocks >= ideal, "{busy_clocks} < {ideal}");
-    println!("back-to-back: {nonces} nonces, {busy_clocks} busy clocks (ideal {ideal})");
+    println!(
+        "back-to-back: {nonces} nonces, {busy_clocks} busy clocks (ideal {ideal}); \
+         {:.0} clocks/s on the pins",
+        run as f64 / wall.elapsed().as_secs_f64()
+    );
     let (s, _) = b.status();
     assert_eq!(s.nonces_hashed, nonces);
 }
@@ -302,4 +307,24 @@ fn found_led_lights_after_a_result() {
     let got = b.recv_until(limit, |f| matches!(f, BoardFrame::Result { .. }));
     assert!(!got.is_empty());
     assert!(b.top.led_found());
+}
+
+#[test]
+#[ignore = "a second of simulated clock takes about 20 s: run with --ignored"]
+fn alive_led_toggles_every_half_second_of_clock() {
+    let mut b = Bench::new();
+    let half = b.top.clk_hz() / 2;
+    let start = std::time::Instant::now();
+    assert!(!b.top.leds().alive);
+    b.top.step(half - 1);
+    assert!(!b.top.leds().alive);
+    b.top.step(1);
+    assert!(b.top.leds().alive);
+    b.top.step(half);
+    assert!(!b.top.leds().alive);
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "miner_top_sim idle: {:.0} cycles/s (bulk step)",
+        (2 * half) as f64 / secs
+    );
 }
