@@ -1,7 +1,7 @@
 # Amber entry points. `make demo` runs the main job, `make test` checks everything.
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: setup test lint lint-rust lint-rtl demo clean
+.PHONY: setup test lint lint-rust lint-rtl demo clean report-core
 
 CARGO ?= cargo
 VERILATOR ?= verilator
@@ -30,6 +30,10 @@ demo: setup
 	@grep -v '^#' tests/vectors/blocks.txt | while read -r header hash; do \
 		$(CARGO) run -q -p amber -- hash "$$header" || exit 1; echo; \
 	done
+
+# sha256d_miner alone per FPGA target: LUT4/FF/carry/Fmax/MH/s (logs in build/report-core/).
+report-core: setup
+	scripts/report_core.py $(TARGETS)
 
 clean:
 	$(CARGO) clean
