@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// sha256_word_taps: one message-schedule word W[j] of a pipelined SHA-256, held
+// only until its last use. The word is produced at stage PRODUCED (-1 = injected
+// before stage 0) and read at stages USE15 < USE10 < USE2 < USE1 (its roles
+// W[t-15], W[t-10], W[t-2], W[t-1] of later rounds). Uses outside 0..LAST_STAGE
+// are not built (their out_uses word is don't-care). Long gaps become delay_line memories.
+`resetall
+`default_nettype none
+
+module sha256_word_taps #(
+    // Stage whose logic produces the word (-1: the ring's input)
+    parameter PRODUCED = -1,
+    // Stages reading the word as W[t+15], W[t+10], W[t+2], W[t+1] (increasing)
+    parameter USE15 = 0,
+    parameter USE10 = 5,
+    parameter USE2 = 13,
+    parameter USE1 = 14,
+    // Index of the ring's last stage
+    parameter LAST_STAGE = 60
+) (
+    /* verilator lint_off UNUSEDSIGNAL */ // unused when no use is built
+    input  wire         clk,
+    input  wire         rst,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire [31:0]  in_word,     // combinational, in stage PRODUCED
+    output wire [127:0] out_uses     // the word in stages {USE15, USE10, USE2, USE1}
+);
+
+function automatic integer use_at(input integer k);
+    case (k)
+        0: use_at = USE15;
+        1: use_at = USE10;
+        2: use_at = USE2;
+        default: use_at = USE1;
+    endcase
+endfunction
+
+function automatic integer built(input integer k);
+    built = use_at(k) >= 0 && use_at(k) <= LAST_STAGE ? 1 : 0;
+endfunction
+
+// Stage of the nearest built use before use k (else PRODUCED): where use k is fed from.
+function automatic integer fed_from(input integer k);
+    integer m;
+    begin
+        fed_from = PRODUCED;
+        for (m = 0; m < k; m = m + 1) begin
+            if (built(m) != 0) begin
+                fed_from = use_at(m);
+            end
+        end
+    end
+endfunction
+
+// tap[k] is the word where use k is fed from; tap[k+1] after use k.
+wire [31:0] tap [0:4] /* verilator split_var */;
+assign tap[0] = in_word;
+
+genvar k;
+for (k = 0; k < 4; k = k + 1) begin : g_use
+    if (built(k) != 0) begin : g_line
+        delay_line #(
+            .WIDTH(32),
+            .DELAY(use_at(k) - fed_from(k))
+        ) line_inst (
+            .clk(clk),
+            .rst(rst),
+            .in_data(tap[k]),
+            .out_data(tap[k+1])
+        );
+    end else begin : g_pass
+        assign tap[k+1] = tap[k];
+    end
+    assign out_uses[127 - 32 * k -: 32] = tap[k+1];
+end
+
+endmodule
+
+`resetall
