@@ -6,13 +6,13 @@ use amber::device::protocol::{
     BoardFrame, HostFrame, NakReason, FLAG_END_INCLUSIVE, PROTOCOL_VERSION,
 };
 use amber::hash::Nonce;
-use amber_sim::miner_top::MinerTop;
 
-use crate::board_bench::{blocks, expected_results, work, Bench, Rng};
+use crate::board_bench::{expected_results, random_bytes, seeded, work, Bench};
+use crate::util::block_headers;
 
 /// Clocks to hash `n` nonces, with slack for the pipeline and the line.
 fn hash_time(b: &Bench, n: u64) -> u64 {
-    let per_clock = (MinerTop::CORES * MinerTop::ROUNDS_PER_CLK).max(1);
+    let per_clock = (b.top.cores() * b.top.rounds_per_clk()).max(1);
     n * 64 / per_clock + 2_000 + b.bytes_time(100)
 }
 
@@ -31,10 +31,10 @@ fn identify_reports_the_build() {
     let mut b = Bench::new();
     let id = b.identify();
     assert_eq!(id.protocol_version, PROTOCOL_VERSION);
-    assert_eq!(u64::from(id.build_id), MinerTop::BUILD_ID);
-    assert_eq!(u64::from(id.cores), MinerTop::CORES);
-    assert_eq!(u64::from(id.rounds_per_clk), MinerTop::ROUNDS_PER_CLK);
-    assert_eq!(u64::from(id.core_clock_hz), MinerTop::CLK_HZ);
+    assert_eq!(u64::from(id.build_id), b.top.build_id());
+    assert_eq!(u64::from(id.cores), b.top.cores());
+    assert_eq!(u64::from(id.rounds_per_clk), b.top.rounds_per_clk());
+    assert_eq!(u64::from(id.core_clock_hz), b.top.clk_hz());
     assert_eq!(id.flags, FLAG_END_INCLUSIVE);
     assert_eq!(id.queue_depth, 1);
     b.assert_quiet(b.bytes_time(20));
@@ -43,8 +43,7 @@ fn identify_reports_the_build() {
 #[test]
 fn every_block_header_is_found() {
     let mut b = Bench::new();
-    for (i, (header, display)) in blocks().into_iter().enumerate() {
-        assert_eq!(header.hash().display_hex(), display);
+    for (i, header) in block_headers().into_iter().enumerate() {
         let nonce = header.nonce().0;
         let (start, end) = (nonce.saturating_sub(300), nonce.saturating_add(200));
         // The threshold of the block's own target: the real nonce qualifies.
@@ -67,28 +66,27 @@ fn every_block_header_is_found() {
 #[test]
 fn random_work_matches_the_reference() {
     // Random headers, a loose threshold so several nonces qualify.
-    let (mut rng, seed) = Rng::from_env();
+    let (mut rng, seed) = seeded();
     let mut b = Bench::new();
+    b.note = format!("seed {seed}");
     for round in 0..3u8 {
-        let bytes: [u8; 80] = rng.bytes(80).try_into().unwrap();
+        let bytes: [u8; 80] = random_bytes(&mut rng, 80).try_into().unwrap();
         let header = amber::hash::Header::from_bytes(bytes);
-        let start = rng.next() as u32;
+        let start = rng.next_u64() as u32;
         let end = start.saturating_add(400);
         let threshold = 0x0400_0000;
+        let want = expected_results(&header, start, end, threshold);
         b.send(&work(round, &header, start, end, threshold));
-        let limit = hash_time(&b, u64::from(end - start) + 1);
+        let limit =
+            hash_time(&b, u64::from(end - start) + 1) + b.bytes_time(10 * want.len() as u64);
         let got = b.recv_until(limit, |f| *f == BoardFrame::Done { tag: round });
-        assert_eq!(
-            results_of(&got, round),
-            expected_results(&header, start, end, threshold),
-            "seed {seed} round {round}"
-        );
+        assert_eq!(results_of(&got, round), want, "seed {seed} round {round}");
     }
 }
 
 #[test]
 fn range_ending_at_the_last_nonce() {
-    let (header, _) = blocks().remove(1);
+    let header = block_headers().remove(1);
     let mut b = Bench::new();
     let threshold = 0x0800_0000;
     b.send(&work(9, &header, 0xffff_ff00, 0xffff_ffff, threshold));
@@ -108,19 +106,29 @@ fn range_ending_at_the_last_nonce() {
 
 #[test]
 fn status_counters_grow() {
-    let (header, _) = blocks().remove(0);
+    let header = block_headers().remove(0);
     let mut b = Bench::new();
     let (s0, _) = b.status();
-    assert_eq!((s0.nonces_hashed, s0.bad_frames, s0.dropped_results), (0, 0, 0));
+    assert_eq!(
+        (s0.nonces_hashed, s0.bad_frames, s0.dropped_results),
+        (0, 0, 0)
+    );
     assert!(!s0.hashing());
     // A long range: the board is hashing while we ask.
     b.send(&work(5, &header, 0, 0xffff_ffff, 0));
     let (s1, _) = b.status();
     assert!(s1.hashing() && s1.tag == 5, "{s1:?}");
     assert!(b.top.led_hashing());
+    let before = b.pins.cycles();
     b.run(5_000);
     let (s2, _) = b.status();
-    assert!(s2.nonces_hashed > s1.nonces_hashed + 4_000, "{s1:?} {s2:?}");
+    // At least the nominal rate over the clocks run (the STATUS exchange adds more).
+    let nominal =
+        (b.pins.cycles() - before - b.bytes_time(30)) * b.top.cores() * b.top.rounds_per_clk() / 64;
+    assert!(
+        s2.nonces_hashed >= s1.nonces_hashed + nominal,
+        "{s1:?} {s2:?} {nominal}"
+    );
     // Two bad frames are counted.
     b.send_raw(&[0xa5, 0x02, 0x01]);
     b.send_raw(&[0xa5, 0x66]);
@@ -132,7 +140,7 @@ fn status_counters_grow() {
 
 #[test]
 fn flush_abandons_running_and_queued_work() {
-    let (header, _) = blocks().remove(0);
+    let header = block_headers().remove(0);
     let mut b = Bench::new();
     b.send(&work(1, &header, 0, 0xffff_ffff, 0));
     b.send(&work(2, &header, 0, 0xffff_ffff, 0));
@@ -160,7 +168,7 @@ fn flush_abandons_running_and_queued_work() {
 
 #[test]
 fn refused_work_is_nakked_and_counted() {
-    let (header, _) = blocks().remove(0);
+    let header = block_headers().remove(0);
     let mut b = Bench::new();
     b.send(&work(1, &header, 10, 9, 0));
     let limit = b.bytes_time(20);
@@ -189,7 +197,7 @@ fn refused_work_is_nakked_and_counted() {
 #[test]
 fn result_fifo_overflow_is_counted() {
     // Every nonce qualifies: results come far faster than the line carries them.
-    let (header, _) = blocks().remove(0);
+    let header = block_headers().remove(0);
     let mut b = Bench::new();
     let n = 300u32;
     b.send(&work(4, &header, 1000, 1000 + n - 1, 0xffff_ffff));
@@ -198,7 +206,10 @@ fn result_fifo_overflow_is_counted() {
     let results = results_of(&got, 4);
     let (s, _) = b.status();
     // Nothing is lost uncounted: results sent + dropped = nonces.
-    assert_eq!(results.len() as u64 + u64::from(s.dropped_results), u64::from(n));
+    assert_eq!(
+        results.len() as u64 + u64::from(s.dropped_results),
+        u64::from(n)
+    );
     assert!(s.dropped_results > 0, "{s:?}");
     // The results that did arrive are real, distinct and in order.
     assert!(results.windows(2).all(|w| w[0] < w[1]));
@@ -207,15 +218,18 @@ fn result_fifo_overflow_is_counted() {
 
 #[test]
 fn status_is_not_starved_by_a_burst_of_results() {
-    let (header, _) = blocks().remove(0);
+    let header = block_headers().remove(0);
     let mut b = Bench::new();
     b.send(&work(6, &header, 0, 5_000, 0xffff_ffff));
     b.run(b.bytes_time(20));
     b.send(&HostFrame::StatusRequest);
-    // The STATUS comes within a couple of frames, not after the burst.
+    // Once the request is in, at most the RESULT already on the line goes
+    // before the STATUS, though thousands of results wait.
+    let before = b.take_pending();
+    assert!(!before.is_empty());
     let limit = b.bytes_time(80);
     let got = b.recv_until(limit, |f| matches!(f, BoardFrame::Status(_)));
-    assert!(got.len() <= 3, "{got:?}");
+    assert!(got.len() <= 2, "{got:?}");
     // And results keep flowing while STATUS requests keep coming.
     for _ in 0..5 {
         b.send(&HostFrame::StatusRequest);
@@ -230,10 +244,11 @@ fn status_is_not_starved_by_a_burst_of_results() {
 
 #[test]
 fn two_work_items_back_to_back_without_idle_clocks() {
-    let (header, _) = blocks().remove(0);
+    let header = block_headers().remove(0);
     let nonce = header.nonce().0;
     let mut b = Bench::new();
-    let (a_start, a_end) = (nonce - 3_000, nonce - 1);
+    // A runs longer than B's frame takes on the line.
+    let (a_start, a_end) = (nonce - 20_000, nonce - 1);
     let (b_start, b_end) = (nonce, nonce + 1_000);
     // Both frames in one burst: B arrives while A runs and waits in the queue.
     let mut bytes = work(1, &header, a_start, a_end, 0).encode();
@@ -241,9 +256,10 @@ fn two_work_items_back_to_back_without_idle_clocks() {
     b.pins.send(&bytes);
     // Watch the hashing LED: once on, it must stay on until B is done.
     let (mut on, mut off_after_on, mut busy_clocks) = (false, false, 0u64);
-    let limit = hash_time(&b, 4_001) + b.bytes_time(150);
+    let limit = hash_time(&b, 21_001) + b.bytes_time(150);
     let mut run = 0;
     let mut frames = Vec::new();
+    let wall = std::time::Instant::now();
     while !frames.contains(&BoardFrame::Done { tag: 2 }) {
         assert!(run < limit, "no DONE for B; got {frames:?}");
         b.run(1);
@@ -258,23 +274,31 @@ fn two_work_items_back_to_back_without_idle_clocks() {
         }
         frames.extend(b.take_pending());
     }
-    let done_a = frames.iter().position(|f| *f == BoardFrame::Done { tag: 1 });
-    let done_b = frames.iter().position(|f| *f == BoardFrame::Done { tag: 2 });
+    let done_a = frames
+        .iter()
+        .position(|f| *f == BoardFrame::Done { tag: 1 });
+    let done_b = frames
+        .iter()
+        .position(|f| *f == BoardFrame::Done { tag: 2 });
     assert!(done_a < done_b, "{frames:?}");
     assert_eq!(results_of(&frames, 1), []);
     assert_eq!(results_of(&frames, 2), [Nonce(nonce)]);
     let nonces = u64::from(a_end - a_start) + u64::from(b_end - b_start) + 2;
-    let per_clock = MinerTop::CORES * MinerTop::ROUNDS_PER_CLK;
+    let per_clock = b.top.cores() * b.top.rounds_per_clk();
     let ideal = nonces * 64 / per_clock;
     assert!(busy_clocks >= ideal, "{busy_clocks} < {ideal}");
-    println!("back-to-back: {nonces} nonces, {busy_clocks} busy clocks (ideal {ideal})");
+    println!(
+        "back-to-back: {nonces} nonces, {busy_clocks} busy clocks (ideal {ideal}); \
+         {:.0} clocks/s on the pins",
+        run as f64 / wall.elapsed().as_secs_f64()
+    );
     let (s, _) = b.status();
     assert_eq!(s.nonces_hashed, nonces);
 }
 
 #[test]
 fn found_led_lights_after_a_result() {
-    let (header, _) = blocks().remove(0);
+    let header = block_headers().remove(0);
     let n = header.nonce().0;
     let mut b = Bench::new();
     assert!(!b.top.led_found());
@@ -283,4 +307,24 @@ fn found_led_lights_after_a_result() {
     let got = b.recv_until(limit, |f| matches!(f, BoardFrame::Result { .. }));
     assert!(!got.is_empty());
     assert!(b.top.led_found());
+}
+
+#[test]
+#[ignore = "a second of simulated clock takes about 20 s: run with --ignored"]
+fn alive_led_toggles_every_half_second_of_clock() {
+    let mut b = Bench::new();
+    let half = b.top.clk_hz() / 2;
+    let start = std::time::Instant::now();
+    assert!(!b.top.leds().alive);
+    b.top.step(half - 1);
+    assert!(!b.top.leds().alive);
+    b.top.step(1);
+    assert!(b.top.leds().alive);
+    b.top.step(half);
+    assert!(!b.top.leds().alive);
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "miner_top_sim idle: {:.0} cycles/s (bulk step)",
+        (2 * half) as f64 / secs
+    );
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub mod ftdi;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 /// A bidirectional byte stream to one board (UART over FTDI, serial port, or
 /// the Verilator model).
