@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod device;
 pub mod hash;
-pub mod work;
 pub mod link;
+pub mod work;
