@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use super::protocol::{BoardFrame, FrameDecoder, HostFrame, Identity, NakReason, Status, Work};
+use super::protocol::{
+    BoardFrame, FrameDecoder, FrameError, HostFrame, Identity, NakReason, Status, Work,
+};
 use crate::hash::{BlockHash, HeaderTail, Midstate, Nonce};
 use crate::link::{Link, LinkError};
 
@@ -365,8 +367,7 @@ impl Driver {
     /// Hashes per second the board should reach by its IDENTITY:
     /// cores × rounds_per_clk / 64 × clock.
     pub fn expected_hashrate(&self) -> f64 {
-        f64::from(self.identity.cores) * f64::from(self.identity.rounds_per_clk) / 64.0
-            * f64::from(self.identity.core_clock_hz)
+        self.identity.nominal_hashrate()
     }
 
     /// Counters so far.
@@ -468,8 +469,8 @@ impl Driver {
                 tag,
                 midstate: unit.midstate,
                 tail: unit.tail,
-                nonce_start: unit.nonce_start,
-                nonce_end: unit.nonce_end,
+                nonce_start: Nonce(unit.nonce_start),
+                nonce_end: Nonce(unit.nonce_end),
                 threshold: unit.threshold,
             }))?;
             self.active.insert(
@@ -493,8 +494,7 @@ impl Driver {
         while Instant::now() < deadline {
             let wait = deadline.saturating_duration_since(Instant::now());
             let n = self.link.read(&mut buf, wait)?;
-            self.decoder.push(&buf[..n]);
-            while let Some(frame) = self.decoder.next_frame() {
+            for frame in self.receive(&buf[..n]) {
                 match frame {
                     Ok(BoardFrame::Identity(identity)) => {
                         if identity.protocol_version != 1 {
@@ -535,8 +535,7 @@ impl Driver {
         }
         let mut buf = [0u8; 512];
         let n = self.link.read(&mut buf, timeout)?;
-        self.decoder.push(&buf[..n]);
-        while let Some(frame) = self.decoder.next_frame() {
+        for frame in self.receive(&buf[..n]) {
             match frame {
                 Ok(frame) => self.handle(frame, &mut events)?,
                 Err(_) => self.stats.bad_frames += 1,
@@ -544,6 +543,15 @@ impl Driver {
         }
         self.pump()?;
         Ok(events)
+    }
+
+    /// Decodes received bytes; an empty read (the line went idle) ends any
+    /// partial frame, since a board never pauses inside one.
+    fn receive(&mut self, bytes: &[u8]) -> Vec<Result<BoardFrame, FrameError>> {
+        if bytes.is_empty() {
+            return self.decoder.idle().map(Err).into_iter().collect();
+        }
+        self.decoder.push(bytes).collect()
     }
 
     /// Asks the board for STATUS now (also done periodically by [`poll`](Self::poll)).
@@ -590,7 +598,7 @@ impl Driver {
         events: &mut Vec<DeviceEvent>,
     ) -> Result<(), DriverError> {
         match frame {
-            BoardFrame::Result { tag, nonce } => self.on_result(tag, nonce, events),
+            BoardFrame::Result { tag, nonce } => self.on_result(tag, nonce.0, events),
             BoardFrame::Done { tag } => {
                 if let Some(slot) = self.active.remove(&tag) {
                     self.stats.units_done += 1;
@@ -602,7 +610,10 @@ impl Driver {
                 }
             }
             BoardFrame::Status(status) => self.on_status(status, events)?,
-            BoardFrame::Nak { reason, refused } => {
+            BoardFrame::Nak {
+                reason,
+                refused_type: refused,
+            } => {
                 self.stats.naks += 1;
                 events.push(DeviceEvent::Nak { reason, refused });
                 match refused {
@@ -865,14 +876,14 @@ mod tests {
             &board,
             BoardFrame::Result {
                 tag,
-                nonce: GENESIS_NONCE,
+                nonce: Nonce(GENESIS_NONCE),
             },
         );
         reply(
             &board,
             BoardFrame::Result {
                 tag,
-                nonce: GENESIS_NONCE,
+                nonce: Nonce(GENESIS_NONCE),
             },
         );
         let events = poll_all(&mut driver);
@@ -899,7 +910,7 @@ mod tests {
             &board,
             BoardFrame::Result {
                 tag,
-                nonce: GENESIS_NONCE ^ 0x100,
+                nonce: Nonce(GENESIS_NONCE ^ 0x100),
             },
         );
         let events = poll_all(&mut driver);
@@ -924,7 +935,7 @@ mod tests {
             &board,
             BoardFrame::Result {
                 tag,
-                nonce: GENESIS_NONCE,
+                nonce: Nonce(GENESIS_NONCE),
             },
         );
         poll_all(&mut driver);
@@ -947,7 +958,7 @@ mod tests {
             &board,
             BoardFrame::Result {
                 tag: old[0],
-                nonce: GENESIS_NONCE,
+                nonce: Nonce(GENESIS_NONCE),
             },
         );
         reply(&board, BoardFrame::Status(status(old[0], 0)));
@@ -962,7 +973,7 @@ mod tests {
             &board,
             BoardFrame::Result {
                 tag: new_tag,
-                nonce: GENESIS_NONCE,
+                nonce: Nonce(GENESIS_NONCE),
             },
         );
         let events = poll_all(&mut driver);
@@ -990,7 +1001,7 @@ mod tests {
             &board,
             BoardFrame::Nak {
                 reason: NakReason::QueueFull,
-                refused: TYPE_WORK,
+                refused_type: TYPE_WORK,
             },
         );
         poll_all(&mut driver);
@@ -1094,7 +1105,7 @@ mod tests {
             &board,
             BoardFrame::Result {
                 tag,
-                nonce: GENESIS_NONCE,
+                nonce: Nonce(GENESIS_NONCE),
             },
         );
         let events = poll_all(&mut driver);

@@ -1,5 +1,5 @@
-//! Boards over the wire protocol: the frame codec and the per-board driver.
-//! This layer knows frames and [`Link`](crate::link::Link), never pools.
+//! Boards over a [`Link`](crate::link::Link): the wire protocol and the device driver.
+//! This layer knows frames and links, never pools.
 
 pub mod driver;
 pub mod protocol;
