@@ -37,3 +37,4 @@ pub enum LinkError {
         source: std::io::Error,
     },
 }
+pub mod serial;
