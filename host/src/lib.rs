@@ -9,4 +9,5 @@
 pub mod device;
 pub mod hash;
 pub mod link;
+pub mod mining;
 pub mod work;

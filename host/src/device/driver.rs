@@ -89,6 +89,13 @@ pub enum DeviceEvent {
         /// The claimed nonce.
         nonce: Nonce,
     },
+    /// The unit's WORK frame was written to the link.
+    Sent {
+        /// The unit.
+        id: u64,
+        /// When it was written.
+        at: Instant,
+    },
     /// The board reported the unit's first STATUS while hashing it.
     Started {
         /// The unit.
@@ -299,6 +306,7 @@ pub struct Driver {
     meter: HashrateMeter,
     last_status: Option<Status>,
     silent_attempts: u32,
+    sent: Vec<DeviceEvent>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -340,6 +348,7 @@ impl Driver {
             stats: BoardStats::default(),
             last_status: None,
             silent_attempts: 0,
+            sent: Vec::new(),
         };
         let tries = driver.config.identify_tries.max(1);
         for _ in 0..tries {
@@ -473,6 +482,10 @@ impl Driver {
                 nonce_end: Nonce(unit.nonce_end),
                 threshold: unit.threshold,
             }))?;
+            self.sent.push(DeviceEvent::Sent {
+                id: unit.id,
+                at: Instant::now(),
+            });
             self.active.insert(
                 tag,
                 Slot {
@@ -517,8 +530,8 @@ impl Driver {
     /// keeps the queue full, and returns what happened. An error means the
     /// board is gone.
     pub fn poll(&mut self, timeout: Duration) -> Result<Vec<DeviceEvent>, DriverError> {
-        let mut events = Vec::new();
         self.pump()?;
+        let mut events = std::mem::take(&mut self.sent);
         let now = Instant::now();
         if self.expected.is_empty()
             && now.duration_since(self.last_request) >= self.config.status_interval
@@ -542,6 +555,7 @@ impl Driver {
             }
         }
         self.pump()?;
+        events.append(&mut self.sent);
         Ok(events)
     }
 
