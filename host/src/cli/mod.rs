@@ -3,11 +3,18 @@
 use clap::{Parser, Subcommand};
 
 mod hash;
+mod mine;
+mod scan;
 
 /// Exit code for bad input or usage: nothing was touched.
 pub const EXIT_BAD_INPUT: u8 = 1;
 /// Exit code for a hardware, I/O or pool failure.
 pub const EXIT_FAILURE: u8 = 2;
+
+/// Malformed input found by a command itself (flags, config file): exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
 
 /// Open FPGA SHA-256d mining: bitstreams, boards and pools.
 #[derive(Debug, Parser)]
@@ -20,6 +27,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Hash(hash::Cmd),
+    Mine(mine::Cmd),
+    Scan(scan::Cmd),
 }
 
 impl Cli {
@@ -27,6 +36,8 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Hash(cmd) => cmd.run(),
+            Command::Mine(cmd) => cmd.run(),
+            Command::Scan(cmd) => cmd.run(),
         }
     }
 }
@@ -34,9 +45,11 @@ impl Cli {
 /// Maps an error to the documented exit code: malformed input is 1,
 /// everything else (hardware, I/O, pool) is 2.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    let bad_input = err
-        .chain()
-        .any(|cause| cause.is::<amber::hash::HashError>() || cause.is::<amber::work::WorkError>());
+    let bad_input = err.chain().any(|cause| {
+        cause.is::<amber::hash::HashError>()
+            || cause.is::<amber::work::WorkError>()
+            || cause.is::<BadInput>()
+    });
     if bad_input {
         EXIT_BAD_INPUT
     } else {
