@@ -10,4 +10,5 @@ pub mod device;
 pub mod hash;
 pub mod link;
 pub mod mining;
+pub mod pool;
 pub mod work;

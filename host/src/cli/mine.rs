@@ -17,6 +17,7 @@ use amber::device::{Driver, DriverConfig};
 use amber::link::serial::SerialLink;
 use amber::link::Link;
 use amber::mining::{Miner, MinerConfig, MinerEvent, Snapshot};
+use amber::pool::{ClientOptions, PoolConfig, PoolSource, PoolUrl};
 use amber::work::{Benchmark, ShareLog, ShareResult, WorkSource};
 
 use super::BadInput;
@@ -28,6 +29,16 @@ pub const DEFAULT_BAUD: u32 = 115_200;
 /// re-checked with the reference hasher, shares are submitted.
 #[derive(Debug, Args)]
 pub struct Cmd {
+    /// Pool URL (stratum+tcp://HOST:PORT); repeat for failover pools, in priority order.
+    /// Without a pool, boards mine the built-in real block headers.
+    #[arg(long = "pool", value_name = "URL")]
+    pools: Vec<String>,
+    /// Worker name for each --pool, in order (the last one given applies to the rest).
+    #[arg(long = "user", value_name = "U")]
+    users: Vec<String>,
+    /// Password for each --pool, in order (the last one given applies to the rest) [default: x].
+    #[arg(long = "pass", value_name = "P")]
+    passes: Vec<String>,
     #[command(flatten)]
     boards: BoardArgs,
     /// Settings file (TOML: pool list, boards, share log, bounds); flags add to it.
@@ -66,6 +77,8 @@ pub struct BoardArgs {
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
+    pool: Vec<PoolEntry>,
+    #[serde(default)]
     ports: Vec<String>,
     baud: Option<u32>,
     share_log: Option<PathBuf>,
@@ -73,6 +86,20 @@ struct ConfigFile {
     duration: Option<f64>,
     until_found: Option<u64>,
     range: Option<u32>,
+}
+
+/// One `[[pool]]` table of the settings file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolEntry {
+    url: String,
+    user: String,
+    #[serde(default = "default_pass")]
+    pass: String,
+}
+
+fn default_pass() -> String {
+    "x".to_string()
 }
 
 impl ConfigFile {
@@ -88,6 +115,7 @@ impl ConfigFile {
 /// Settings after merging the file and the flags.
 #[derive(Debug)]
 struct Settings {
+    pools: Vec<PoolConfig>,
     boards: BoardArgs,
     json: bool,
     share_log: Option<PathBuf>,
@@ -102,6 +130,16 @@ impl Cmd {
             Some(path) => ConfigFile::load(path)?,
             None => ConfigFile::default(),
         };
+        let mut pools = Vec::new();
+        for entry in file.pool {
+            pools.push(pool_config(&entry.url, entry.user, entry.pass)?);
+        }
+        for (i, url) in self.pools.iter().enumerate() {
+            let user = pick(&self.users, i)
+                .ok_or_else(|| BadInput(format!("--pool {url} needs a --user (worker name)")))?;
+            let pass = pick(&self.passes, i).unwrap_or_else(default_pass);
+            pools.push(pool_config(url, user, pass)?);
+        }
         let mut boards = self.boards;
         let mut ports = file.ports;
         ports.append(&mut boards.ports);
@@ -122,6 +160,7 @@ impl Cmd {
             return Err(BadInput("--range must be at least 1 nonce".into()).into());
         }
         Ok(Settings {
+            pools,
             boards,
             json: self.json || file.json.unwrap_or(false),
             share_log: self.share_log.or(file.share_log),
@@ -146,7 +185,14 @@ impl Cmd {
                 .with_context(|| format!("opening share log {}", path.display()))?,
             None => ShareLog::default(),
         };
-        let source: Box<dyn WorkSource> = Box::new(Benchmark::new(log));
+        let source: Box<dyn WorkSource> = if settings.pools.is_empty() {
+            Box::new(Benchmark::new(log))
+        } else {
+            Box::new(
+                PoolSource::start(settings.pools.clone(), ClientOptions::default(), log)
+                    .context("starting the pool clients")?,
+            )
+        };
         let nominal: f64 = drivers.iter().map(Driver::expected_hashrate).sum();
         let unit_nonces = settings.range.unwrap_or_else(|| default_range(nominal));
         let out = Output::new(settings.json);
@@ -163,6 +209,16 @@ impl Cmd {
         );
         run_loop(miner, &settings, out)
     }
+}
+
+/// The `i`th value, or the last one given.
+fn pick(values: &[String], i: usize) -> Option<String> {
+    values.get(i).or(values.last()).cloned()
+}
+
+fn pool_config(url: &str, user: String, pass: String) -> anyhow::Result<PoolConfig> {
+    let url: PoolUrl = url.parse().context("reading the pool URL")?;
+    Ok(PoolConfig { url, user, pass })
 }
 
 /// About two seconds of work at the boards' nominal rate, at least 4096 nonces.
@@ -540,8 +596,13 @@ mod tests {
 
     #[test]
     fn config_file_parses_and_refuses_unknown_keys() {
-        let ok: ConfigFile =
-            toml::from_str("ports = [\"/dev/ttyUSB1\"]\nbaud = 9600\nduration = 5\n").unwrap();
+        let ok: ConfigFile = toml::from_str(
+            "ports = [\"/dev/ttyUSB1\"]\nbaud = 9600\nduration = 5\n\
+             [[pool]]\nurl = \"stratum+tcp://127.0.0.1:3333\"\nuser = \"w\"\n",
+        )
+        .unwrap();
+        assert_eq!(ok.pool.len(), 1);
+        assert_eq!(ok.pool[0].pass, "x");
         assert_eq!(ok.ports, ["/dev/ttyUSB1"]);
         assert_eq!(ok.baud, Some(9600));
         assert!(toml::from_str::<ConfigFile>("prots = []\n").is_err());

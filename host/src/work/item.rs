@@ -220,10 +220,12 @@ impl JobWork {
     pub fn new(spec: JobSpec, max_versions: u32, extranonce2_start: u64) -> Self {
         let versions = rolled_versions(spec.job.version, spec.version_mask, max_versions);
         let size = spec.extranonce2_size;
+        // The counter wraps within the extranonce2 space, so any start value works and
+        // every value of the space is used once before the work runs out.
         let space = if size >= 8 {
             u64::MAX
         } else {
-            (1u64 << (8 * size)).saturating_sub(extranonce2_start)
+            1u64 << (8 * size)
         };
         JobWork {
             spec,
@@ -239,6 +241,12 @@ impl JobWork {
         &self.spec
     }
 
+    /// The extranonce2 counter value the next new slot will use; pass it to the next
+    /// job's `JobWork::new` to keep extranonce2 values distinct across jobs.
+    pub fn next_extranonce2(&self) -> u64 {
+        self.next_extranonce2
+    }
+
     /// The versions each extranonce2 is swept with.
     pub fn versions(&self) -> &[u32] {
         &self.versions
@@ -249,9 +257,13 @@ impl JobWork {
             return None;
         }
         self.extranonce2_left -= 1;
-        let counter = self.next_extranonce2;
-        self.next_extranonce2 = self.next_extranonce2.wrapping_add(1);
         let size = self.spec.extranonce2_size;
+        let counter = if size >= 8 {
+            self.next_extranonce2
+        } else {
+            self.next_extranonce2 & ((1u64 << (8 * size)) - 1)
+        };
+        self.next_extranonce2 = counter.wrapping_add(1);
         let be = counter.to_be_bytes();
         let mut extranonce2 = vec![0u8; size];
         let n = size.min(8);
@@ -414,12 +426,17 @@ mod tests {
 
     #[test]
     fn small_extranonce2_space_runs_out() {
-        let mut w = JobWork::new(spec(1, 0), 1, 254);
-        assert!(w.next_item(u32::MAX).is_some());
-        assert!(w.next_item(u32::MAX).is_some()); // nonce u32::MAX of 0xfe
-        assert!(w.next_item(u32::MAX).is_some()); // 0xff
-        assert!(w.next_item(u32::MAX).is_some());
-        assert!(w.next_item(u32::MAX).is_none());
+        // One byte of extranonce2 starting at 0x1fe (wraps to 0xfe): 256 values, each
+        // swept in two items of 2^32 - 1 and 1 nonces.
+        let mut w = JobWork::new(spec(1, 0), 1, 0x1fe);
+        let mut seen = std::collections::HashSet::new();
+        while let Some(item) = w.next_item(u32::MAX) {
+            assert!(seen.insert((item.extranonce2.clone(), item.nonce_start)));
+            assert!(seen.len() <= 512);
+        }
+        assert_eq!(seen.len(), 512);
+        assert!(seen.contains(&(vec![0xfe], 0)));
+        assert!(seen.contains(&(vec![0xfd], u32::MAX)));
         let mut none = JobWork::new(spec(0, 0), 1, 0);
         let item = none.next_item(u32::MAX).unwrap();
         assert!(item.extranonce2.is_empty());
