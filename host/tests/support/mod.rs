@@ -1,0 +1,2 @@
+//! Shared test support: the local Stratum pool.
+pub mod stratum_server;
