@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// delay_line: out_data is in_data from DELAY clocks earlier.
+// A circular buffer in a memory with a registered read, so long delays map to
+// distributed RAM rather than flip-flops. Contents are not reset.
+`resetall
+`default_nettype none
+
+module delay_line #(
+    // Bits delayed (1..)
+    parameter WIDTH = 32,
+    // Delay in clocks (1..)
+    parameter DELAY = 2
+) (
+    input  wire             clk,
+    input  wire             rst,
+    input  wire [WIDTH-1:0] in_data,
+    output wire [WIDTH-1:0] out_data
+);
+
+if (DELAY < 1) begin : g_check_delay
+    $error("delay_line: DELAY must be at least 1");
+end
+
+reg [WIDTH-1:0] out_reg;
+assign out_data = out_reg;
+
+if (DELAY == 1) begin : g_reg
+    always @(posedge clk) begin
+        out_reg <= in_data;
+    end
+    // rst is only needed by the memory form's pointer
+    wire unused_rst = rst;
+end else begin : g_ram
+    // DELAY - 1 entries plus the output register
+    localparam DEPTH = DELAY - 1;
+    localparam PTR_W = DEPTH > 1 ? $clog2(DEPTH) : 1;
+    localparam [PTR_W-1:0] PTR_LAST = PTR_W'(DEPTH - 1);
+
+    reg [WIDTH-1:0] mem [0:DEPTH-1];
+    reg [PTR_W-1:0] ptr_reg = {PTR_W{1'b0}};
+
+    // Read before write: the entry read is the one written DEPTH clocks ago.
+    always @(posedge clk) begin
+        out_reg <= mem[ptr_reg];
+        mem[ptr_reg] <= in_data;
+    end
+
+    always @(posedge clk) begin
+        ptr_reg <= ptr_reg == PTR_LAST ? {PTR_W{1'b0}} : ptr_reg + 1'b1;
+        if (rst) begin
+            ptr_reg <= {PTR_W{1'b0}};
+        end
+    end
+end
+
+endmodule
+
+`resetall

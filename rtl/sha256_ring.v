@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// sha256_ring: rounds FIRST..LAST of one SHA-256 block on a loop of STAGES
+// registered round stages that data circles PASSES times (PASSES = 1: a plain
+// pipeline). A slot enters stage 0 when in_take is high (only when in_free) and
+// leaves, STAGES * PASSES clocks later, in out_state the clock after out_slot rises.
+`resetall
+`default_nettype none
+
+module sha256_ring #(
+    // Registered round stages in the loop (1..64)
+    parameter STAGES = 64,
+    // Trips around the loop per block (1..64); STAGES * PASSES >= LAST - FIRST + 1
+    parameter PASSES = 1,
+    // Index of the first round computed (0..63)
+    parameter FIRST = 0,
+    // Index of the round whose result leaves the ring (FIRST..63)
+    parameter LAST = 63
+) (
+    input  wire         clk,
+    input  wire         rst,
+
+    // Slot in: the slot reaching stage 0 is finished, so stage 0 may take a new one
+    output wire         in_free,
+    input  wire         in_take,
+    input  wire         in_valid,
+    input  wire [223:0] in_state,    // {a..g} before round FIRST
+    input  wire [31:0]  in_hkw,      // h + K[FIRST] + W[FIRST]
+    input  wire [511:0] in_window,   // W[FIRST+1] (top) .. W[FIRST+16]
+
+    // Slot out: registered; out_slot marks the clock a slot has left the ring
+    output wire         out_slot,
+    output wire         out_valid,
+    output wire [255:0] out_state    // {a..h} after round LAST
+);
+
+localparam PASS_W = PASSES > 1 ? $clog2(PASSES) : 1;
+localparam [PASS_W-1:0] PASS_LAST = PASS_W'(PASSES - 1);
+
+if (STAGES < 1 || STAGES > 64 || PASSES < 1 || PASSES > 64) begin : g_check_geometry
+    $error("sha256_ring: STAGES and PASSES must be 1..64");
+end
+if (STAGES * PASSES < LAST - FIRST + 1) begin : g_check_cover
+    $error("sha256_ring: STAGES * PASSES must cover FIRST..LAST");
+end
+
+// FIPS 180-4 §4.2.2: SHA-256 round constants
+function automatic [31:0] round_k(input [5:0] t);
+    case (t)
+        6'd0: round_k = 32'h428a2f98;  6'd1: round_k = 32'h71374491;
+        6'd2: round_k = 32'hb5c0fbcf;  6'd3: round_k = 32'he9b5dba5;
+        6'd4: round_k = 32'h3956c25b;  6'd5: round_k = 32'h59f111f1;
+        6'd6: round_k = 32'h923f82a4;  6'd7: round_k = 32'hab1c5ed5;
+        6'd8: round_k = 32'hd807aa98;  6'd9: round_k = 32'h12835b01;
+        6'd10: round_k = 32'h243185be; 6'd11: round_k = 32'h550c7dc3;
+        6'd12: round_k = 32'h72be5d74; 6'd13: round_k = 32'h80deb1fe;
+        6'd14: round_k = 32'h9bdc06a7; 6'd15: round_k = 32'hc19bf174;
+        6'd16: round_k = 32'he49b69c1; 6'd17: round_k = 32'hefbe4786;
+        6'd18: round_k = 32'h0fc19dc6; 6'd19: round_k = 32'h240ca1cc;
+        6'd20: round_k = 32'h2de92c6f; 6'd21: round_k = 32'h4a7484aa;
+        6'd22: round_k = 32'h5cb0a9dc; 6'd23: round_k = 32'h76f988da;
+        6'd24: round_k = 32'h983e5152; 6'd25: round_k = 32'ha831c66d;
+        6'd26: round_k = 32'hb00327c8; 6'd27: round_k = 32'hbf597fc7;
+        6'd28: round_k = 32'hc6e00bf3; 6'd29: round_k = 32'hd5a79147;
+        6'd30: round_k = 32'h06ca6351; 6'd31: round_k = 32'h14292967;
+        6'd32: round_k = 32'h27b70a85; 6'd33: round_k = 32'h2e1b2138;
+        6'd34: round_k = 32'h4d2c6dfc; 6'd35: round_k = 32'h53380d13;
+        6'd36: round_k = 32'h650a7354; 6'd37: round_k = 32'h766a0abb;
+        6'd38: round_k = 32'h81c2c92e; 6'd39: round_k = 32'h92722c85;
+        6'd40: round_k = 32'ha2bfe8a1; 6'd41: round_k = 32'ha81a664b;
+        6'd42: round_k = 32'hc24b8b70; 6'd43: round_k = 32'hc76c51a3;
+        6'd44: round_k = 32'hd192e819; 6'd45: round_k = 32'hd6990624;
+        6'd46: round_k = 32'hf40e3585; 6'd47: round_k = 32'h106aa070;
+        6'd48: round_k = 32'h19a4c116; 6'd49: round_k = 32'h1e376c08;
+        6'd50: round_k = 32'h2748774c; 6'd51: round_k = 32'h34b0bcb5;
+        6'd52: round_k = 32'h391c0cb3; 6'd53: round_k = 32'h4ed8aa4a;
+        6'd54: round_k = 32'h5b9cca4f; 6'd55: round_k = 32'h682e6ff3;
+        6'd56: round_k = 32'h748f82ee; 6'd57: round_k = 32'h78a5636f;
+        6'd58: round_k = 32'h84c87814; 6'd59: round_k = 32'h8cc70208;
+        6'd60: round_k = 32'h90befffa; 6'd61: round_k = 32'ha4506ceb;
+        6'd62: round_k = 32'hbef9a3f7; default: round_k = 32'hc67178f2;
+    endcase
+endfunction
+
+// Stage registers hold a slot before its round: control bits are reset, data is not.
+reg               valid_reg [0:STAGES-1];
+reg  [PASS_W-1:0] pass_reg [0:STAGES-1];
+reg  [223:0]      state_reg [0:STAGES-1];
+/* verilator lint_off UNUSEDSIGNAL */ // h is read only by stages that can bypass
+reg  [31:0]       h_reg [0:STAGES-1];
+/* verilator lint_on UNUSEDSIGNAL */
+reg  [31:0]       hkw_reg [0:STAGES-1];
+reg  [511:0]      window_reg [0:STAGES-1];
+
+// Stage outputs: the slot after its round
+wire [255:0] next_state [0:STAGES-1];
+wire [31:0]  next_hkw [0:STAGES-1];
+wire [511:0] next_window [0:STAGES-1];
+
+genvar i;
+for (i = 0; i < STAGES; i = i + 1) begin : g_stage
+    // Round done by this stage on pass p: FIRST + p * STAGES + i
+    wire [5:0] round_next = 6'(FIRST + i + 1) + 6'(pass_reg[i] * STAGES);
+    wire [255:0] rounded;
+    wire [31:0] w_new;
+
+    sha256_round round_inst (
+        .rx_state(state_reg[i]),
+        .rx_hkw(hkw_reg[i]),
+        .tx_state(rounded)
+    );
+
+    sha256_schedule schedule_inst (
+        .rx_w1(window_reg[i][511:480]),
+        .rx_w2(window_reg[i][479:448]),
+        .rx_w10(window_reg[i][223:192]),
+        .rx_w15(window_reg[i][63:32]),
+        .tx_word(w_new)
+    );
+
+    // Rounds past LAST (last pass only, when STAGES * PASSES overshoots) pass the state on.
+    if (FIRST + (PASSES - 1) * STAGES + i > LAST) begin : g_bypass
+        assign next_state[i] = pass_reg[i] == PASS_LAST ? {state_reg[i], h_reg[i]} : rounded;
+    end else begin : g_round
+        assign next_state[i] = rounded;
+    end
+
+    // K + W of the next round, added a stage ahead to its h (this round's g)
+    assign next_hkw[i] = rounded[31:0] + round_k(round_next) + window_reg[i][511:480];
+    assign next_window[i] = {window_reg[i][479:0], w_new};
+end
+
+// The slot coming round from the last stage is finished on the last pass.
+wire ret_done = pass_reg[STAGES-1] == PASS_LAST;
+assign in_free = ret_done;
+
+integer s;
+always @(posedge clk) begin
+    if (in_take) begin
+        valid_reg[0] <= in_valid;
+        pass_reg[0] <= {PASS_W{1'b0}};
+        state_reg[0] <= in_state;
+        hkw_reg[0] <= in_hkw;
+        window_reg[0] <= in_window;
+    end else begin
+        valid_reg[0] <= valid_reg[STAGES-1];
+        pass_reg[0] <= ret_done ? {PASS_W{1'b0}} : pass_reg[STAGES-1] + 1'b1;
+        state_reg[0] <= next_state[STAGES-1][255:32];
+        h_reg[0] <= next_state[STAGES-1][31:0];
+        hkw_reg[0] <= next_hkw[STAGES-1];
+        window_reg[0] <= next_window[STAGES-1];
+    end
+    for (s = 1; s < STAGES; s = s + 1) begin
+        valid_reg[s] <= valid_reg[s-1];
+        pass_reg[s] <= pass_reg[s-1];
+        state_reg[s] <= next_state[s-1][255:32];
+        h_reg[s] <= next_state[s-1][31:0];
+        hkw_reg[s] <= next_hkw[s-1];
+        window_reg[s] <= next_window[s-1];
+    end
+
+    if (rst) begin
+        for (s = 0; s < STAGES; s = s + 1) begin
+            valid_reg[s] <= 1'b0;
+            pass_reg[s] <= PASS_LAST;
+        end
+    end
+end
+
+reg         out_slot_reg = 1'b0;
+reg         out_valid_reg = 1'b0;
+reg [255:0] out_state_reg;
+
+always @(posedge clk) begin
+    out_slot_reg <= ret_done;
+    out_valid_reg <= ret_done && valid_reg[STAGES-1];
+    out_state_reg <= next_state[STAGES-1];
+
+    if (rst) begin
+        out_slot_reg <= 1'b0;
+        out_valid_reg <= 1'b0;
+    end
+end
+
+assign out_slot = out_slot_reg;
+assign out_valid = out_valid_reg;
+assign out_state = out_state_reg;
+
+endmodule
+
+`resetall

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// sha256_round: one SHA-256 compression round, combinational.
+// The caller pre-adds h + K[t] + W[t] (rx_hkw) a stage ahead, so the round
+// itself adds only Sigma1 + Ch to it; h is not needed here.
+`resetall
+`default_nettype none
+
+module sha256_round (
+    // State before the round: {a, b, c, d, e, f, g}; h arrives folded into rx_hkw
+    input  wire [223:0] rx_state,
+    input  wire [31:0]  rx_hkw,
+    // State after the round: {a, b, c, d, e, f, g, h}
+    output wire [255:0] tx_state
+);
+
+wire [31:0] a = rx_state[223:192];
+wire [31:0] b = rx_state[191:160];
+wire [31:0] c = rx_state[159:128];
+wire [31:0] d = rx_state[127:96];
+wire [31:0] e = rx_state[95:64];
+wire [31:0] f = rx_state[63:32];
+wire [31:0] g = rx_state[31:0];
+
+// FIPS 180-4 §4.1.2 (4.4)-(4.7)
+wire [31:0] big_sigma0 = {a[1:0], a[31:2]} ^ {a[12:0], a[31:13]} ^ {a[21:0], a[31:22]};
+wire [31:0] big_sigma1 = {e[5:0], e[31:6]} ^ {e[10:0], e[31:11]} ^ {e[24:0], e[31:25]};
+wire [31:0] ch = (e & f) ^ (~e & g);
+wire [31:0] maj = (a & b) ^ (a & c) ^ (b & c);
+
+// FIPS 180-4 §6.2.2 step 3: T1 = h + Sigma1(e) + Ch(e,f,g) + K[t] + W[t]
+wire [31:0] t1 = rx_hkw + big_sigma1 + ch;
+wire [31:0] t2 = big_sigma0 + maj;
+
+assign tx_state = {t1 + t2, a, b, c, d + t1, e, f, g};
+
+endmodule
+
+`resetall

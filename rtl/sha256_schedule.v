@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// sha256_schedule: next message-schedule word, combinational.
+// From the four window words it depends on, returns W[t+17] (names relative to t).
+`resetall
+`default_nettype none
+
+module sha256_schedule (
+    // Window words W[t+1], W[t+2], W[t+10], W[t+15]
+    input  wire [31:0] rx_w1,
+    input  wire [31:0] rx_w2,
+    input  wire [31:0] rx_w10,
+    input  wire [31:0] rx_w15,
+    // W[t+17]
+    output wire [31:0] tx_word
+);
+
+// FIPS 180-4 §4.1.2 (4.6), (4.7)
+wire [31:0] sigma0 = {rx_w2[6:0], rx_w2[31:7]} ^ {rx_w2[17:0], rx_w2[31:18]} ^ {3'b000, rx_w2[31:3]};
+wire [31:0] sigma1 = {rx_w15[16:0], rx_w15[31:17]} ^ {rx_w15[18:0], rx_w15[31:19]}
+                   ^ {10'b0, rx_w15[31:10]};
+
+// FIPS 180-4 §6.2.2 step 1: W[t] = sigma1(W[t-2]) + W[t-7] + sigma0(W[t-15]) + W[t-16]
+assign tx_word = sigma1 + rx_w10 + sigma0 + rx_w1;
+
+endmodule
+
+`resetall

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// sha256d_core: double SHA-256 of an 80-byte header per nonce slot.
+// A slot is taken on every clock with in_ready high (invalid slots too); its result
+// leaves LATENCY clocks later on out_*: out_hit when the hash's top word
+// (byte-swapped H7 of the second hash) is <= in_threshold. in_meta rides along.
+`resetall
+`default_nettype none
+
+module sha256d_core #(
+    // Rounds computed per clock per SHA-256 (1..64, a power of two)
+    parameter ROUNDS_PER_CLK = 64,
+    // Width of in_meta / out_meta, bits carried with each nonce (1..)
+    parameter META_W = 1
+) (
+    input  wire              clk,
+    input  wire              rst,
+
+    // Constants of the work item in_nonce belongs to (from sha256d_precompute)
+    input  wire [255:0]      work_midstate,
+    input  wire [223:0]      work_state,
+    input  wire [31:0]       work_hk3,
+    input  wire [31:0]       work_w16,
+    input  wire [31:0]       work_w17,
+    input  wire [31:0]       work_c18,
+    input  wire [31:0]       work_c19,
+
+    // Nonce slot in: taken on each clock with in_ready high
+    output wire              in_ready,
+    input  wire              in_valid,
+    input  wire [31:0]       in_nonce,
+    input  wire [31:0]       in_threshold,
+    input  wire [META_W-1:0] in_meta,
+
+    // Result out: registered, one clock per finished valid slot
+    output wire              out_valid,
+    output wire              out_hit,
+    output wire [31:0]       out_nonce,
+    output wire [META_W-1:0] out_meta
+);
+
+if (ROUNDS_PER_CLK != 1 && ROUNDS_PER_CLK != 2 && ROUNDS_PER_CLK != 4 && ROUNDS_PER_CLK != 8
+        && ROUNDS_PER_CLK != 16 && ROUNDS_PER_CLK != 32 && ROUNDS_PER_CLK != 64) begin : g_check_rounds
+    $error("sha256d_core: ROUNDS_PER_CLK must be a power of two from 1 to 64");
+end
+
+// Both hashes run 61 rounds: the first skips rounds 0..2 (precomputed per work
+// item), the second stops at round 60, whose e is the final h that H7 needs.
+localparam ROUNDS = 61;
+localparam STAGES = ROUNDS_PER_CLK >= ROUNDS ? ROUNDS : ROUNDS_PER_CLK;
+localparam PASSES = (ROUNDS + STAGES - 1) / STAGES;
+localparam RING_LATENCY = STAGES * PASSES;
+
+// FIPS 180-4 §5.3.3: initial hash value
+localparam [255:0] IV = {32'h6a09e667, 32'hbb67ae85, 32'h3c6ef372, 32'ha54ff53a,
+                         32'h510e527f, 32'h9b05688c, 32'h1f83d9ab, 32'h5be0cd19};
+localparam [31:0] K0 = 32'h428a2f98;
+localparam [31:0] PAD = 32'h80000000;
+
+// Header bytes 76..79 hold the nonce little-endian; W3 reads them big-endian.
+wire [31:0] w3 = {in_nonce[7:0], in_nonce[15:8], in_nonce[23:16], in_nonce[31:24]};
+
+// First hash, second block: W4..W15 are padding and length, W16/W17 per item.
+wire [31:0] w18;
+sha256_schedule w18_inst (.rx_w1(work_c18), .rx_w2(w3), .rx_w10(32'd0), .rx_w15(32'd0),
+                          .tx_word(w18));
+wire [31:0] w19 = work_c19 + w3;
+
+wire         ring1_free;
+wire         ring1_slot;
+wire         ring1_valid;
+wire [255:0] ring1_state;
+
+sha256_ring #(
+    .STAGES(STAGES),
+    .PASSES(PASSES),
+    .FIRST(3),
+    .LAST(63)
+) ring1_inst (
+    .clk(clk),
+    .rst(rst),
+    .in_free(ring1_free),
+    .in_take(ring1_free),
+    .in_valid(in_valid),
+    .in_state(work_state),
+    .in_hkw(work_hk3 + w3),
+    .in_window({PAD, {10{32'd0}}, 32'd640, work_w16, work_w17, w18, w19}),
+    .out_slot(ring1_slot),
+    .out_valid(ring1_valid),
+    .out_state(ring1_state)
+);
+
+assign in_ready = ring1_free;
+
+// The midstate meets its slot again at the feed-forward addition.
+wire [255:0] midstate_late;
+delay_line #(
+    .WIDTH(256),
+    .DELAY(RING_LATENCY + 1)
+) midstate_delay_inst (
+    .clk(clk),
+    .rst(rst),
+    .in_data(work_midstate),
+    .out_data(midstate_late)
+);
+
+// FIPS 180-4 §6.2.2 step 4: H = H(prev) + state
+wire [255:0] digest;
+genvar i;
+for (i = 0; i < 8; i = i + 1) begin : g_digest
+    assign digest[32*i +: 32] = midstate_late[32*i +: 32] + ring1_state[32*i +: 32];
+end
+
+// Second hash: one block of the 32-byte digest; W8..W15 padding and length.
+wire [31:0] d0 = digest[255:224];
+wire [31:0] w16_2;
+sha256_schedule w16_2_inst (.rx_w1(d0), .rx_w2(digest[223:192]), .rx_w10(32'd0), .rx_w15(32'd0),
+                            .tx_word(w16_2));
+
+wire         ring2_slot;
+wire         ring2_valid;
+/* verilator lint_off UNUSEDSIGNAL */ // only e after round 60 decides the result
+wire [255:0] ring2_state;
+/* verilator lint_on UNUSEDSIGNAL */
+
+sha256_ring #(
+    .STAGES(STAGES),
+    .PASSES(PASSES),
+    .FIRST(0),
+    .LAST(60)
+) ring2_inst (
+    .clk(clk),
+    .rst(rst),
+    /* verilator lint_off PINCONNECTEMPTY */ // ring 2 takes exactly the slots ring 1 frees
+    .in_free(),
+    /* verilator lint_on PINCONNECTEMPTY */
+    .in_take(ring1_slot),
+    .in_valid(ring1_valid),
+    .in_state(IV[255:32]),
+    .in_hkw(IV[31:0] + K0 + d0),
+    .in_window({digest[223:0], PAD, {6{32'd0}}, 32'd256, w16_2}),
+    .out_slot(ring2_slot),
+    .out_valid(ring2_valid),
+    .out_state(ring2_state)
+);
+
+// Nonce, threshold and meta wait for the slot's second hash.
+wire [31:0]       nonce_late;
+wire [31:0]       threshold_late;
+wire [META_W-1:0] meta_late;
+delay_line #(
+    .WIDTH(64 + META_W),
+    .DELAY(2 * RING_LATENCY + 2)
+) meta_delay_inst (
+    .clk(clk),
+    .rst(rst),
+    .in_data({in_nonce, in_threshold, in_meta}),
+    .out_data({nonce_late, threshold_late, meta_late})
+);
+
+// H7 = IV7 + h after round 63 = IV7 + e after round 60; top word = H7 byte-swapped.
+wire [31:0] h7 = IV[31:0] + ring2_state[127:96];
+wire [31:0] top_word = {h7[7:0], h7[15:8], h7[23:16], h7[31:24]};
+
+reg              out_valid_reg = 1'b0;
+reg              out_hit_reg;
+reg [31:0]       out_nonce_reg;
+reg [META_W-1:0] out_meta_reg;
+
+always @(posedge clk) begin
+    out_valid_reg <= ring2_valid;
+    out_hit_reg <= top_word <= threshold_late;
+    out_nonce_reg <= nonce_late;
+    out_meta_reg <= meta_late;
+
+    if (rst) begin
+        out_valid_reg <= 1'b0;
+    end
+end
+
+// ring2_slot only marks invalid slots too; out_valid already implies it.
+wire unused_ring2_slot = ring2_slot;
+
+assign out_valid = out_valid_reg;
+assign out_hit = out_hit_reg;
+assign out_nonce = out_nonce_reg;
+assign out_meta = out_meta_reg;
+
+endmodule
+
+`resetall

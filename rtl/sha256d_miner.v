@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// sha256d_miner: CORES sha256d_core pipelines sweeping double-buffered work items.
+// Work in and events out are valid/ready. The cores take nonces in lockstep
+// (core j hashes start + j, start + j + CORES, ...); a queued item starts on the
+// slot after the running one's last nonce. Events: found nonces, then "done" per item.
+`resetall
+`default_nettype none
+
+module sha256d_miner #(
+    // Rounds per clock per SHA-256 (1..64, power of two)
+    parameter ROUNDS_PER_CLK = 1,
+    // Parallel cores splitting each range (1..16)
+    parameter CORES = 1,
+    // Found results buffered per core before further ones are dropped (power of two, 2..)
+    parameter RESULT_FIFO_DEPTH = 16
+) (
+    input  wire         clk,
+    input  wire         rst,
+
+    // Work in: one item runs, one waits
+    input  wire         work_valid,
+    output wire         work_ready,
+    input  wire [7:0]   work_tag,
+    input  wire [255:0] work_midstate,    // {H0, H1, ..., H7}
+    input  wire [95:0]  work_tail,        // header bytes 64..75; byte 64 in [95:88]
+    input  wire [31:0]  work_nonce_start,
+    input  wire [31:0]  work_nonce_end,   // inclusive, >= start
+    input  wire [31:0]  work_threshold,   // report when the hash's top word is <= it
+    input  wire         flush,            // abandon running and queued work
+
+    // Events, in order: found nonces of an item, then its "range done"
+    output wire         event_valid,
+    input  wire         event_ready,
+    output wire         event_done,       // 1 = range done, 0 = found nonce
+    output wire [7:0]   event_tag,
+    output wire [31:0]  event_nonce,
+    output wire         found_dropped,    // high one clock per found result lost
+
+    // Status
+    output wire         busy,             // a work item is running or its nonces in flight
+    output wire         queued,           // a work item waits
+    output wire [7:0]   current_tag,      // running item's tag (last one run when idle)
+    output wire [63:0]  nonces_hashed     // nonces hashed since reset, all cores
+);
+
+if (CORES < 1 || CORES > 16) begin : g_check_cores
+    $error("sha256d_miner: CORES must be 1..16");
+end
+
+// Items whose last nonce has been issued but whose done event is not yet out
+localparam DONE_DEPTH = 8;
+localparam OUT_W = $clog2(DONE_DEPTH + 1);
+// Item sequence numbers order found results against done events; twice the
+// span of items that can be buffered at once, so the "newer" test never wraps.
+localparam SEQ_W = $clog2(RESULT_FIFO_DEPTH + DONE_DEPTH + 2) + 1;
+localparam META_W = 1 + SEQ_W + 8;   // {last, seq, tag}
+localparam FOUND_W = SEQ_W + 8 + 32; // {seq, tag, nonce}
+localparam DONE_W = SEQ_W + 8;       // {seq, tag}
+localparam [31:0] CORES_W32 = 32'(CORES);
+localparam IDX_W = CORES > 1 ? $clog2(CORES) : 1;
+
+// Queued item: raw fields, then the per-item constants once precomputed
+reg         q_valid_reg = 1'b0;
+reg         q_start_reg = 1'b0;
+reg [7:0]   q_tag_reg;
+reg [255:0] q_midstate_reg;
+reg [95:0]  q_tail_reg;
+reg [31:0]  q_start_nonce_reg;
+reg [31:0]  q_end_reg;
+reg [31:0]  q_threshold_reg;
+
+wire         pre_ready;
+wire [223:0] pre_state;
+wire [31:0]  pre_hk3, pre_w16, pre_w17, pre_c18, pre_c19;
+
+sha256d_precompute precompute_inst (
+    .clk(clk),
+    .rst(rst),
+    .start(q_start_reg),
+    .midstate(q_midstate_reg),
+    .tail(q_tail_reg),
+    .out_ready(pre_ready),
+    .out_state(pre_state),
+    .out_hk3(pre_hk3),
+    .out_w16(pre_w16),
+    .out_w17(pre_w17),
+    .out_c18(pre_c18),
+    .out_c19(pre_c19)
+);
+
+wire q_ready = q_valid_reg && pre_ready && !q_start_reg;
+
+// Running item
+reg             r_active_reg = 1'b0;
+reg [7:0]       r_tag_reg = 8'd0;
+reg [SEQ_W-1:0] r_seq_reg;
+reg [31:0]      r_next_reg;
+reg [31:0]      r_end_reg;
+reg [31:0]      r_threshold_reg;
+reg [255:0]     r_midstate_reg;
+reg [223:0]     r_state_reg;
+reg [31:0]      r_hk3_reg, r_w16_reg, r_w17_reg, r_c18_reg, r_c19_reg;
+
+reg [SEQ_W-1:0] seq_reg = {SEQ_W{1'b0}};
+reg [OUT_W-1:0] outstanding_reg = {OUT_W{1'b0}};
+reg [7:0]       inflight_reg = 8'd0;
+
+wire [CORES-1:0] core_ready;
+wire [CORES-1:0] core_out_valid;
+wire [CORES-1:0] core_out_hit;
+wire [31:0]      core_out_nonce [0:CORES-1];
+wire [META_W-1:0] core_out_meta [0:CORES-1];
+
+// Issue: one nonce per core on each free slot of the (lockstep) cores
+wire [31:0] remaining = r_end_reg - r_next_reg;
+wire        last_group = remaining < CORES_W32;
+wire        stall = last_group && outstanding_reg == OUT_W'(DONE_DEPTH);
+wire        issue = r_active_reg && core_ready[0] && !stall;
+wire        finish = issue && last_group;
+wire        load = q_ready && (!r_active_reg || finish);
+
+genvar j;
+for (j = 0; j < CORES; j = j + 1) begin : g_core
+    // Core 0 always has a nonce in an issued group; the others only up to the end.
+    wire valid_j;
+    if (j == 0) begin : g_first
+        assign valid_j = issue;
+    end else begin : g_rest
+        assign valid_j = issue && 32'(j) <= remaining;
+    end
+
+    sha256d_core #(
+        .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
+        .META_W(META_W)
+    ) core_inst (
+        .clk(clk),
+        .rst(rst),
+        .work_midstate(r_midstate_reg),
+        .work_state(r_state_reg),
+        .work_hk3(r_hk3_reg),
+        .work_w16(r_w16_reg),
+        .work_w17(r_w17_reg),
+        .work_c18(r_c18_reg),
+        .work_c19(r_c19_reg),
+        .in_ready(core_ready[j]),
+        .in_valid(valid_j),
+        .in_nonce(r_next_reg + 32'(j)),
+        .in_threshold(r_threshold_reg),
+        .in_meta({last_group, r_seq_reg, r_tag_reg}),
+        .out_valid(core_out_valid[j]),
+        .out_hit(core_out_hit[j]),
+        .out_nonce(core_out_nonce[j]),
+        .out_meta(core_out_meta[j])
+    );
+end
+
+always @(posedge clk) begin
+    if (issue && !last_group) begin
+        r_next_reg <= r_next_reg + CORES_W32;
+    end
+    if (finish) begin
+        r_active_reg <= 1'b0;
+    end
+    if (load) begin
+        r_active_reg <= 1'b1;
+        r_tag_reg <= q_tag_reg;
+        r_seq_reg <= seq_reg;
+        seq_reg <= seq_reg + 1'b1;
+        r_next_reg <= q_start_nonce_reg;
+        r_end_reg <= q_end_reg;
+        r_threshold_reg <= q_threshold_reg;
+        r_midstate_reg <= q_midstate_reg;
+        r_state_reg <= pre_state;
+        r_hk3_reg <= pre_hk3;
+        r_w16_reg <= pre_w16;
+        r_w17_reg <= pre_w17;
+        r_c18_reg <= pre_c18;
+        r_c19_reg <= pre_c19;
+        q_valid_reg <= 1'b0;
+    end
+    if (flush) begin
+        r_active_reg <= 1'b0;
+        q_valid_reg <= 1'b0;
+    end
+    // A work item offered with flush is kept: it comes after the flush.
+    q_start_reg <= work_valid && work_ready;
+    if (work_valid && work_ready) begin
+        q_valid_reg <= 1'b1;
+        q_tag_reg <= work_tag;
+        q_midstate_reg <= work_midstate;
+        q_tail_reg <= work_tail;
+        q_start_nonce_reg <= work_nonce_start;
+        q_end_reg <= work_nonce_end;
+        q_threshold_reg <= work_threshold;
+    end
+
+    if (rst) begin
+        r_active_reg <= 1'b0;
+        r_tag_reg <= 8'd0;
+        q_valid_reg <= 1'b0;
+        q_start_reg <= 1'b0;
+        seq_reg <= {SEQ_W{1'b0}};
+    end
+end
+
+assign work_ready = !q_valid_reg;
+
+// Results: a found FIFO per core and one queue of done events
+wire [CORES-1:0] found_valid;
+wire [CORES-1:0] found_push_ready;
+wire [CORES-1:0] found_pop;
+wire [FOUND_W-1:0] found_head [0:CORES-1];
+
+for (j = 0; j < CORES; j = j + 1) begin : g_found
+    sync_fifo #(
+        .WIDTH(FOUND_W),
+        .DEPTH(RESULT_FIFO_DEPTH)
+    ) found_fifo_inst (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(core_out_valid[j] && core_out_hit[j]),
+        .in_ready(found_push_ready[j]),
+        .in_data({core_out_meta[j][SEQ_W+7:0], core_out_nonce[j]}),
+        .out_valid(found_valid[j]),
+        .out_ready(found_pop[j]),
+        .out_data(found_head[j])
+    );
+end
+
+wire              done_valid;
+wire              done_pop;
+wire [DONE_W-1:0] done_head;
+wire              done_push = core_out_valid[0] && core_out_meta[0][META_W-1];
+
+sync_fifo #(
+    .WIDTH(DONE_W),
+    .DEPTH(DONE_DEPTH)
+) done_fifo_inst (
+    .clk(clk),
+    .rst(rst),
+    .in_valid(done_push),
+    /* verilator lint_off PINCONNECTEMPTY */ // never full: outstanding_reg holds issue back
+    .in_ready(),
+    /* verilator lint_on PINCONNECTEMPTY */
+    .in_data(core_out_meta[0][DONE_W-1:0]),
+    .out_valid(done_valid),
+    .out_ready(done_pop),
+    .out_data(done_head)
+);
+
+// A found result goes out before the oldest pending done unless it belongs to a
+// newer item (sequence numbers compared modulo 2^SEQ_W).
+reg              ev_found;
+reg [IDX_W-1:0]  ev_core;
+integer c;
+always @* begin
+    ev_found = 1'b0;
+    ev_core = 0;
+    for (c = CORES - 1; c >= 0; c = c - 1) begin
+        if (found_valid[c] && (!done_valid || !newer(found_head[c][FOUND_W-1:40],
+                                                     done_head[DONE_W-1:8]))) begin
+            ev_found = 1'b1;
+            ev_core = c[IDX_W-1:0];
+        end
+    end
+end
+
+function automatic newer(input [SEQ_W-1:0] seq, input [SEQ_W-1:0] than);
+    reg [SEQ_W-1:0] diff;
+    begin
+        diff = seq - than;
+        newer = diff != {SEQ_W{1'b0}} && !diff[SEQ_W-1];
+    end
+endfunction
+
+wire [FOUND_W-1:0] ev_head = found_head[ev_core];
+wire [7:0]  ev_tag = ev_head[39:32];
+wire [31:0] ev_nonce = ev_head[31:0];
+/* verilator lint_off UNUSEDSIGNAL */ // the sequence number stays inside
+wire [SEQ_W-1:0] ev_seq = ev_head[FOUND_W-1:40];
+/* verilator lint_on UNUSEDSIGNAL */
+
+assign event_valid = ev_found || done_valid;
+assign event_done = !ev_found;
+assign event_tag = ev_found ? ev_tag : done_head[7:0];
+assign event_nonce = ev_found ? ev_nonce : 32'd0;
+
+for (j = 0; j < CORES; j = j + 1) begin : g_pop
+    assign found_pop[j] = event_ready && ev_found && ev_core == IDX_W'(j);
+end
+assign done_pop = event_ready && !ev_found && done_valid;
+
+// Bookkeeping and status
+wire [$clog2(CORES+1)-1:0] dropped_now;
+wire [$clog2(CORES+1)-1:0] hashed_now;
+reg  [15:0] dropped_pending_reg = 16'd0;
+reg  [63:0] hashed_reg = 64'd0;
+
+function automatic [$clog2(CORES+1)-1:0] popcount(input [CORES-1:0] bits);
+    integer b;
+    begin
+        popcount = 0;
+        for (b = 0; b < CORES; b = b + 1) begin
+            popcount = popcount + {{($clog2(CORES+1)-1){1'b0}}, bits[b]};
+        end
+    end
+endfunction
+
+assign dropped_now = popcount(core_out_valid & core_out_hit & ~found_push_ready);
+assign hashed_now = popcount(core_out_valid);
+
+always @(posedge clk) begin
+    hashed_reg <= hashed_reg + 64'(hashed_now);
+    if (dropped_pending_reg != 16'd0 || dropped_now != 0) begin
+        if (dropped_pending_reg + 16'(dropped_now) <= 16'hfffe) begin
+            dropped_pending_reg <= dropped_pending_reg + 16'(dropped_now)
+                - 16'(dropped_pending_reg != 16'd0);
+        end
+    end
+    outstanding_reg <= outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop);
+    inflight_reg <= inflight_reg + 8'(issue) - 8'(core_out_valid[0]);
+
+    if (rst) begin
+        hashed_reg <= 64'd0;
+        dropped_pending_reg <= 16'd0;
+        outstanding_reg <= {OUT_W{1'b0}};
+        inflight_reg <= 8'd0;
+    end
+end
+
+// Lockstep: every core frees its slot on the same clock as core 0.
+wire unused_core_ready = ^core_ready;
+
+assign found_dropped = dropped_pending_reg != 16'd0;
+assign busy = r_active_reg || inflight_reg != 8'd0;
+assign queued = q_valid_reg;
+assign current_tag = r_tag_reg;
+assign nonces_hashed = hashed_reg;
+
+endmodule
+
+`resetall

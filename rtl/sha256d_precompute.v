@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// sha256d_precompute: the per-work-item part of the header's second block.
+// Rounds 0..2 and the schedule words that do not depend on the nonce (W3),
+// computed once per work item: start is a 1-clock pulse with the inputs
+// stable; out_ready rises 4 clocks later and the outputs hold until the next start.
+`resetall
+`default_nettype none
+
+module sha256d_precompute (
+    input  wire         clk,
+    input  wire         rst,
+
+    // Work item: held stable from start until out_ready
+    input  wire         start,
+    input  wire [255:0] midstate,       // {H0..H7} after the header's first block
+    input  wire [95:0]  tail,           // header bytes 64..75 = W0, W1, W2
+
+    // Constants for the nonce pipeline
+    output wire         out_ready,
+    output wire [223:0] out_state,      // {a..g} after round 2
+    output wire [31:0]  out_hk3,        // h + K[3] after round 2 (W3 = nonce added later)
+    output wire [31:0]  out_w16,        // W16
+    output wire [31:0]  out_w17,        // W17
+    output wire [31:0]  out_c18,        // W18 less sigma0(W3)
+    output wire [31:0]  out_c19         // W19 less W3
+);
+
+localparam [31:0] W4 = 32'h80000000;   // padding bit after the 80-byte header
+localparam [31:0] W15 = 32'd640;       // message length in bits
+
+wire [31:0] w0 = tail[95:64];
+wire [31:0] w1 = tail[63:32];
+wire [31:0] w2 = tail[31:0];
+
+reg  [223:0] state_reg;   // {a..g}; h lives in hkw_reg
+reg  [31:0]  hkw_reg;
+reg  [1:0]   step_reg = 2'd0;
+reg          busy_reg = 1'b0;
+reg          ready_reg = 1'b0;
+reg  [31:0]  w16_reg, w17_reg, c18_reg, c19_reg;
+
+wire [255:0] rounded;
+wire [31:0]  w16_next, w17_next, c18_next, c19_next;
+
+sha256_round round_inst (
+    .rx_state(state_reg),
+    .rx_hkw(hkw_reg),
+    .tx_state(rounded)
+);
+
+// FIPS 180-4 §6.2.2 step 1 with the constant words of the second block folded in
+sha256_schedule w16_inst (.rx_w1(w0), .rx_w2(w1), .rx_w10(32'd0), .rx_w15(32'd0), .tx_word(w16_next));
+sha256_schedule w17_inst (.rx_w1(w1), .rx_w2(w2), .rx_w10(32'd0), .rx_w15(W15), .tx_word(w17_next));
+sha256_schedule c18_inst (.rx_w1(w2), .rx_w2(32'd0), .rx_w10(32'd0), .rx_w15(w16_reg),
+                          .tx_word(c18_next));
+sha256_schedule c19_inst (.rx_w1(32'd0), .rx_w2(W4), .rx_w10(32'd0), .rx_w15(w17_reg),
+                          .tx_word(c19_next));
+
+// K[t+1] + W[t+1] for the round after step t; W3 is the nonce, added per nonce.
+reg [31:0] kw_next;
+always @* begin
+    case (step_reg)
+        2'd0: kw_next = 32'h71374491 + w1;
+        2'd1: kw_next = 32'hb5c0fbcf + w2;
+        default: kw_next = 32'he9b5dba5;
+    endcase
+end
+
+always @(posedge clk) begin
+    if (start) begin
+        state_reg <= midstate[255:32];
+        hkw_reg <= midstate[31:0] + 32'h428a2f98 + w0;
+        w16_reg <= w16_next;
+        w17_reg <= w17_next;
+        step_reg <= 2'd0;
+        busy_reg <= 1'b1;
+        ready_reg <= 1'b0;
+    end else if (busy_reg) begin
+        state_reg <= rounded[255:32];
+        hkw_reg <= rounded[31:0] + kw_next;
+        c18_reg <= c18_next;
+        c19_reg <= c19_next;
+        step_reg <= step_reg + 2'd1;
+        if (step_reg == 2'd2) begin
+            busy_reg <= 1'b0;
+            ready_reg <= 1'b1;
+        end
+    end
+
+    if (rst) begin
+        busy_reg <= 1'b0;
+        ready_reg <= 1'b0;
+        step_reg <= 2'd0;
+    end
+end
+
+assign out_ready = ready_reg;
+assign out_state = state_reg;
+assign out_hk3 = hkw_reg;
+assign out_w16 = w16_reg;
+assign out_w17 = w17_reg;
+assign out_c18 = c18_reg;
+assign out_c19 = c19_reg;
+
+endmodule
+
+`resetall

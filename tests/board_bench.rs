@@ -1,0 +1,230 @@
+//! A test bench around the simulated `miner_top`: the model, the bit-level
+//! UART on its pins and the host's frame codec. Shared by the rtl_uart,
+//! rtl_frame and rtl_miner_top tests.
+
+use amber::device::protocol::{BoardFrame, FrameDecoder, HostFrame, Identity, Status, Work};
+use amber::hash::{Header, Nonce};
+use amber_sim::miner_top::MinerTop;
+use amber_sim::uart_pins::UartPins;
+
+/// The example frames of docs/protocol.md, by name.
+pub fn example(name: &str) -> Vec<u8> {
+    let doc = include_str!("../docs/protocol.md");
+    let block = doc
+        .split("```frames")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/protocol.md has a frames block");
+    block
+        .lines()
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some(name))
+                .then(|| words.map(|h| u8::from_str_radix(h, 16).unwrap()).collect())
+        })
+        .unwrap_or_else(|| panic!("no example frame {name}"))
+}
+
+/// The data lines of tests/vectors/blocks.txt: (header, display hash).
+pub fn blocks() -> Vec<(Header, String)> {
+    include_str!("vectors/blocks.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            let header = Header::from_hex(w.next().unwrap()).unwrap();
+            (header, w.next().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// A work item over `start..=end` of `header`.
+pub fn work(tag: u8, header: &Header, start: u32, end: u32, threshold: u32) -> HostFrame {
+    HostFrame::Work(Work {
+        tag,
+        midstate: header.midstate(),
+        tail: header.tail(),
+        nonce_start: Nonce(start),
+        nonce_end: Nonce(end),
+        threshold,
+    })
+}
+
+/// Every nonce of `start..=end` whose hash's leading word is `<= threshold`,
+/// by the reference hasher.
+pub fn expected_results(header: &Header, start: u32, end: u32, threshold: u32) -> Vec<Nonce> {
+    let (mid, tail) = (header.midstate(), header.tail());
+    (start..=end)
+        .map(Nonce)
+        .filter(|n| mid.hash_with(&tail, *n).leading_word() <= threshold)
+        .collect()
+}
+
+/// A small seeded generator (xorshift64*) for garbage and random work.
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded from `AMBER_TEST_SEED` when set, else from the clock; the
+    /// caller prints the seed in its failure messages.
+    pub fn from_env() -> (Self, u64) {
+        let seed = std::env::var("AMBER_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(1)
+            });
+        (Rng(seed | 1), seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// The simulated board on its pins.
+pub struct Bench {
+    pub top: MinerTop,
+    pub pins: UartPins,
+    pub dec: FrameDecoder<BoardFrame>,
+    /// Frames decoded but not yet taken.
+    pending: Vec<BoardFrame>,
+}
+
+impl Bench {
+    pub fn new() -> Self {
+        Bench {
+            top: MinerTop::new(),
+            pins: UartPins::new(MinerTop::CLK_HZ, MinerTop::BAUD),
+            dec: FrameDecoder::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Clocks in `n` byte times (10 bits each).
+    pub fn bytes_time(&self, n: u64) -> u64 {
+        self.pins.clocks_for_bits(10 * n)
+    }
+
+    /// One clock, decoding whatever the board sent.
+    fn clock(&mut self) {
+        self.pins.clock(&mut self.top);
+        if self.pins.received() > 0 {
+            let bytes = self.pins.take();
+            for f in self.dec.push(&bytes) {
+                match f {
+                    Ok(f) => self.pending.push(f),
+                    Err(e) => panic!("the board sent a malformed frame: {e}"),
+                }
+            }
+        }
+    }
+
+    /// Runs `cycles` clocks.
+    pub fn run(&mut self, cycles: u64) {
+        for _ in 0..cycles {
+            self.clock();
+        }
+    }
+
+    /// Drives queued line levels until done.
+    pub fn drive(&mut self) {
+        while self.pins.sending() {
+            self.clock();
+        }
+    }
+
+    /// Sends raw bytes back to back and drives them.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.pins.send(bytes);
+        self.drive();
+    }
+
+    /// Sends a frame and drives it.
+    pub fn send(&mut self, frame: &HostFrame) {
+        self.send_raw(&frame.encode());
+    }
+
+    /// Runs until `n` frames have arrived (at most `max_cycles`) and takes them.
+    pub fn recv(&mut self, n: usize, max_cycles: u64) -> Vec<BoardFrame> {
+        let mut run = 0;
+        while self.pending.len() < n && run < max_cycles {
+            self.clock();
+            run += 1;
+        }
+        assert!(
+            self.pending.len() >= n,
+            "expected {n} frames within {max_cycles} clocks, got {:?}",
+            self.pending
+        );
+        self.pending.drain(..n).collect()
+    }
+
+    /// Runs until a frame matching `pred` arrives (at most `max_cycles`);
+    /// returns every frame up to and including it.
+    pub fn recv_until(
+        &mut self,
+        max_cycles: u64,
+        pred: impl Fn(&BoardFrame) -> bool,
+    ) -> Vec<BoardFrame> {
+        let mut run = 0;
+        loop {
+            if let Some(i) = self.pending.iter().position(&pred) {
+                return self.pending.drain(..=i).collect();
+            }
+            assert!(
+                run < max_cycles,
+                "no matching frame within {max_cycles} clocks; got {:?}",
+                self.pending
+            );
+            self.clock();
+            run += 1;
+        }
+    }
+
+    /// Frames already decoded and not yet taken.
+    pub fn take_pending(&mut self) -> Vec<BoardFrame> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Runs `cycles` clocks and asserts the board sent nothing.
+    pub fn assert_quiet(&mut self, cycles: u64) {
+        self.run(cycles);
+        assert!(
+            self.pending.is_empty() && !self.dec.in_frame(),
+            "unexpected frames: {:?}",
+            self.pending
+        );
+        assert_eq!(self.pins.framing_errors(), 0);
+    }
+
+    /// Asks for STATUS and returns it (other frames before it are returned too).
+    pub fn status(&mut self) -> (Status, Vec<BoardFrame>) {
+        self.send(&HostFrame::StatusRequest);
+        let limit = self.bytes_time(400);
+        let mut frames = self.recv_until(limit, |f| matches!(f, BoardFrame::Status(_)));
+        match frames.pop() {
+            Some(BoardFrame::Status(s)) => (s, frames),
+            other => panic!("expected STATUS, got {other:?}"),
+        }
+    }
+
+    /// IDENTIFY → IDENTITY.
+    pub fn identify(&mut self) -> Identity {
+        self.send(&HostFrame::Identify);
+        let limit = self.bytes_time(100);
+        match self.recv(1, limit)[..] {
+            [BoardFrame::Identity(id)] => id,
+            ref other => panic!("expected IDENTITY, got {other:?}"),
+        }
+    }
+}
