@@ -3,6 +3,7 @@
 //! Layers, lowest first: [`hash`] (the reference hasher, the one truth for byte
 //! orders and targets), [`work`] (pool jobs to headers) and [`link`] (byte
 //! streams to boards).
+//! [`pool`] (Stratum v1 client) sits on [`work`] and never touches devices or links.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

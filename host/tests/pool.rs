@@ -228,8 +228,10 @@ fn version_rolling_difficulty_and_extranonce_messages() {
     // Fractional difficulty applies from the next job, not the current one.
     server.set_difficulty(EASY / 2.5);
     server.notify(job("b", false));
+    let e = new_work(&mut src);
     assert!(
-        matches!(new_work(&mut src), SourceEvent::NewWork { clean: false, difficulty, .. } if difficulty == EASY / 2.5)
+        matches!(e, SourceEvent::NewWork { clean: false, difficulty, .. } if difficulty == EASY / 2.5),
+        "{e:?}"
     );
     let item = src.next_work(4096).unwrap();
     assert_eq!(
@@ -328,7 +330,7 @@ fn a_share_queued_across_a_new_session_is_logged_lost() {
         resume_sessions: false,
         ..easy()
     });
-    server.notify(job("a", true));
+    server.notify(job("a", false));
     let log = ShareLog::default();
     let mut src = start(&[&server], opts(), log.clone());
     new_work(&mut src);
@@ -347,9 +349,14 @@ fn a_share_queued_across_a_new_session_is_logged_lost() {
     );
     assert!(server.submissions().is_empty());
     assert_eq!(log.counts().lost, 1);
+    // Work of the old session is void: the new session's work flushes it, although
+    // the job itself does not say clean_jobs.
+    assert!(matches!(
+        new_work(&mut src),
+        SourceEvent::NewWork { clean: true, .. }
+    ));
 
     // Stopping while the pool is away: the queued share is lost with that reason.
-    new_work(&mut src);
     let share = mine_share(&mut src);
     server.set_down(true);
     wait_event(&mut src, "disconnect", |e| {
@@ -555,4 +562,98 @@ fn a_refused_authorization_recycles_the_connection() {
         "retried with backoff"
     );
     src.shutdown(Duration::from_millis(50));
+}
+
+#[test]
+fn a_share_in_flight_when_the_pool_drops_is_resubmitted() {
+    let server = StratumServer::start(easy());
+    server.notify(job("a", true));
+    let log = ShareLog::default();
+    let mut src = start(&[&server], opts(), log.clone());
+    new_work(&mut src);
+    let share = mine_share(&mut src);
+    server.set_silent(true); // the submit is read but never answered
+    src.submit(share);
+    assert!(server.wait_until(WAIT, |s| s.methods().iter().any(|m| m == "mining.submit")));
+    server.set_silent(false);
+    server.drop_connections();
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
+    let subs = server.submissions();
+    assert_eq!(subs.len(), 1);
+    assert!(subs[0].accepted);
+    assert!(server.subscriptions().last().unwrap().resumed);
+    assert_eq!(log.counts().lost, 0);
+    src.shutdown(Duration::from_millis(200));
+}
+
+/// Figure (printed, not asserted): time from the pool sending a job to the first
+/// work item of that job being available to the driver.
+#[test]
+fn new_job_to_work_latency() {
+    let server = StratumServer::start(easy());
+    server.notify(job("j0", true));
+    let mut src = start(&[&server], opts(), ShareLog::default());
+    new_work(&mut src);
+    let mut micros = Vec::new();
+    for i in 1..=20 {
+        let id = format!("j{i}");
+        let sent = Instant::now();
+        server.notify(job(&id, true));
+        let item = loop {
+            assert!(sent.elapsed() < WAIT, "job {id} never arrived");
+            src.next_event(Duration::from_millis(1));
+            match src.next_work(1 << 20) {
+                Some(item) if item.job_id == id => break item,
+                _ => {}
+            }
+        };
+        micros.push(sent.elapsed().as_micros());
+        assert_eq!(item.nonce_start, 0);
+    }
+    micros.sort();
+    println!(
+        "pool job -> first work item: min {} us, median {} us, max {} us (20 jobs, 127.0.0.1)",
+        micros[0], micros[10], micros[19]
+    );
+    src.shutdown(Duration::from_millis(200));
+}
+
+#[test]
+fn rejections_carry_the_pools_code_and_reason() {
+    let server = StratumServer::start(easy());
+    server.notify(job("a", true));
+    let log = ShareLog::default();
+    let mut src = start(&[&server], opts(), log.clone());
+    new_work(&mut src);
+    let good = mine_share(&mut src);
+    src.submit(good.clone());
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
+    // The same share again: the pool's duplicate check answers.
+    src.submit(good.clone());
+    assert_eq!(
+        share_outcome(&mut src),
+        ShareResult::Rejected {
+            code: Some(23),
+            message: "duplicate share".into()
+        }
+    );
+    // A nonce that misses the target: the pool's own hash check answers.
+    let item = src.next_work(4096).unwrap();
+    let miss = (item.nonce_start..=item.nonce_end)
+        .map(Nonce)
+        .find(|&n| !item.check(n).meets_target)
+        .unwrap();
+    src.submit(item.share(miss));
+    assert_eq!(
+        share_outcome(&mut src),
+        ShareResult::Rejected {
+            code: Some(23),
+            message: "low difficulty share".into()
+        }
+    );
+    let subs = server.submissions();
+    assert_eq!(subs.iter().filter(|s| s.accepted).count(), 1);
+    assert_eq!(subs.len(), 3);
+    assert_eq!(log.counts().rejected, 2);
+    src.shutdown(Duration::from_millis(200));
 }

@@ -49,6 +49,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         cause.is::<amber::hash::HashError>()
             || cause.is::<amber::work::WorkError>()
             || cause.is::<BadInput>()
+            || cause.is::<amber::pool::UrlError>()
     });
     if bad_input {
         EXIT_BAD_INPUT

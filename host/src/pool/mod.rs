@@ -46,6 +46,8 @@ struct Slot {
     thread: Option<JoinHandle<()>>,
     up: bool,
     job: Option<JobSpec>,
+    /// The pool started a new session: its next work must flush the old.
+    new_session: bool,
     stats: Arc<PoolStats>,
 }
 
@@ -99,6 +101,7 @@ impl PoolSource {
                 thread: Some(thread),
                 up: false,
                 job: None,
+                new_session: false,
                 stats,
             });
         }
@@ -136,18 +139,21 @@ impl PoolSource {
     }
 
     fn install(&mut self, index: usize, clean: bool) {
-        let Some(slot) = self.pools.get(index) else {
+        let Some(slot) = self.pools.get_mut(index) else {
             return;
         };
         let Some(spec) = slot.job.clone() else {
             return;
         };
+        let new_session = std::mem::take(&mut slot.new_session);
+        let clean = clean || new_session;
         if let Some(old) = &self.work {
             self.next_extranonce2 = old.next_extranonce2();
         }
         self.pending.push_back(SourceEvent::NewWork {
             clean,
             pool: slot.name.clone(),
+            job_id: spec.job.job_id.clone(),
             difficulty: spec.difficulty,
         });
         self.work = Some(JobWork::new(spec, self.max_versions, self.next_extranonce2));
@@ -172,6 +178,11 @@ impl PoolSource {
         match event {
             ClientEvent::Connected { resumed } => {
                 slot.up = true;
+                if !resumed {
+                    // The old session's jobs are void; wait for a fresh one.
+                    slot.job = None;
+                    slot.new_session = true;
+                }
                 self.pending.push_back(SourceEvent::Connected {
                     pool: name,
                     resumed,
@@ -263,6 +274,8 @@ impl WorkSource for PoolSource {
         self.log.counts()
     }
 
+    /// Also joins the client threads; a thread inside a TCP connect finishes it first
+    /// (at most `ClientOptions::connect_timeout`).
     fn shutdown(&mut self, wait: Duration) {
         let at = Instant::now() + wait;
         for slot in &self.pools {
@@ -284,6 +297,36 @@ impl Drop for PoolSource {
             let now = Instant::now();
             for slot in &self.pools {
                 let _ = slot.commands.send(Command::Shutdown(now));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// DESIGN layering: the pool client knows jobs and shares, never boards.
+    #[test]
+    fn pool_and_work_import_no_device_layers() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("client.rs"),
+            include_str!("error.rs"),
+            include_str!("url.rs"),
+            include_str!("../work/mod.rs"),
+            include_str!("../work/item.rs"),
+            include_str!("../work/source.rs"),
+            include_str!("../work/benchmark.rs"),
+            include_str!("../work/job.rs"),
+        ];
+        for text in sources {
+            for layer in ["device", "link", "usb", "program", "mpsse"] {
+                for form in [format!("crate::{layer}"), format!("super::super::{layer}")] {
+                    let hit = text
+                        .lines()
+                        .filter(|l| !l.contains("\"crate::"))
+                        .any(|l| l.contains(&form));
+                    assert!(!hit, "{form} imported below the driver");
+                }
             }
         }
     }

@@ -94,6 +94,7 @@ impl WorkSource for Benchmark {
             return Some(SourceEvent::NewWork {
                 clean: false,
                 pool: BENCHMARK_POOL.to_string(),
+                job_id: BENCHMARK_POOL.to_string(),
                 difficulty: self.blocks.first().map_or(1.0, |b| b.target.difficulty()),
             });
         }

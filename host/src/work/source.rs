@@ -13,6 +13,33 @@ use super::{Share, WorkItem};
 /// [`WorkSource::next_event`] regularly (work changes are announced there),
 /// [`WorkSource::next_work`] to fill boards, and [`WorkSource::submit`] with every
 /// share that passed [`WorkItem::check`].
+///
+/// A driver loop, with the benchmark standing in for a pool and a software sweep
+/// standing in for a board:
+///
+/// ```
+/// use std::time::Duration;
+/// use amber::hash::Nonce;
+/// use amber::work::{Benchmark, ShareLog, SourceEvent, WorkSource};
+///
+/// let mut source = Benchmark::new(ShareLog::default());
+/// while let Some(event) = source.next_event(Duration::ZERO) {
+///     if let SourceEvent::NewWork { clean: true, .. } = event { /* flush boards */ }
+/// }
+/// let item = source.next_work(16).expect("benchmark work");
+/// for n in item.nonce_start..=item.nonce_end {
+///     // A board reports nonces whose hash's top word is <= item.threshold ...
+///     if item.midstate.hash_with(&item.tail, Nonce(n)).leading_word() <= item.threshold {
+///         // ... and the host re-checks each one from the full header before submitting.
+///         let check = item.check(Nonce(n));
+///         assert!(check.passes_threshold, "otherwise: a hardware error, never submitted");
+///         if check.meets_target {
+///             source.submit(check.share);
+///         }
+///     }
+/// }
+/// assert_eq!(source.counts().accepted, 1);
+/// ```
 pub trait WorkSource: Send {
     /// A short name for status lines ("benchmark", "pool.example:3333").
     fn name(&self) -> String;
@@ -45,6 +72,8 @@ pub enum SourceEvent {
         clean: bool,
         /// Name of the pool (or "benchmark") the work comes from.
         pool: String,
+        /// The job id (for display).
+        job_id: String,
         /// Share difficulty of the new work.
         difficulty: f64,
     },
