@@ -40,6 +40,8 @@ pub enum MinerEvent {
         clean: bool,
         /// Pool name.
         pool: String,
+        /// Job id.
+        job_id: String,
         /// Share difficulty.
         difficulty: f64,
     },
@@ -265,6 +267,7 @@ impl Miner {
             SourceEvent::NewWork {
                 clean,
                 pool,
+                job_id,
                 difficulty,
             } => {
                 let now = Instant::now();
@@ -288,6 +291,7 @@ impl Miner {
                 out.push(MinerEvent::NewWork {
                     clean,
                     pool,
+                    job_id,
                     difficulty,
                 });
             }

@@ -368,9 +368,10 @@ impl Output {
             MinerEvent::NewWork {
                 clean,
                 pool,
+                job_id,
                 difficulty,
             } => format!(
-                "work from {pool}: difficulty {difficulty}{}",
+                "work from {pool}: job {job_id}, difficulty {difficulty}{}",
                 if *clean { ", boards flushed" } else { "" }
             ),
             MinerEvent::Found {
@@ -537,8 +538,10 @@ fn event_json(event: &MinerEvent) -> serde_json::Value {
         MinerEvent::NewWork {
             clean,
             pool,
+            job_id,
             difficulty,
-        } => json!({"event": "new_work", "clean": clean, "pool": pool, "difficulty": difficulty}),
+        } => json!({"event": "new_work", "clean": clean, "pool": pool, "job": job_id,
+            "difficulty": difficulty}),
         MinerEvent::Found {
             board,
             job_id,
