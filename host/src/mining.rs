@@ -6,7 +6,7 @@
 //! This is the one place where work sources and devices meet; neither knows
 //! the other.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::device::{DeviceEvent, Driver, DriverError, WorkUnit};
@@ -190,6 +190,9 @@ pub struct Miner {
     announced: Option<Instant>,
     stopping: bool,
     latencies: Vec<Duration>,
+    /// Shares submitted: (job, extranonce2, ntime, version, nonce), so work a
+    /// board is given twice (after a refusal or a silence) never submits twice.
+    submitted: HashSet<(String, Vec<u8>, u32, u32, u32)>,
 }
 
 impl std::fmt::Debug for Miner {
@@ -224,6 +227,7 @@ impl Miner {
             announced: None,
             stopping: false,
             latencies: Vec::new(),
+            submitted: HashSet::new(),
         }
     }
 
@@ -273,6 +277,7 @@ impl Miner {
                 let now = Instant::now();
                 self.announced = Some(now);
                 if clean {
+                    self.submitted.clear();
                     for index in 0..self.boards.len() {
                         if !self.boards[index].alive {
                             continue;
@@ -356,6 +361,17 @@ impl Miner {
                     return;
                 }
                 let job_id = item.job_id.clone();
+                let share = &check.share;
+                let key = (
+                    share.job_id.clone(),
+                    share.extranonce2.clone(),
+                    share.ntime,
+                    share.version,
+                    share.nonce.0,
+                );
+                if !self.submitted.insert(key) {
+                    return;
+                }
                 if check.meets_target {
                     self.source.submit(check.share);
                 }

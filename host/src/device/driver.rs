@@ -306,6 +306,7 @@ pub struct Driver {
     meter: HashrateMeter,
     last_status: Option<Status>,
     silent_attempts: u32,
+    idle_strikes: u32,
     sent: Vec<DeviceEvent>,
 }
 
@@ -348,6 +349,7 @@ impl Driver {
             stats: BoardStats::default(),
             last_status: None,
             silent_attempts: 0,
+            idle_strikes: 0,
             sent: Vec::new(),
         };
         let tries = driver.config.identify_tries.max(1);
@@ -715,7 +717,11 @@ impl Driver {
                     && self.flushed.is_empty()
                     && !self.active.is_empty()
                     && self.active.values().all(|s| s.seq < seq);
-                if lost {
+                // Two such answers in a row, so that a DONE the board sends
+                // after its STATUS is not mistaken for lost work.
+                self.idle_strikes = if lost { self.idle_strikes + 1 } else { 0 };
+                if self.idle_strikes >= 2 {
+                    self.idle_strikes = 0;
                     self.resend_active()?;
                 }
             }
@@ -1101,6 +1107,10 @@ mod tests {
         driver.request_status().unwrap();
         let mut idle = status(0, 0);
         idle.state = 0;
+        reply(&board, BoardFrame::Status(idle));
+        poll_all(&mut driver);
+        assert_eq!(work_tags(&board).len(), 1, "one idle answer is not enough");
+        driver.request_status().unwrap();
         reply(&board, BoardFrame::Status(idle));
         poll_all(&mut driver);
         assert_eq!(work_tags(&board).len(), 2);
