@@ -442,6 +442,18 @@ impl Output {
 
     fn status(&mut self, s: &Snapshot) {
         if self.json {
+            if self.last_plain.elapsed() >= Duration::from_secs(10) {
+                self.last_plain = Instant::now();
+                println!(
+                    "{}",
+                    json!({"event": "status", "uptime_s": s.uptime.as_secs_f64(),
+                        "hashrate_short": s.total_short_rate(), "hashrate_long": s.total_long_rate(),
+                        "accepted": s.shares.accepted, "rejected": s.shares.rejected,
+                        "stale": s.shares.stale, "lost": s.shares.lost,
+                        "hardware_errors": s.hardware_errors(), "pool": s.pool,
+                        "difficulty": s.difficulty})
+                );
+            }
             return;
         }
         let boards: Vec<String> = s
