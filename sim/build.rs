@@ -46,10 +46,25 @@ const MODELS: &[Model] = &[
         params: &[("ROUNDS_PER_CLK", 8), ("CORES", 4)],
         test_only: true,
     },
+    // The simulated board behind `amber --sim` and the protocol tests: one hash
+    // per clock, and a UART at 17.4 clocks per bit (a fractional ratio, as on
+    // real boards) so frames take a few thousand clocks.
+    Model {
+        name: "miner_top_sim",
+        top: "miner_top",
+        params: &[
+            ("CLK_HZ", 2_000_000),
+            ("BAUD", 115_200),
+            ("ROUNDS_PER_CLK", 64),
+            ("CORES", 1),
+            ("BUILD_ID", 0x414d_4253),
+        ],
+        test_only: false,
+    },
 ];
 
 /// Tops with a shim; each has `<Camel>In`/`<Camel>Out` structs in src/ffi.rs.
-const TOPS: &[&str] = &["sha256d_miner"];
+const TOPS: &[&str] = &["sha256d_miner", "miner_top"];
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

@@ -98,15 +98,20 @@ pub struct Bench {
     pub dec: FrameDecoder<BoardFrame>,
     /// Frames decoded but not yet taken.
     pending: Vec<BoardFrame>,
+    /// Printed with every failure of the bench (e.g. the random seed).
+    pub note: String,
 }
 
 impl Bench {
     pub fn new() -> Self {
+        let top = MinerTop::sim().unwrap();
+        let pins = UartPins::new(top.clk_hz(), top.baud());
         Bench {
-            top: MinerTop::new(),
-            pins: UartPins::new(MinerTop::CLK_HZ, MinerTop::BAUD),
+            top,
+            pins,
             dec: FrameDecoder::new(),
             pending: Vec::new(),
+            note: String::new(),
         }
     }
 
@@ -123,7 +128,7 @@ impl Bench {
             for f in self.dec.push(&bytes) {
                 match f {
                     Ok(f) => self.pending.push(f),
-                    Err(e) => panic!("the board sent a malformed frame: {e}"),
+                    Err(e) => panic!("{}: the board sent a malformed frame: {e}", self.note),
                 }
             }
         }
@@ -163,7 +168,8 @@ impl Bench {
         }
         assert!(
             self.pending.len() >= n,
-            "expected {n} frames within {max_cycles} clocks, got {:?}",
+            "{}: expected {n} frames within {max_cycles} clocks, got {:?}",
+            self.note,
             self.pending
         );
         self.pending.drain(..n).collect()
@@ -183,7 +189,8 @@ impl Bench {
             }
             assert!(
                 run < max_cycles,
-                "no matching frame within {max_cycles} clocks; got {:?}",
+                "{}: no matching frame within {max_cycles} clocks; got {:?}",
+                self.note,
                 self.pending
             );
             self.clock();
@@ -201,7 +208,8 @@ impl Bench {
         self.run(cycles);
         assert!(
             self.pending.is_empty() && !self.dec.in_frame(),
-            "unexpected frames: {:?}",
+            "{}: unexpected frames: {:?}",
+            self.note,
             self.pending
         );
         assert_eq!(self.pins.framing_errors(), 0);

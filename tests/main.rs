@@ -1,3 +1,7 @@
 //! Cross-component tests: one test binary, one module per RTL unit.
 
+mod board_bench;
+mod rtl_frame;
+mod rtl_miner_top;
 mod rtl_sha256d_miner;
+mod rtl_uart;

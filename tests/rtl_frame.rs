@@ -142,8 +142,9 @@ fn gaps_inside_a_frame_up_to_four_byte_times_are_accepted() {
     b.drive();
     let limit = b.bytes_time(60);
     assert!(matches!(b.recv(1, limit)[..], [BoardFrame::Identity(_)]));
-    // The same frame with a 50-bit gap is truncated at its first gap.
-    b.pins.send_with_gaps(&HostFrame::Identify.encode()[..2], 50);
+    // A 50-bit gap after SYNC and TYPE truncates the frame.
+    b.pins.send(&HostFrame::Identify.encode()[..2]);
+    b.pins.idle(50);
     b.drive();
     assert_eq!(b.recv(1, limit), [nak(NakReason::Timeout, 0x01)]);
     answered_with_bad_frames(&mut b, 1);
@@ -153,6 +154,7 @@ fn gaps_inside_a_frame_up_to_four_byte_times_are_accepted() {
 fn seeded_garbage_then_valid_frames_are_answered() {
     let (mut rng, seed) = Rng::from_env();
     let mut b = Bench::new();
+    b.note = format!("seed {seed}");
     for round in 0..4 {
         // Random bytes, with SYNC and valid type bytes sprinkled in so that
         // every decoder state is reached.
@@ -205,6 +207,7 @@ fn a_result_survives_garbage_on_the_line() {
     let mut b = Bench::new();
     b.send(&work(3, &header, nonce - 64, nonce + 64, 0));
     let (mut rng, seed) = Rng::from_env();
+    b.note = format!("seed {seed}");
     b.send_raw(&rng.bytes(60));
     b.pins.idle(60);
     b.drive();

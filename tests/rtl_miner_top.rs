@@ -6,13 +6,12 @@ use amber::device::protocol::{
     BoardFrame, HostFrame, NakReason, FLAG_END_INCLUSIVE, PROTOCOL_VERSION,
 };
 use amber::hash::Nonce;
-use amber_sim::miner_top::MinerTop;
 
 use crate::board_bench::{blocks, expected_results, work, Bench, Rng};
 
 /// Clocks to hash `n` nonces, with slack for the pipeline and the line.
 fn hash_time(b: &Bench, n: u64) -> u64 {
-    let per_clock = (MinerTop::CORES * MinerTop::ROUNDS_PER_CLK).max(1);
+    let per_clock = (b.top.cores() * b.top.rounds_per_clk()).max(1);
     n * 64 / per_clock + 2_000 + b.bytes_time(100)
 }
 
@@ -31,10 +30,10 @@ fn identify_reports_the_build() {
     let mut b = Bench::new();
     let id = b.identify();
     assert_eq!(id.protocol_version, PROTOCOL_VERSION);
-    assert_eq!(u64::from(id.build_id), MinerTop::BUILD_ID);
-    assert_eq!(u64::from(id.cores), MinerTop::CORES);
-    assert_eq!(u64::from(id.rounds_per_clk), MinerTop::ROUNDS_PER_CLK);
-    assert_eq!(u64::from(id.core_clock_hz), MinerTop::CLK_HZ);
+    assert_eq!(u64::from(id.build_id), b.top.build_id());
+    assert_eq!(u64::from(id.cores), b.top.cores());
+    assert_eq!(u64::from(id.rounds_per_clk), b.top.rounds_per_clk());
+    assert_eq!(u64::from(id.core_clock_hz), b.top.clk_hz());
     assert_eq!(id.flags, FLAG_END_INCLUSIVE);
     assert_eq!(id.queue_depth, 1);
     b.assert_quiet(b.bytes_time(20));
@@ -69,20 +68,19 @@ fn random_work_matches_the_reference() {
     // Random headers, a loose threshold so several nonces qualify.
     let (mut rng, seed) = Rng::from_env();
     let mut b = Bench::new();
+    b.note = format!("seed {seed}");
     for round in 0..3u8 {
         let bytes: [u8; 80] = rng.bytes(80).try_into().unwrap();
         let header = amber::hash::Header::from_bytes(bytes);
         let start = rng.next() as u32;
         let end = start.saturating_add(400);
         let threshold = 0x0400_0000;
+        let want = expected_results(&header, start, end, threshold);
         b.send(&work(round, &header, start, end, threshold));
-        let limit = hash_time(&b, u64::from(end - start) + 1);
+        let limit =
+            hash_time(&b, u64::from(end - start) + 1) + b.bytes_time(10 * want.len() as u64);
         let got = b.recv_until(limit, |f| *f == BoardFrame::Done { tag: round });
-        assert_eq!(
-            results_of(&got, round),
-            expected_results(&header, start, end, threshold),
-            "seed {seed} round {round}"
-        );
+        assert_eq!(results_of(&got, round), want, "seed {seed} round {round}");
     }
 }
 
@@ -111,7 +109,10 @@ fn status_counters_grow() {
     let (header, _) = blocks().remove(0);
     let mut b = Bench::new();
     let (s0, _) = b.status();
-    assert_eq!((s0.nonces_hashed, s0.bad_frames, s0.dropped_results), (0, 0, 0));
+    assert_eq!(
+        (s0.nonces_hashed, s0.bad_frames, s0.dropped_results),
+        (0, 0, 0)
+    );
     assert!(!s0.hashing());
     // A long range: the board is hashing while we ask.
     b.send(&work(5, &header, 0, 0xffff_ffff, 0));
@@ -122,10 +123,12 @@ fn status_counters_grow() {
     b.run(5_000);
     let (s2, _) = b.status();
     // At least the nominal rate over the clocks run (the STATUS exchange adds more).
-    let nominal = (b.pins.cycles() - before - b.bytes_time(30)) * MinerTop::CORES
-        * MinerTop::ROUNDS_PER_CLK
-        / 64;
-    assert!(s2.nonces_hashed >= s1.nonces_hashed + nominal, "{s1:?} {s2:?} {nominal}");
+    let nominal =
+        (b.pins.cycles() - before - b.bytes_time(30)) * b.top.cores() * b.top.rounds_per_clk() / 64;
+    assert!(
+        s2.nonces_hashed >= s1.nonces_hashed + nominal,
+        "{s1:?} {s2:?} {nominal}"
+    );
     // Two bad frames are counted.
     b.send_raw(&[0xa5, 0x02, 0x01]);
     b.send_raw(&[0xa5, 0x66]);
@@ -203,7 +206,10 @@ fn result_fifo_overflow_is_counted() {
     let results = results_of(&got, 4);
     let (s, _) = b.status();
     // Nothing is lost uncounted: results sent + dropped = nonces.
-    assert_eq!(results.len() as u64 + u64::from(s.dropped_results), u64::from(n));
+    assert_eq!(
+        results.len() as u64 + u64::from(s.dropped_results),
+        u64::from(n)
+    );
     assert!(s.dropped_results > 0, "{s:?}");
     // The results that did arrive are real, distinct and in order.
     assert!(results.windows(2).all(|w| w[0] < w[1]));
@@ -217,10 +223,13 @@ fn status_is_not_starved_by_a_burst_of_results() {
     b.send(&work(6, &header, 0, 5_000, 0xffff_ffff));
     b.run(b.bytes_time(20));
     b.send(&HostFrame::StatusRequest);
-    // The STATUS comes within a couple of frames, not after the burst.
+    // Once the request is in, at most the RESULT already on the line goes
+    // before the STATUS, though thousands of results wait.
+    let before = b.take_pending();
+    assert!(!before.is_empty());
     let limit = b.bytes_time(80);
     let got = b.recv_until(limit, |f| matches!(f, BoardFrame::Status(_)));
-    assert!(got.len() <= 3, "{got:?}");
+    assert!(got.len() <= 2, "{got:?}");
     // And results keep flowing while STATUS requests keep coming.
     for _ in 0..5 {
         b.send(&HostFrame::StatusRequest);
@@ -238,7 +247,8 @@ fn two_work_items_back_to_back_without_idle_clocks() {
     let (header, _) = blocks().remove(0);
     let nonce = header.nonce().0;
     let mut b = Bench::new();
-    let (a_start, a_end) = (nonce - 3_000, nonce - 1);
+    // A runs longer than B's frame takes on the line.
+    let (a_start, a_end) = (nonce - 20_000, nonce - 1);
     let (b_start, b_end) = (nonce, nonce + 1_000);
     // Both frames in one burst: B arrives while A runs and waits in the queue.
     let mut bytes = work(1, &header, a_start, a_end, 0).encode();
@@ -246,7 +256,7 @@ fn two_work_items_back_to_back_without_idle_clocks() {
     b.pins.send(&bytes);
     // Watch the hashing LED: once on, it must stay on until B is done.
     let (mut on, mut off_after_on, mut busy_clocks) = (false, false, 0u64);
-    let limit = hash_time(&b, 4_001) + b.bytes_time(150);
+    let limit = hash_time(&b, 21_001) + b.bytes_time(150);
     let mut run = 0;
     let mut frames = Vec::new();
     while !frames.contains(&BoardFrame::Done { tag: 2 }) {
@@ -263,13 +273,17 @@ fn two_work_items_back_to_back_without_idle_clocks() {
         }
         frames.extend(b.take_pending());
     }
-    let done_a = frames.iter().position(|f| *f == BoardFrame::Done { tag: 1 });
-    let done_b = frames.iter().position(|f| *f == BoardFrame::Done { tag: 2 });
+    let done_a = frames
+        .iter()
+        .position(|f| *f == BoardFrame::Done { tag: 1 });
+    let done_b = frames
+        .iter()
+        .position(|f| *f == BoardFrame::Done { tag: 2 });
     assert!(done_a < done_b, "{frames:?}");
     assert_eq!(results_of(&frames, 1), []);
     assert_eq!(results_of(&frames, 2), [Nonce(nonce)]);
     let nonces = u64::from(a_end - a_start) + u64::from(b_end - b_start) + 2;
-    let per_clock = MinerTop::CORES * MinerTop::ROUNDS_PER_CLK;
+    let per_clock = b.top.cores() * b.top.rounds_per_clk();
     let ideal = nonces * 64 / per_clock;
     assert!(busy_clocks >= ideal, "{busy_clocks} < {ideal}");
     println!("back-to-back: {nonces} nonces, {busy_clocks} busy clocks (ideal {ideal})");

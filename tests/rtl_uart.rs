@@ -2,7 +2,6 @@
 //! errors, breaks and glitches, then a valid frame that is answered.
 
 use amber::device::protocol::{BoardFrame, HostFrame};
-use amber_sim::miner_top::MinerTop;
 
 use crate::board_bench::Bench;
 
@@ -21,11 +20,14 @@ fn board_transmits_at_the_configured_rate() {
     let mut b = Bench::new();
     let start = b.pins.cycles();
     let id = b.identify();
-    assert_eq!(u64::from(id.core_clock_hz), MinerTop::CLK_HZ);
+    assert_eq!(u64::from(id.core_clock_hz), b.top.clk_hz());
     // IDENTIFY (5 bytes) in, IDENTITY (18 bytes) out, back to back.
     let took = b.pins.cycles() - start;
     let ideal = b.bytes_time(5 + 18);
-    assert!(took >= ideal && took < ideal + b.bytes_time(2), "{took} vs {ideal}");
+    assert!(
+        took >= ideal && took < ideal + b.bytes_time(2),
+        "{took} vs {ideal}"
+    );
     assert_eq!(b.pins.framing_errors(), 0);
 }
 
@@ -33,7 +35,7 @@ fn board_transmits_at_the_configured_rate() {
 fn receiver_tolerates_sender_clock_skew() {
     let mut b = Bench::new();
     for percent in [-3i64, -1, 1, 3] {
-        let baud = (MinerTop::BAUD as i64 * (100 + percent) / 100) as u64;
+        let baud = (b.top.baud() as i64 * (100 + percent) / 100) as u64;
         b.pins.set_send_baud(baud);
         b.send(&HostFrame::Identify);
         identify_answered(&mut b);
@@ -91,8 +93,14 @@ fn back_to_back_requests_are_all_answered() {
     let got = b.recv(2, limit);
     // One IDENTITY and one STATUS pending at a time: a request repeated while
     // its answer waits is answered once.
-    assert!(got.iter().any(|f| matches!(f, BoardFrame::Identity(_))), "{got:?}");
-    assert!(got.iter().any(|f| matches!(f, BoardFrame::Status(_))), "{got:?}");
+    assert!(
+        got.iter().any(|f| matches!(f, BoardFrame::Identity(_))),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().any(|f| matches!(f, BoardFrame::Status(_))),
+        "{got:?}"
+    );
     b.run(b.bytes_time(100));
     let rest = b.take_pending();
     assert!(

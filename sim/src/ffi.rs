@@ -39,6 +39,24 @@ pub(crate) struct Sha256dMinerOut {
     pub nonces_hashed: u64,
 }
 
+/// Inputs of `miner_top` (mirrors `MinerTopIn` in shim/miner_top.cpp).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MinerTopIn {
+    pub rst: u8,
+    pub uart_rx: u8,
+}
+
+/// Outputs of `miner_top` (mirrors `MinerTopOut` in shim/miner_top.cpp).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct MinerTopOut {
+    pub uart_tx: u8,
+    pub led_alive: u8,
+    pub led_hashing: u8,
+    pub led_found: u8,
+}
+
 /// The C entry points of one model.
 pub(crate) struct ModelFns<I, O> {
     new: unsafe extern "C" fn() -> *mut c_void,

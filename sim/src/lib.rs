@@ -8,7 +8,9 @@
 
 #[allow(unsafe_code)]
 mod ffi;
+pub mod miner_top;
 mod sha256d_miner;
+pub mod uart_pins;
 
 pub use sha256d_miner::{MinerEvent, MinerOutputs, Sha256dMiner, Work};
 

@@ -54,7 +54,10 @@ impl UartPins {
     /// When `baud` is 0 or faster than a quarter of the clock (a test setup
     /// error, never external input).
     pub fn new(clk_hz: u64, baud: u64) -> Self {
-        assert!(baud > 0 && clk_hz >= 4 * baud, "UART needs >= 4 clocks per bit");
+        assert!(
+            baud > 0 && clk_hz >= 4 * baud,
+            "UART needs >= 4 clocks per bit"
+        );
         UartPins {
             clk_hz,
             baud,
@@ -211,7 +214,8 @@ impl UartPins {
         }
         self.tx_clocks += 1;
         // Bit k ends at clock (k + 1) * clk_hz / baud.
-        while !self.line.is_empty() && self.tx_clocks >= (self.tx_bits + 1) * self.clk_hz / self.send_baud
+        while !self.line.is_empty()
+            && self.tx_clocks >= (self.tx_bits + 1) * self.clk_hz / self.send_baud
         {
             self.line.pop_front();
             self.tx_bits += 1;
@@ -291,7 +295,11 @@ mod tests {
     #[test]
     fn loopback_integer_and_fractional_ratios() {
         let bytes: Vec<u8> = (0..=255).collect();
-        for (clk, baud) in [(2_000_000, 125_000), (2_000_000, 115_200), (24_000_000, 115_200)] {
+        for (clk, baud) in [
+            (2_000_000, 125_000),
+            (2_000_000, 115_200),
+            (24_000_000, 115_200),
+        ] {
             for gap in [0, 3] {
                 assert_eq!(loop_bytes(clk, baud, &bytes, gap), (bytes.clone(), 0));
             }

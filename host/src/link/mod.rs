@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+#[cfg(feature = "sim")]
+pub mod sim;
+
 /// A bidirectional byte stream to one board (UART over FTDI, serial port, or
 /// the Verilator model).
 pub trait Link: Send {

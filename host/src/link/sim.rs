@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use amber_sim::miner_top::MinerTop;
 use amber_sim::uart_pins::UartPins;
+use amber_sim::SimError;
 
 use super::{Link, LinkError};
 
@@ -42,29 +43,22 @@ impl std::fmt::Debug for SimLink {
     }
 }
 
-impl Default for SimLink {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl SimLink {
-    /// A freshly reset simulated board.
-    pub fn new() -> Self {
-        SimLink {
-            top: MinerTop::new(),
-            pins: UartPins::new(MinerTop::CLK_HZ, MinerTop::BAUD),
-        }
+    /// A freshly reset simulated board (the `miner_top_sim` model).
+    pub fn new() -> Result<Self, SimError> {
+        let top = MinerTop::sim()?;
+        let pins = UartPins::new(top.clk_hz(), top.baud());
+        Ok(SimLink { top, pins })
     }
 
     /// The model's clock, Hz (what IDENTITY reports as `core_clock_hz`).
     pub fn clk_hz(&self) -> u64 {
-        MinerTop::CLK_HZ
+        self.top.clk_hz()
     }
 
     /// The model's UART rate, bits per second.
     pub fn baud(&self) -> u64 {
-        MinerTop::BAUD
+        self.top.baud()
     }
 
     /// Clocks simulated so far through this link.
@@ -74,11 +68,11 @@ impl SimLink {
 
     /// Simulated time so far.
     pub fn elapsed(&self) -> Duration {
-        cycles_to_duration(self.pins.cycles(), MinerTop::CLK_HZ)
+        cycles_to_duration(self.pins.cycles(), self.clk_hz())
     }
 
     fn cycles_for(&self, d: Duration) -> u64 {
-        let hz = u128::from(MinerTop::CLK_HZ);
+        let hz = u128::from(self.clk_hz());
         u64::try_from(d.as_nanos().saturating_mul(hz) / 1_000_000_000).unwrap_or(u64::MAX)
     }
 }
@@ -133,7 +127,7 @@ mod tests {
 
     #[test]
     fn identify_over_the_simulated_pins() {
-        let mut link = SimLink::new();
+        let mut link = SimLink::new().unwrap();
         link.write_all(&HostFrame::Identify.encode()).unwrap();
         let mut buf = [0u8; 64];
         let mut dec = FrameDecoder::<BoardFrame>::new();
@@ -153,7 +147,7 @@ mod tests {
 
     #[test]
     fn read_times_out_in_simulated_time() {
-        let mut link = SimLink::new();
+        let mut link = SimLink::new().unwrap();
         let mut buf = [0u8; 8];
         let n = link.read(&mut buf, Duration::from_millis(2)).unwrap();
         assert_eq!(n, 0);
