@@ -67,8 +67,12 @@ const MODELS: &[Model] = &[
 const TOPS: &[&str] = &["sha256d_miner", "miner_top"];
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().expect("sim/ lives in the workspace root").to_path_buf();
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest
+        .parent()
+        .expect("sim/ lives in the workspace root")
+        .to_path_buf();
     let rtl = root.join("rtl");
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo:rerun-if-changed={}", rtl.display());
@@ -76,7 +80,10 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 
     let test_models = env::var_os("CARGO_FEATURE_TEST_MODELS").is_some();
-    let models: Vec<&Model> = MODELS.iter().filter(|m| test_models || !m.test_only).collect();
+    let models: Vec<&Model> = MODELS
+        .iter()
+        .filter(|m| test_models || !m.test_only)
+        .collect();
 
     if !models.is_empty() {
         let include = verilator_include();
@@ -95,7 +102,10 @@ fn fail(message: &str) -> ! {
 
 /// The Verilator runtime include directory, or a build error naming `make setup`.
 fn verilator_include() -> PathBuf {
-    let output = Command::new("verilator").arg("--getenv").arg("VERILATOR_ROOT").output();
+    let output = Command::new("verilator")
+        .arg("--getenv")
+        .arg("VERILATOR_ROOT")
+        .output();
     match output {
         Ok(o) if o.status.success() => {
             let root = String::from_utf8_lossy(&o.stdout).trim().to_string();
@@ -110,15 +120,24 @@ fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: 
     let _ = fs::remove_dir_all(&mdir);
     let prefix = format!("V{}", model.name);
     let mut cmd = Command::new("verilator");
-    cmd.args(["--cc", "-Wall", "--no-timing", "-O3", "--x-assign", "fast", "--x-initial", "fast"])
-        .arg("--prefix")
-        .arg(&prefix)
-        .arg("--top-module")
-        .arg(model.top)
-        .arg("-y")
-        .arg(rtl)
-        .arg("--Mdir")
-        .arg(&mdir);
+    cmd.args([
+        "--cc",
+        "-Wall",
+        "--no-timing",
+        "-O3",
+        "--x-assign",
+        "fast",
+        "--x-initial",
+        "fast",
+    ])
+    .arg("--prefix")
+    .arg(&prefix)
+    .arg("--top-module")
+    .arg(model.top)
+    .arg("-y")
+    .arg(rtl)
+    .arg("--Mdir")
+    .arg(&mdir);
     for (key, value) in model.params {
         cmd.arg(format!("-G{key}={value}"));
     }
@@ -197,8 +216,14 @@ fn write_bindings(models: &[&Model], out: &Path) {
             let p = format!("amber_{}", m.name);
             let _ = writeln!(ffi, "    fn {p}_new() -> *mut c_void;");
             let _ = writeln!(ffi, "    fn {p}_free(h: *mut c_void);");
-            let _ = writeln!(ffi, "    fn {p}_set(h: *mut c_void, i: *const {camel_top}In);");
-            let _ = writeln!(ffi, "    fn {p}_get(h: *mut c_void, o: *mut {camel_top}Out);");
+            let _ = writeln!(
+                ffi,
+                "    fn {p}_set(h: *mut c_void, i: *const {camel_top}In);"
+            );
+            let _ = writeln!(
+                ffi,
+                "    fn {p}_get(h: *mut c_void, o: *mut {camel_top}Out);"
+            );
             let _ = writeln!(ffi, "    fn {p}_step(h: *mut c_void, n: u64);");
         }
         ffi.push_str("}\n");
@@ -218,7 +243,11 @@ fn write_bindings(models: &[&Model], out: &Path) {
         let _ = writeln!(info, "/// Every `{top}` model built into this crate.");
         let _ = writeln!(info, "pub static {upper}_MODELS: &[ModelInfo] = &[");
         for (index, m) in ours.iter().enumerate() {
-            let params: Vec<String> = m.params.iter().map(|(k, v)| format!("(\"{k}\", {v})")).collect();
+            let params: Vec<String> = m
+                .params
+                .iter()
+                .map(|(k, v)| format!("(\"{k}\", {v})"))
+                .collect();
             let _ = writeln!(
                 info,
                 "    ModelInfo {{ name: \"{}\", top: \"{}\", params: &[{}], index: {index} }},",
@@ -229,6 +258,8 @@ fn write_bindings(models: &[&Model], out: &Path) {
         }
         info.push_str("];\n");
     }
-    fs::write(out.join("bindings.rs"), ffi).unwrap_or_else(|e| fail(&format!("writing bindings: {e}")));
-    fs::write(out.join("models.rs"), info).unwrap_or_else(|e| fail(&format!("writing models: {e}")));
+    fs::write(out.join("bindings.rs"), ffi)
+        .unwrap_or_else(|e| fail(&format!("writing bindings: {e}")));
+    fs::write(out.join("models.rs"), info)
+        .unwrap_or_else(|e| fail(&format!("writing models: {e}")));
 }

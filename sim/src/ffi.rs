@@ -2,7 +2,6 @@
 //!
 //! Each model is a C++ object behind an opaque pointer; [`Model`] owns one and
 //! frees it on drop. The port structs mirror the shim's C structs exactly.
-#![allow(unsafe_code)]
 
 use std::ffi::c_void;
 use std::ptr::NonNull;

@@ -61,7 +61,10 @@ impl From<Sha256dMinerOut> for MinerOutputs {
         let event = match (o.event_valid != 0, o.event_done != 0) {
             (false, _) => None,
             (true, true) => Some(MinerEvent::Done { tag: o.event_tag }),
-            (true, false) => Some(MinerEvent::Found { tag: o.event_tag, nonce: o.event_nonce }),
+            (true, false) => Some(MinerEvent::Found {
+                tag: o.event_tag,
+                nonce: o.event_nonce,
+            }),
         };
         Self {
             work_ready: o.work_ready != 0,
@@ -95,13 +98,25 @@ impl Sha256dMiner {
         let info = SHA256D_MINER_MODELS
             .iter()
             .find(|m| m.name == name)
-            .ok_or_else(|| SimError::UnknownModel { name: name.to_string() })?;
+            .ok_or_else(|| SimError::UnknownModel {
+                name: name.to_string(),
+            })?;
         let fns = SHA256D_MINER_FNS
             .get(info.index)
-            .ok_or_else(|| SimError::UnknownModel { name: name.to_string() })?;
+            .ok_or_else(|| SimError::UnknownModel {
+                name: name.to_string(),
+            })?;
         let model = Model::new(fns).ok_or(SimError::Alloc { name: info.name })?;
-        let inputs = Sha256dMinerIn { rst: 1, ..Default::default() };
-        Ok(Self { model, info, inputs, cycles: 0 })
+        let inputs = Sha256dMinerIn {
+            rst: 1,
+            ..Default::default()
+        };
+        Ok(Self {
+            model,
+            info,
+            inputs,
+            cycles: 0,
+        })
     }
 
     /// The model's name and parameters.
@@ -116,7 +131,10 @@ impl Sha256dMiner {
 
     /// Synchronous reset: `rst` high for two clocks, all other inputs idle.
     pub fn reset(&mut self) {
-        self.inputs = Sha256dMinerIn { rst: 1, ..Default::default() };
+        self.inputs = Sha256dMinerIn {
+            rst: 1,
+            ..Default::default()
+        };
         self.clock();
         self.clock();
         self.inputs.rst = 0;
