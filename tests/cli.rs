@@ -67,7 +67,15 @@ fn real_headers() -> Vec<Header> {
 fn scan_sim_finds_the_real_nonce_of_a_real_header() {
     let header = Header::from_hex(GENESIS).unwrap();
     let o = amber(&[
-        "scan", "--sim", "--header", GENESIS, "--from", "0x7c2ba800", "--count", "2048", "--json",
+        "scan",
+        "--sim",
+        "--header",
+        GENESIS,
+        "--from",
+        "0x7c2ba800",
+        "--count",
+        "2048",
+        "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let lines = json_lines(&o);
@@ -86,8 +94,18 @@ fn scan_sim_text_lists_every_nonce_below_the_threshold() {
     // Threshold 0x00ffffff: about one nonce in 256 qualifies.
     let header = Header::from_hex(GENESIS).unwrap();
     let o = amber(&[
-        "scan", "--sim", "--midstate", &header.midstate().to_hex(), "--tail",
-        &header.tail().to_hex(), "--from", "1000", "--count", "1024", "--threshold", "0x00ffffff",
+        "scan",
+        "--sim",
+        "--midstate",
+        &header.midstate().to_hex(),
+        "--tail",
+        &header.tail().to_hex(),
+        "--from",
+        "1000",
+        "--count",
+        "1024",
+        "--threshold",
+        "0x00ffffff",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let expected: Vec<String> = (1000u32..2024)
@@ -112,19 +130,35 @@ fn scan_sim_text_lists_every_nonce_below_the_threshold() {
 fn mine_sim_bounded_prints_the_real_nonces_of_real_blocks() {
     let headers = real_headers();
     let n = headers.len().to_string();
-    let o = amber(&["mine", "--sim", "--range", "4096", "--until-found", &n, "--json"]);
+    let o = amber(&[
+        "mine",
+        "--sim",
+        "--range",
+        "4096",
+        "--until-found",
+        &n,
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let lines = json_lines(&o);
     let found: Vec<(String, String)> = lines
         .iter()
         .filter(|v| v["event"] == "found")
-        .map(|v| (v["nonce"].as_str().unwrap().into(), v["hash"].as_str().unwrap().into()))
+        .map(|v| {
+            (
+                v["nonce"].as_str().unwrap().into(),
+                v["hash"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     for h in &headers {
         let want = (h.nonce().submit_hex(), h.hash().display_hex());
         assert!(found.contains(&want), "{want:?} not in {found:?}");
     }
-    let summary = lines.iter().find(|v| v["event"] == "summary").expect("summary line");
+    let summary = lines
+        .iter()
+        .find(|v| v["event"] == "summary")
+        .expect("summary line");
     assert_eq!(summary["hardware_errors"], 0);
     assert!(summary["accepted"].as_u64().unwrap() >= headers.len() as u64);
 }
@@ -155,8 +189,19 @@ fn mine_sim_against_a_local_pool_gets_shares_accepted() {
     };
     let handle = std::thread::spawn(move || {
         amber(&[
-            "mine", "--sim", "--pool", &url, "--user", "worker", "--range", "16384",
-            "--duration", "60", "--json", "--until-found", "3",
+            "mine",
+            "--sim",
+            "--pool",
+            &url,
+            "--user",
+            "worker",
+            "--range",
+            "16384",
+            "--duration",
+            "60",
+            "--json",
+            "--until-found",
+            "3",
         ])
     });
     assert!(server.wait_until(Duration::from_secs(20), |s| s.live_connections() == 1));
@@ -181,7 +226,14 @@ fn input_errors_exit_1_and_name_the_problem() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("no board"), "{}", stderr(&o));
 
-    let o = amber(&["mine", "--sim", "--pool", "http://pool.example:3333", "--user", "w"]);
+    let o = amber(&[
+        "mine",
+        "--sim",
+        "--pool",
+        "http://pool.example:3333",
+        "--user",
+        "w",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("stratum+tcp://"), "{}", stderr(&o));
 
@@ -201,14 +253,33 @@ fn input_errors_exit_1_and_name_the_problem() {
     let o = amber(&["scan", "--sim", "--header", "00"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 
-    let o = amber(&["scan", "--sim", "--header", GENESIS, "--from", "0xffffffff", "--count", "2"]);
+    let o = amber(&[
+        "scan",
+        "--sim",
+        "--header",
+        GENESIS,
+        "--from",
+        "0xffffffff",
+        "--count",
+        "2",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("past nonce"), "{}", stderr(&o));
 }
 
 #[test]
 fn missing_serial_port_is_a_failure_naming_it() {
-    let o = amber(&["scan", "--port", "/nonexistent/ttyAMBER", "--header", GENESIS]);
+    let o = amber(&[
+        "scan",
+        "--port",
+        "/nonexistent/ttyAMBER",
+        "--header",
+        GENESIS,
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("/nonexistent/ttyAMBER"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/ttyAMBER"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -48,6 +48,10 @@ fn notify(job_id: &str, ntime: u32, clean: bool) -> Value {
     p
 }
 
+fn sim_link() -> SimLink {
+    SimLink::new().expect("the simulated board model was built")
+}
+
 fn driver_config() -> DriverConfig {
     DriverConfig {
         status_interval: Duration::from_millis(200),
@@ -116,9 +120,7 @@ fn run_until(
 fn accepted(events: &[MinerEvent]) -> usize {
     events
         .iter()
-        .filter(|e| {
-            matches!(e, MinerEvent::Share(r) if r.result == ShareResult::Accepted)
-        })
+        .filter(|e| matches!(e, MinerEvent::Share(r) if r.result == ShareResult::Accepted))
         .count()
 }
 
@@ -143,7 +145,10 @@ fn sweep(link: Box<dyn Link>, unit: WorkUnit) -> (Vec<(Nonce, BlockHash)>, Drive
     let until = Instant::now() + RUN_LIMIT;
     loop {
         assert!(Instant::now() < until, "the board never reported DONE");
-        for event in driver.poll(Duration::from_millis(20)).expect("board answers") {
+        for event in driver
+            .poll(Duration::from_millis(20))
+            .expect("board answers")
+        {
             match event {
                 DeviceEvent::Found { nonce, hash, .. } => found.push((nonce, hash)),
                 DeviceEvent::Done { .. } => return (found, driver),
@@ -180,7 +185,10 @@ fn genesis_vector_reproduces_through_the_real_pipeline() {
     item.nonce_end = 0x7c2b_afff;
     let header = Header::from_hex(v["header80"].as_str().unwrap()).unwrap();
     assert_eq!(item.midstate, header.midstate());
-    assert_eq!(item.midstate.to_hex(), v["midstate_be_words"].as_str().unwrap());
+    assert_eq!(
+        item.midstate.to_hex(),
+        v["midstate_be_words"].as_str().unwrap()
+    );
     let unit = WorkUnit {
         id: 0,
         midstate: item.midstate,
@@ -189,7 +197,7 @@ fn genesis_vector_reproduces_through_the_real_pipeline() {
         nonce_end: item.nonce_end,
         threshold: item.threshold,
     };
-    let (found, driver) = sweep(Box::new(SimLink::new()), unit);
+    let (found, driver) = sweep(Box::new(sim_link()), unit);
     // Every nonce of the range the reference hasher says meets the threshold,
     // and nothing else.
     let expected: Vec<u32> = (item.nonce_start..=item.nonce_end)
@@ -229,7 +237,7 @@ fn mines_on_the_simulated_board_and_the_pool_accepts_its_shares() {
     let source = pool_source(&server, log.clone());
     assert!(server.wait_until(Duration::from_secs(10), |s| s.live_connections() == 1));
     server.notify(notify("j1", 0x495f_ab29, true));
-    let mut miner = miner(Box::new(source), vec![Box::new(SimLink::new())]);
+    let mut miner = miner(Box::new(source), vec![Box::new(sim_link())]);
     let mut events = Vec::new();
     assert!(
         run_until(&mut miner, &mut events, |e| accepted(e) >= 3),
@@ -250,7 +258,7 @@ fn pool_drop_mid_run_reconnects_and_nothing_is_lost() {
     let source = pool_source(&server, log.clone());
     assert!(server.wait_until(Duration::from_secs(10), |s| s.live_connections() == 1));
     server.notify(notify("j1", 0x495f_ab29, true));
-    let mut miner = miner(Box::new(source), vec![Box::new(SimLink::new())]);
+    let mut miner = miner(Box::new(source), vec![Box::new(sim_link())]);
     let mut events = Vec::new();
     assert!(run_until(&mut miner, &mut events, |e| accepted(e) >= 1));
     server.drop_connections();
@@ -265,7 +273,9 @@ fn pool_drop_mid_run_reconnects_and_nothing_is_lost() {
         .any(|e| matches!(e, MinerEvent::Disconnected { .. })));
     let lost = events
         .iter()
-        .filter(|e| matches!(e, MinerEvent::Share(r) if matches!(r.result, ShareResult::Lost { .. })))
+        .filter(
+            |e| matches!(e, MinerEvent::Share(r) if matches!(r.result, ShareResult::Lost { .. })),
+        )
         .count();
     assert_eq!(lost, 0, "no share lost: {events:?}");
     assert_every_submission_accepted(&server);
@@ -277,7 +287,7 @@ fn malformed_json_and_unknown_methods_do_not_stop_mining() {
     let source = pool_source(&server, ShareLog::default());
     assert!(server.wait_until(Duration::from_secs(10), |s| s.live_connections() == 1));
     server.notify(notify("j1", 0x495f_ab29, true));
-    let mut miner = miner(Box::new(source), vec![Box::new(SimLink::new())]);
+    let mut miner = miner(Box::new(source), vec![Box::new(sim_link())]);
     let mut events = Vec::new();
     assert!(run_until(&mut miner, &mut events, |e| accepted(e) >= 1));
     server.send_raw("{\"id\": 7, \"method\": ");
@@ -298,7 +308,7 @@ fn clean_jobs_mid_range_flushes_old_work_and_submits_nothing_stale() {
     let source = pool_source(&server, ShareLog::default());
     assert!(server.wait_until(Duration::from_secs(10), |s| s.live_connections() == 1));
     server.notify(notify("old", 0x495f_ab29, true));
-    let mut miner = miner(Box::new(source), vec![Box::new(SimLink::new())]);
+    let mut miner = miner(Box::new(source), vec![Box::new(sim_link())]);
     let mut events = Vec::new();
     // Mid-range: the board has the old job's work and has found in it.
     assert!(run_until(&mut miner, &mut events, |e| {
@@ -308,8 +318,10 @@ fn clean_jobs_mid_range_flushes_old_work_and_submits_nothing_stale() {
     let cut = events.len();
     assert!(
         run_until(&mut miner, &mut events, |e| {
-            e[cut..].iter().any(|e| matches!(e, MinerEvent::Share(r)
-                if r.result == ShareResult::Accepted && r.share.job_id == "new"))
+            e[cut..].iter().any(|e| {
+                matches!(e, MinerEvent::Share(r)
+                if r.result == ShareResult::Accepted && r.share.job_id == "new")
+            })
         }),
         "no accepted share of the new job; events: {events:?}"
     );
@@ -372,7 +384,10 @@ impl Link for CorruptingLink {
             out.extend(frame.encode());
         }
         // Whole frames only reach the driver; a partial one waits in the decoder.
-        assert!(out.len() <= buf.len() * 2, "read buffer too small for re-encoded frames");
+        assert!(
+            out.len() <= buf.len() * 2,
+            "read buffer too small for re-encoded frames"
+        );
         let take = out.len().min(buf.len());
         buf[..take].copy_from_slice(&out[..take]);
         assert_eq!(take, out.len(), "frames larger than the read buffer");
@@ -392,7 +407,7 @@ fn corrupted_nonce_is_a_hardware_error_and_never_submitted() {
     server.notify(notify("j1", 0x495f_ab29, true));
     let corrupted = Arc::new(AtomicU32::new(0));
     let link = CorruptingLink {
-        inner: SimLink::new(),
+        inner: sim_link(),
         decoder: FrameDecoder::new(),
         every: 2,
         seen: 0,
@@ -401,7 +416,8 @@ fn corrupted_nonce_is_a_hardware_error_and_never_submitted() {
     let mut miner = miner(Box::new(source), vec![Box::new(link)]);
     let mut events = Vec::new();
     assert!(
-        run_until(&mut miner, &mut events, |e| hardware_errors(e) >= 2 && accepted(e) >= 2),
+        run_until(&mut miner, &mut events, |e| hardware_errors(e) >= 2
+            && accepted(e) >= 2),
         "events: {events:?}"
     );
     let snap = miner.snapshot();
@@ -414,7 +430,15 @@ fn corrupted_nonce_is_a_hardware_error_and_never_submitted() {
     assert_every_submission_accepted(&server);
     let found = events
         .iter()
-        .filter(|e| matches!(e, MinerEvent::Found { submitted: true, .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                MinerEvent::Found {
+                    submitted: true,
+                    ..
+                }
+            )
+        })
         .count();
     server.wait_until(Duration::from_secs(10), |s| s.submissions().len() >= found);
     assert_eq!(server.submissions().len(), found);
@@ -452,7 +476,7 @@ impl Link for SilenceableLink {
 fn silent_link_is_noticed_reported_and_given_up_clearly() {
     let silent = Arc::new(AtomicBool::new(false));
     let link = SilenceableLink {
-        inner: SimLink::new(),
+        inner: sim_link(),
         silent: silent.clone(),
     };
     let config = DriverConfig {
@@ -479,7 +503,8 @@ fn silent_link_is_noticed_reported_and_given_up_clearly() {
     let cut = events.len();
     assert!(
         run_until(&mut miner, &mut events, |e| {
-            e.iter().any(|e| matches!(e, MinerEvent::BoardFailed { .. }))
+            e.iter()
+                .any(|e| matches!(e, MinerEvent::BoardFailed { .. }))
         }),
         "the silent board was never given up; events: {events:?}"
     );
@@ -507,7 +532,7 @@ fn silent_link_is_noticed_reported_and_given_up_clearly() {
 fn silent_link_that_comes_back_gets_its_work_again() {
     let silent = Arc::new(AtomicBool::new(false));
     let link = SilenceableLink {
-        inner: SimLink::new(),
+        inner: sim_link(),
         silent: silent.clone(),
     };
     let config = DriverConfig {
@@ -531,20 +556,34 @@ fn silent_link_that_comes_back_gets_its_work_again() {
     silent.store(true, Ordering::SeqCst);
     let mut events = Vec::new();
     let until = Instant::now() + RUN_LIMIT;
-    while !events.iter().any(|e| matches!(e, DeviceEvent::Silent { attempt: 2 })) {
+    while !events
+        .iter()
+        .any(|e| matches!(e, DeviceEvent::Silent { attempt: 2 }))
+    {
         assert!(Instant::now() < until);
         events.extend(driver.poll(Duration::from_millis(10)).unwrap());
     }
     silent.store(false, Ordering::SeqCst);
     let mut found = false;
-    while !events.iter().any(|e| matches!(e, DeviceEvent::Done { id: 1 })) {
+    while !events
+        .iter()
+        .any(|e| matches!(e, DeviceEvent::Done { id: 1 }))
+    {
         assert!(Instant::now() < until, "no DONE after recovery: {events:?}");
         for e in driver.poll(Duration::from_millis(10)).unwrap() {
-            found |= matches!(e, DeviceEvent::Found { nonce: Nonce(0x7c2b_ac1d), .. });
+            found |= matches!(
+                e,
+                DeviceEvent::Found {
+                    nonce: Nonce(0x7c2b_ac1d),
+                    ..
+                }
+            );
             events.push(e);
         }
     }
-    assert!(events.iter().any(|e| matches!(e, DeviceEvent::Recovered(_))));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, DeviceEvent::Recovered(_))));
     assert!(found, "the re-sent work found the genesis nonce");
 }
 
@@ -556,7 +595,7 @@ fn latency_from_a_new_job_to_the_board_hashing_it() {
     let source = pool_source(&server, ShareLog::default());
     assert!(server.wait_until(Duration::from_secs(10), |s| s.live_connections() == 1));
     server.notify(notify("j1", 0x495f_ab29, true));
-    let mut miner = miner(Box::new(source), vec![Box::new(SimLink::new())]);
+    let mut miner = miner(Box::new(source), vec![Box::new(sim_link())]);
     let mut events = Vec::new();
     assert!(run_until(&mut miner, &mut events, |e| {
         e.iter().any(|e| matches!(e, MinerEvent::Latency { .. }))
@@ -565,7 +604,9 @@ fn latency_from_a_new_job_to_the_board_hashing_it() {
         let cut = events.len();
         server.notify(notify(job, 0x495f_ab2a + i as u32, true));
         assert!(run_until(&mut miner, &mut events, |e| {
-            e[cut..].iter().any(|e| matches!(e, MinerEvent::Latency { .. }))
+            e[cut..]
+                .iter()
+                .any(|e| matches!(e, MinerEvent::Latency { .. }))
         }));
     }
     let samples: Vec<(Duration, Duration)> = events

@@ -64,6 +64,10 @@ pub struct Cmd {
 /// Which boards to drive (shared with `amber scan`).
 #[derive(Debug, Args, Default, Clone)]
 pub struct BoardArgs {
+    /// A simulated board: the Verilator model of the RTL; repeat for more.
+    #[cfg(feature = "sim")]
+    #[arg(long, action = clap::ArgAction::Count)]
+    pub sim: u8,
     /// A board whose UART the kernel owns (`/dev/ttyUSB1`); repeat for more.
     #[arg(long = "port", value_name = "PATH")]
     pub ports: Vec<String>,
@@ -78,6 +82,8 @@ pub struct BoardArgs {
 struct ConfigFile {
     #[serde(default)]
     pool: Vec<PoolEntry>,
+    #[cfg(feature = "sim")]
+    sim: Option<u8>,
     #[serde(default)]
     ports: Vec<String>,
     baud: Option<u32>,
@@ -145,6 +151,10 @@ impl Cmd {
         ports.append(&mut boards.ports);
         boards.ports = ports;
         boards.baud = boards.baud.or(file.baud);
+        #[cfg(feature = "sim")]
+        {
+            boards.sim = boards.sim.saturating_add(file.sim.unwrap_or(0));
+        }
         let duration = match self.duration.or(file.duration) {
             Some(secs) if !(secs.is_finite() && secs > 0.0) => {
                 return Err(BadInput(format!(
@@ -229,13 +239,23 @@ fn default_range(nominal: f64) -> u32 {
 /// Opens every board link the flags name.
 pub fn open_links(boards: &BoardArgs) -> anyhow::Result<Vec<Box<dyn Link>>> {
     let mut links: Vec<Box<dyn Link>> = Vec::new();
+    #[cfg(feature = "sim")]
+    for _ in 0..boards.sim {
+        let link = amber::link::sim::SimLink::new().context("starting the simulated board")?;
+        links.push(Box::new(link));
+    }
     for path in &boards.ports {
         let link = SerialLink::open(path, boards.baud.unwrap_or(DEFAULT_BAUD))
             .with_context(|| format!("opening serial port {path}"))?;
         links.push(Box::new(link));
     }
     if links.is_empty() {
-        return Err(BadInput("no board given: use --port PATH".into()).into());
+        let hint = if cfg!(feature = "sim") {
+            "--sim or --port PATH"
+        } else {
+            "--port PATH"
+        };
+        return Err(BadInput(format!("no board given: use {hint}")).into());
     }
     Ok(links)
 }
