@@ -52,17 +52,6 @@ fn json_lines(o: &Output) -> Vec<Value> {
         .collect()
 }
 
-/// Real headers shipped in tests/vectors/blocks.txt.
-fn real_headers() -> Vec<Header> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/blocks.txt");
-    std::fs::read_to_string(path)
-        .expect("blocks.txt is shipped")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| Header::from_hex(l.split_whitespace().next().unwrap()).unwrap())
-        .collect()
-}
-
 #[test]
 fn scan_sim_finds_the_real_nonce_of_a_real_header() {
     let header = Header::from_hex(GENESIS).unwrap();
@@ -128,7 +117,7 @@ fn scan_sim_text_lists_every_nonce_below_the_threshold() {
 
 #[test]
 fn mine_sim_bounded_prints_the_real_nonces_of_real_blocks() {
-    let headers = real_headers();
+    let headers = crate::util::block_headers();
     let n = headers.len().to_string();
     let o = amber(&[
         "mine",
@@ -172,7 +161,13 @@ fn mine_sim_text_output_shows_nonces_and_a_summary() {
     assert!(out.contains(&header.nonce().submit_hex()), "{out}");
     assert!(out.contains(&header.hash().display_hex()), "{out}");
     assert!(out.contains("summary after"), "{out}");
-    assert!(out.contains("1 accepted"), "{out}");
+    let accepted: u64 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("shares: "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no shares line: {out}"));
+    assert!(accepted >= 1, "{out}");
 }
 
 #[test]

@@ -95,7 +95,7 @@ fn miner(source: Box<dyn WorkSource>, links: Vec<Box<dyn Link>>) -> Miner {
         source,
         drivers,
         MinerConfig {
-            unit_nonces: UNIT,
+            unit_nonces: Some(UNIT),
             ..MinerConfig::default()
         },
     )
@@ -491,7 +491,7 @@ fn silent_link_is_noticed_reported_and_given_up_clearly() {
         Box::new(source),
         vec![driver],
         MinerConfig {
-            unit_nonces: UNIT,
+            unit_nonces: Some(UNIT),
             ..MinerConfig::default()
         },
     );

@@ -13,11 +13,19 @@ use crate::device::{DeviceEvent, Driver, DriverError, WorkUnit};
 use crate::hash::{BlockHash, Nonce};
 use crate::work::{ShareCounts, ShareRecord, SourceEvent, WorkItem, WorkSource};
 
+/// Seconds of hashing per work unit when the size is left to the miner.
+pub const UNIT_SECONDS: f64 = 2.0;
+
+/// Smallest automatic work unit.
+pub const MIN_UNIT: u32 = 4096;
+
 /// How the miner cuts work.
 #[derive(Clone, Debug)]
 pub struct MinerConfig {
-    /// Nonces per work unit sent to a board (at least 1).
-    pub unit_nonces: u32,
+    /// Nonces per work unit sent to a board (at least 1); `None`: about
+    /// [`UNIT_SECONDS`] of the board's measured rate (its nominal rate until
+    /// it has been measured).
+    pub unit_nonces: Option<u32>,
     /// How long one [`Miner::step`] reads each board.
     pub poll: Duration,
 }
@@ -25,7 +33,7 @@ pub struct MinerConfig {
 impl Default for MinerConfig {
     fn default() -> Self {
         MinerConfig {
-            unit_nonces: 1 << 20,
+            unit_nonces: None,
             poll: Duration::from_millis(5),
         }
     }
@@ -315,7 +323,8 @@ impl Miner {
         if !self.stopping {
             let mut pushed_new = false;
             while self.boards[index].driver.wants() > 0 {
-                let Some(item) = self.source.next_work(self.config.unit_nonces) else {
+                let nonces = self.unit_nonces(index);
+                let Some(item) = self.source.next_work(nonces) else {
                     break;
                 };
                 let id = self.next_id;
@@ -342,6 +351,20 @@ impl Miner {
             self.on_device(index, event, out);
         }
         Ok(())
+    }
+
+    fn unit_nonces(&self, index: usize) -> u32 {
+        if let Some(n) = self.config.unit_nonces {
+            return n.max(1);
+        }
+        let driver = &self.boards[index].driver;
+        let measured = driver.meter().long_rate();
+        let rate = if measured > 0.0 {
+            measured
+        } else {
+            driver.expected_hashrate()
+        };
+        (rate * UNIT_SECONDS).clamp(f64::from(MIN_UNIT), f64::from(u32::MAX)) as u32
     }
 
     fn on_device(&mut self, index: usize, event: DeviceEvent, out: &mut Vec<MinerEvent>) {
@@ -441,6 +464,14 @@ impl Miner {
     pub fn shutdown(&mut self, drain: Duration, wait: Duration) -> Vec<MinerEvent> {
         self.stopping = true;
         let mut out = Vec::new();
+        for index in 0..self.boards.len() {
+            // A last STATUS, so the summary counts the final nonces hashed.
+            if self.boards[index].alive {
+                if let Err(error) = self.boards[index].driver.request_status() {
+                    self.fail(index, error, &mut out);
+                }
+            }
+        }
         let until = Instant::now() + drain;
         while Instant::now() < until && self.any_alive() {
             out.extend(self.step());

@@ -56,7 +56,7 @@ pub struct Cmd {
     /// Stop after this many verified nonces.
     #[arg(long, value_name = "N")]
     until_found: Option<u64>,
-    /// Nonces per work unit sent to a board [default: about 2 s of the board's nominal rate].
+    /// Nonces per work unit sent to a board [default: about 2 s of the board's measured rate].
     #[arg(long, value_name = "NONCES")]
     range: Option<u32>,
 }
@@ -203,8 +203,6 @@ impl Cmd {
                     .context("starting the pool clients")?,
             )
         };
-        let nominal: f64 = drivers.iter().map(Driver::expected_hashrate).sum();
-        let unit_nonces = settings.range.unwrap_or_else(|| default_range(nominal));
         let out = Output::new(settings.json);
         for d in &drivers {
             out.board(d);
@@ -213,7 +211,7 @@ impl Cmd {
             source,
             drivers,
             MinerConfig {
-                unit_nonces,
+                unit_nonces: settings.range,
                 ..MinerConfig::default()
             },
         );
@@ -229,11 +227,6 @@ fn pick(values: &[String], i: usize) -> Option<String> {
 fn pool_config(url: &str, user: String, pass: String) -> anyhow::Result<PoolConfig> {
     let url: PoolUrl = url.parse().context("reading the pool URL")?;
     Ok(PoolConfig { url, user, pass })
-}
-
-/// About two seconds of work at the boards' nominal rate, at least 4096 nonces.
-fn default_range(nominal: f64) -> u32 {
-    (nominal * 2.0).clamp(4096.0, f64::from(u32::MAX)) as u32
 }
 
 /// Opens every board link the flags name.
@@ -652,12 +645,5 @@ mod tests {
             latency_stats(&[d(30), d(10), d(20)]),
             Some((10.0, 20.0, 30.0))
         );
-    }
-
-    #[test]
-    fn default_range_is_bounded() {
-        assert_eq!(default_range(0.0), 4096);
-        assert_eq!(default_range(375_000.0), 750_000);
-        assert_eq!(default_range(1e12), u32::MAX);
     }
 }
