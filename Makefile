@@ -29,7 +29,7 @@ lint-rtl:
 # The main job: the host mines real block headers on the Verilator model of the
 # RTL and prints the nonces it finds (one per shipped block), then a summary.
 demo: setup
-	$(CARGO) run --release -p amber -- mine --sim --range 65536 --until-found 3
+	$(CARGO) run --release -p amber -- mine --sim --until-found 3
 
 clean:
 	$(CARGO) clean

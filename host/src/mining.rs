@@ -19,12 +19,15 @@ pub const UNIT_SECONDS: f64 = 2.0;
 /// Smallest automatic work unit.
 pub const MIN_UNIT: u32 = 4096;
 
+/// Automatic work unit size before the board's rate is measured.
+pub const FIRST_UNIT: u32 = 65_536;
+
 /// How the miner cuts work.
 #[derive(Clone, Debug)]
 pub struct MinerConfig {
     /// Nonces per work unit sent to a board (at least 1); `None`: about
-    /// [`UNIT_SECONDS`] of the board's measured rate (its nominal rate until
-    /// it has been measured).
+    /// [`UNIT_SECONDS`] of the board's measured rate ([`FIRST_UNIT`] until it
+    /// has been measured: a simulated board runs far below its nominal rate).
     pub unit_nonces: Option<u32>,
     /// How long one [`Miner::step`] reads each board.
     pub poll: Duration,
@@ -359,12 +362,10 @@ impl Miner {
         }
         let driver = &self.boards[index].driver;
         let measured = driver.meter().long_rate();
-        let rate = if measured > 0.0 {
-            measured
-        } else {
-            driver.expected_hashrate()
-        };
-        (rate * UNIT_SECONDS).clamp(f64::from(MIN_UNIT), f64::from(u32::MAX)) as u32
+        if measured <= 0.0 {
+            return FIRST_UNIT;
+        }
+        (measured * UNIT_SECONDS).clamp(f64::from(MIN_UNIT), f64::from(u32::MAX)) as u32
     }
 
     fn on_device(&mut self, index: usize, event: DeviceEvent, out: &mut Vec<MinerEvent>) {
