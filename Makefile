@@ -1,7 +1,7 @@
 # Amber entry points. `make demo` runs the main job, `make test` checks everything.
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: setup test lint lint-rust lint-rtl demo clean
+.PHONY: setup test lint lint-rust lint-rtl demo clean report-core
 
 CARGO ?= cargo
 VERILATOR ?= verilator
@@ -30,6 +30,10 @@ lint-rtl:
 # RTL and prints the nonces it finds (one per shipped block), then a summary.
 demo: setup
 	$(CARGO) run --release -p amber -- mine --sim --until-found 3
+
+# sha256d_miner alone per FPGA target: LUT4/FF/carry/Fmax/MH/s (logs in build/report-core/).
+report-core: setup
+	scripts/report_core.py $(TARGETS)
 
 clean:
 	$(CARGO) clean

@@ -126,7 +126,8 @@ for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     end
 
     // K + W of the next round, added a stage ahead to its h (this round's g)
-    assign next_hkw[i] = rounded[31:0] + round_k(round_next) + window_reg[i][511:480];
+    (* keep *) wire [31:0] kw_next = round_k(round_next) + window_reg[i][511:480];
+    assign next_hkw[i] = rounded[31:0] + kw_next;
     assign next_window[i] = {window_reg[i][479:0], w_new};
 end
 

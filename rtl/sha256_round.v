@@ -28,9 +28,11 @@ wire [31:0] big_sigma1 = {e[5:0], e[31:6]} ^ {e[10:0], e[31:11]} ^ {e[24:0], e[3
 wire [31:0] ch = (e & f) ^ (~e & g);
 wire [31:0] maj = (a & b) ^ (a & c) ^ (b & c);
 
-// FIPS 180-4 §6.2.2 step 3: T1 = h + Sigma1(e) + Ch(e,f,g) + K[t] + W[t]
-wire [31:0] t1 = rx_hkw + big_sigma1 + ch;
-wire [31:0] t2 = big_sigma0 + maj;
+// FIPS 180-4 §6.2.2 step 3: T1 = h + Sigma1(e) + Ch(e,f,g) + K[t] + W[t].
+// keep: T1 and T2 stay two-operand carry chains; merged into one multi-operand
+// sum, synthesis builds carry-save trees that cost more LUTs on ECP5.
+(* keep *) wire [31:0] t1 = rx_hkw + big_sigma1 + ch;
+(* keep *) wire [31:0] t2 = big_sigma0 + maj;
 
 assign tx_state = {t1 + t2, a, b, c, d + t1, e, f, g};
 

@@ -21,7 +21,10 @@ wire [31:0] sigma1 = {rx_w15[16:0], rx_w15[31:17]} ^ {rx_w15[18:0], rx_w15[31:19
                    ^ {10'b0, rx_w15[31:10]};
 
 // FIPS 180-4 §6.2.2 step 1: W[t] = sigma1(W[t-2]) + W[t-7] + sigma0(W[t-15]) + W[t-16]
-assign tx_word = sigma1 + rx_w10 + sigma0 + rx_w1;
+// keep: three two-operand carry chains are smaller on ECP5 than a carry-save tree.
+(* keep *) wire [31:0] sum_hi = sigma1 + rx_w10;
+(* keep *) wire [31:0] sum_lo = sigma0 + rx_w1;
+assign tx_word = sum_hi + sum_lo;
 
 endmodule
 

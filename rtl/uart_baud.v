@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
 // uart_baud: one-cycle enable at OVERSAMPLE x BAUD from the core clock.
-// A phase accumulator adds OVERSAMPLE*BAUD each clock and wraps at CLK_HZ, so the
-// long-run rate is exact and each tick is off by at most one clock.
+// A phase accumulator adds OVERSAMPLE*BAUD each clock and wraps at CLK_HZ (both
+// divided by their gcd), so the long-run rate is exact and each tick is off by at
+// most one clock.
 `resetall
 `default_nettype none
 
@@ -21,30 +22,51 @@ module uart_baud #(
     output wire tick
 );
 
-localparam [31:0] STEP = OVERSAMPLE * BAUD;
-localparam [31:0] WRAP = CLK_HZ;
+// The accumulator runs on both rates divided by their greatest common divisor,
+// which keeps it narrow (24 MHz / 16 x 115200 baud: 625 and 48, 10 bits).
+function automatic integer gcd(input integer a, input integer b);
+    integer x, y, t;
+    begin
+        x = a;
+        y = b;
+        while (y != 0) begin
+            t = x % y;
+            x = y;
+            y = t;
+        end
+        gcd = x;
+    end
+endfunction
+
+localparam DIV = gcd(CLK_HZ, OVERSAMPLE * BAUD);
+localparam STEP_I = OVERSAMPLE * BAUD / DIV;
+localparam WRAP_I = CLK_HZ / DIV;
+localparam W = $clog2(WRAP_I + STEP_I + 1);
+localparam [W-1:0] STEP = STEP_I[W-1:0];
+localparam [W-1:0] WRAP = WRAP_I[W-1:0];
 
 if (CLK_HZ < OVERSAMPLE * BAUD) begin : g_check_rate
     $error("uart_baud: CLK_HZ must be at least OVERSAMPLE * BAUD");
 end
 
-reg [31:0] acc_reg = 32'd0;
-reg        tick_reg = 1'b0;
+reg [W-1:0] acc_reg = {W{1'b0}};
+reg         tick_reg = 1'b0;
 
-wire [32:0] sum = {1'b0, acc_reg} + {1'b0, STEP};
+// acc + STEP < WRAP + STEP fits in W bits
+wire [W-1:0] sum = acc_reg + STEP;
 
 assign tick = tick_reg;
 
 always @(posedge clk) begin
-    if (sum >= {1'b0, WRAP}) begin
-        acc_reg  <= sum[31:0] - WRAP;
+    if (sum >= WRAP) begin
+        acc_reg  <= sum - WRAP;
         tick_reg <= 1'b1;
     end else begin
-        acc_reg  <= sum[31:0];
+        acc_reg  <= sum;
         tick_reg <= 1'b0;
     end
     if (rst) begin
-        acc_reg  <= 32'd0;
+        acc_reg  <= {W{1'b0}};
         tick_reg <= 1'b0;
     end
 end

@@ -7,6 +7,8 @@ use amber::hash::{Header, Nonce};
 use amber_sim::miner_top::MinerTop;
 use amber_sim::uart_pins::UartPins;
 
+use crate::util::{seed, Rng};
+
 /// The example frames of docs/protocol.md, by name.
 pub fn example(name: &str) -> Vec<u8> {
     let doc = include_str!("../docs/protocol.md");
@@ -19,23 +21,13 @@ pub fn example(name: &str) -> Vec<u8> {
         .lines()
         .find_map(|l| {
             let mut words = l.split_whitespace();
-            (words.next() == Some(name))
-                .then(|| words.map(|h| u8::from_str_radix(h, 16).unwrap()).collect())
+            (words.next() == Some(name)).then(|| {
+                words
+                    .map(|h| u8::from_str_radix(h, 16).expect("example frames are hex bytes"))
+                    .collect()
+            })
         })
         .unwrap_or_else(|| panic!("no example frame {name}"))
-}
-
-/// The data lines of tests/vectors/blocks.txt: (header, display hash).
-pub fn blocks() -> Vec<(Header, String)> {
-    include_str!("vectors/blocks.txt")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let mut w = l.split_whitespace();
-            let header = Header::from_hex(w.next().unwrap()).unwrap();
-            (header, w.next().unwrap().to_string())
-        })
-        .collect()
 }
 
 /// A work item over `start..=end` of `header`.
@@ -60,35 +52,15 @@ pub fn expected_results(header: &Header, start: u32, end: u32, threshold: u32) -
         .collect()
 }
 
-/// A small seeded generator (xorshift64*) for garbage and random work.
-pub struct Rng(u64);
+/// `n` random bytes.
+pub fn random_bytes(rng: &mut Rng, n: usize) -> Vec<u8> {
+    (0..n).map(|_| rng.next_u64() as u8).collect()
+}
 
-impl Rng {
-    /// Seeded from `AMBER_TEST_SEED` when set, else from the clock; the
-    /// caller prints the seed in its failure messages.
-    pub fn from_env() -> (Self, u64) {
-        let seed = std::env::var("AMBER_TEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as u64)
-                    .unwrap_or(1)
-            });
-        (Rng(seed | 1), seed)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
+/// A generator from the run's seed (`AMBER_TEST_SEED` or the clock), and the seed.
+pub fn seeded() -> (Rng, u64) {
+    let seed = seed();
+    (Rng::new(seed), seed)
 }
 
 /// The simulated board on its pins.
@@ -104,7 +76,7 @@ pub struct Bench {
 
 impl Bench {
     pub fn new() -> Self {
-        let top = MinerTop::sim().unwrap();
+        let top = MinerTop::sim().expect("the miner_top_sim model is built");
         let pins = UartPins::new(top.clk_hz(), top.baud());
         Bench {
             top,

