@@ -90,19 +90,23 @@ reg  [223:0]      state_reg [0:STAGES-1];
 reg  [31:0]       h_reg [0:STAGES-1];
 /* verilator lint_on UNUSEDSIGNAL */
 reg  [31:0]       hkw_reg [0:STAGES-1];
-reg  [511:0]      window_reg [0:STAGES-1];
 
 // Stage outputs: the slot after its round
 wire [255:0] next_state [0:STAGES-1];
 wire [31:0]  next_hkw [0:STAGES-1];
-wire [511:0] next_window [0:STAGES-1];
+// Schedule words stage i reads (round t): W[t+1], W[t+2], W[t+10], W[t+15];
+// and the word it produces, W[t+17]
+wire [31:0]  use_w1 [0:STAGES-1];
+wire [31:0]  use_w2 [0:STAGES-1];
+wire [31:0]  use_w10 [0:STAGES-1];
+wire [31:0]  use_w15 [0:STAGES-1];
+wire [31:0]  w_new [0:STAGES-1];
 
 genvar i;
 for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     // Round done by this stage on pass p: FIRST + p * STAGES + i
     wire [5:0] round_next = 6'(FIRST + i + 1) + 6'(pass_reg[i] * STAGES);
     wire [255:0] rounded;
-    wire [31:0] w_new;
 
     sha256_round round_inst (
         .rx_state(state_reg[i]),
@@ -111,11 +115,11 @@ for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     );
 
     sha256_schedule schedule_inst (
-        .rx_w1(window_reg[i][511:480]),
-        .rx_w2(window_reg[i][479:448]),
-        .rx_w10(window_reg[i][223:192]),
-        .rx_w15(window_reg[i][63:32]),
-        .tx_word(w_new)
+        .rx_w1(use_w1[i]),
+        .rx_w2(use_w2[i]),
+        .rx_w10(use_w10[i]),
+        .rx_w15(use_w15[i]),
+        .tx_word(w_new[i])
     );
 
     // Rounds past LAST (last pass only, when STAGES * PASSES overshoots) pass the state on.
@@ -126,9 +130,76 @@ for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     end
 
     // K + W of the next round, added a stage ahead to its h (this round's g)
-    (* keep *) wire [31:0] kw_next = round_k(round_next) + window_reg[i][511:480];
+    (* keep *) wire [31:0] kw_next = round_k(round_next) + use_w1[i];
     assign next_hkw[i] = rounded[31:0] + kw_next;
-    assign next_window[i] = {window_reg[i][479:0], w_new};
+end
+
+genvar j;
+if (PASSES == 1) begin : g_taps
+    // A pipeline: each word W[j] has its own delay lines from where it is made
+    // (stage j-17, or the input) to the four stages that read it.
+    for (j = FIRST + 1; j <= FIRST + STAGES + 14; j = j + 1) begin : g_word
+        localparam INJECTED = j <= FIRST + 16;
+        localparam S15 = j - 15 - FIRST;
+        localparam S10 = j - 10 - FIRST;
+        localparam S2 = j - 2 - FIRST;
+        localparam S1 = j - 1 - FIRST;
+        wire [31:0] src;
+        /* verilator lint_off UNUSEDSIGNAL */ // words near the ends have fewer readers
+        wire [31:0] at15, at10, at2, at1;
+        /* verilator lint_on UNUSEDSIGNAL */
+        if (INJECTED) begin : g_in
+            assign src = in_window[511 - 32 * (j - FIRST - 1) -: 32];
+        end else begin : g_made
+            assign src = w_new[j - 17 - FIRST];
+        end
+        sha256_word_taps #(
+            .PRODUCED(INJECTED ? -1 : j - 17 - FIRST),
+            .USE15(S15),
+            .USE10(S10),
+            .USE2(S2),
+            .USE1(S1),
+            .LAST_STAGE(STAGES - 1)
+        ) taps_inst (
+            .clk(clk),
+            .rst(rst),
+            .in_word(src),
+            .out_use15(at15),
+            .out_use10(at10),
+            .out_use2(at2),
+            .out_use1(at1)
+        );
+        if (S15 >= 0 && S15 < STAGES) begin : g_15
+            assign use_w15[S15] = at15;
+        end
+        if (S10 >= 0 && S10 < STAGES) begin : g_10
+            assign use_w10[S10] = at10;
+        end
+        if (S2 >= 0 && S2 < STAGES) begin : g_2
+            assign use_w2[S2] = at2;
+        end
+        if (S1 >= 0 && S1 < STAGES) begin : g_1
+            assign use_w1[S1] = at1;
+        end
+    end
+    // Past the last stage, products are never read; the windows need no in_take.
+    wire unused_in_take = in_take;
+end else begin : g_window
+    // A loop: each slot carries its window W[t+1] .. W[t+16] round with it.
+    reg [511:0] window_reg [0:STAGES-1];
+    for (j = 0; j < STAGES; j = j + 1) begin : g_use
+        assign use_w1[j] = window_reg[j][511:480];
+        assign use_w2[j] = window_reg[j][479:448];
+        assign use_w10[j] = window_reg[j][223:192];
+        assign use_w15[j] = window_reg[j][63:32];
+    end
+    integer k;
+    always @(posedge clk) begin
+        window_reg[0] <= in_take ? in_window : {window_reg[STAGES-1][479:0], w_new[STAGES-1]};
+        for (k = 1; k < STAGES; k = k + 1) begin
+            window_reg[k] <= {window_reg[k-1][479:0], w_new[k-1]};
+        end
+    end
 end
 
 // The slot coming round from the last stage is finished on the last pass.
@@ -142,14 +213,12 @@ always @(posedge clk) begin
         pass_reg[0] <= {PASS_W{1'b0}};
         state_reg[0] <= in_state;
         hkw_reg[0] <= in_hkw;
-        window_reg[0] <= in_window;
     end else begin
         valid_reg[0] <= valid_reg[STAGES-1];
         pass_reg[0] <= ret_done ? {PASS_W{1'b0}} : pass_reg[STAGES-1] + 1'b1;
         state_reg[0] <= next_state[STAGES-1][255:32];
         h_reg[0] <= next_state[STAGES-1][31:0];
         hkw_reg[0] <= next_hkw[STAGES-1];
-        window_reg[0] <= next_window[STAGES-1];
     end
     for (s = 1; s < STAGES; s = s + 1) begin
         valid_reg[s] <= valid_reg[s-1];
@@ -157,7 +226,6 @@ always @(posedge clk) begin
         state_reg[s] <= next_state[s-1][255:32];
         h_reg[s] <= next_state[s-1][31:0];
         hkw_reg[s] <= next_hkw[s-1];
-        window_reg[s] <= next_window[s-1];
     end
 
     if (rst) begin
