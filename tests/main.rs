@@ -1,8 +1,13 @@
 //! Cross-component tests: one test binary, one module per RTL unit.
 
 mod board_bench;
+mod cli;
+mod host_on_sim;
 mod rtl_frame;
 mod rtl_miner_top;
 mod rtl_sha256d_miner;
 mod rtl_uart;
 mod util;
+
+#[path = "../host/tests/support/stratum_server.rs"]
+mod stratum_server;

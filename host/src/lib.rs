@@ -15,4 +15,6 @@ pub mod mpsse;
 pub mod pool;
 pub mod program;
 pub mod usb;
+pub mod mining;
+pub mod pool;
 pub mod work;

@@ -9,11 +9,18 @@ mod hash;
 mod list;
 mod probe;
 mod program;
+mod mine;
+mod scan;
 
 /// Exit code for bad input or usage: nothing was touched.
 pub const EXIT_BAD_INPUT: u8 = 1;
 /// Exit code for a hardware, I/O or pool failure.
 pub const EXIT_FAILURE: u8 = 2;
+
+/// Malformed input found by a command itself (flags, config file): exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
 
 /// Open FPGA SHA-256d mining: bitstreams, boards and pools.
 #[derive(Debug, Parser)]
@@ -31,6 +38,8 @@ enum Command {
     Program(program::Cmd),
     Flash(flash::Cmd),
     Probe(probe::Cmd),
+    Mine(mine::Cmd),
+    Scan(scan::Cmd),
 }
 
 impl Cli {
@@ -43,6 +52,8 @@ impl Cli {
             Command::Program(cmd) => cmd.run(),
             Command::Flash(cmd) => cmd.run(),
             Command::Probe(cmd) => cmd.run(),
+            Command::Mine(cmd) => cmd.run(),
+            Command::Scan(cmd) => cmd.run(),
         }
     }
 }
@@ -53,6 +64,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     let bad_input = err.chain().any(|cause| {
         cause.is::<amber::hash::HashError>()
             || cause.is::<amber::work::WorkError>()
+            || cause.is::<BadInput>()
             || cause.is::<amber::pool::UrlError>()
             || cause.is::<amber::board::BoardTableError>()
             || cause.is::<amber::usb::SelectorError>()

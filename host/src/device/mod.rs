@@ -1,3 +1,9 @@
 //! Boards over a [`Link`](crate::link::Link): the wire protocol and the device driver.
+//! This layer knows frames and links, never pools.
 
+pub mod driver;
 pub mod protocol;
+
+pub use driver::{
+    BoardStats, DeviceEvent, Driver, DriverConfig, DriverError, HashrateMeter, WorkUnit,
+};

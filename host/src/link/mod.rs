@@ -50,3 +50,4 @@ pub enum LinkError {
         source: crate::usb::UsbError,
     },
 }
+pub mod serial;

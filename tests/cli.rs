@@ -1,0 +1,280 @@
+//! The `amber` binary end to end on the simulated board: `amber scan --sim`
+//! and `amber mine --sim` (benchmark headers and a local pool), and its input
+//! errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use amber::hash::Header;
+use serde_json::Value;
+
+use crate::stratum_server::{ServerConfig, StratumServer};
+
+const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+
+/// The `amber` binary of this build: cargo builds it next to the test
+/// binary's `deps/` directory for `cargo test --workspace`.
+fn amber_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test binary lives in target/<profile>/deps");
+    let bin = dir.join("amber");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p amber` (cargo test --workspace does)",
+        bin.display()
+    );
+    bin
+}
+
+fn amber(args: &[&str]) -> Output {
+    Command::new(amber_bin())
+        .args(args)
+        .output()
+        .expect("amber runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json_lines(o: &Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect()
+}
+
+#[test]
+fn scan_sim_finds_the_real_nonce_of_a_real_header() {
+    let header = Header::from_hex(GENESIS).unwrap();
+    let o = amber(&[
+        "scan",
+        "--sim",
+        "--header",
+        GENESIS,
+        "--from",
+        "0x7c2ba800",
+        "--count",
+        "2048",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = json_lines(&o);
+    let found: Vec<&Value> = lines.iter().filter(|v| v.get("nonce").is_some()).collect();
+    assert_eq!(found.len(), 1, "{lines:?}");
+    assert_eq!(found[0]["nonce"], header.nonce().submit_hex());
+    assert_eq!(found[0]["hash"], header.hash().display_hex());
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["done"], true);
+    assert_eq!(summary["found"], 1);
+    assert_eq!(summary["hardware_errors"], 0);
+}
+
+#[test]
+fn scan_sim_text_lists_every_nonce_below_the_threshold() {
+    // Threshold 0x00ffffff: about one nonce in 256 qualifies.
+    let header = Header::from_hex(GENESIS).unwrap();
+    let o = amber(&[
+        "scan",
+        "--sim",
+        "--midstate",
+        &header.midstate().to_hex(),
+        "--tail",
+        &header.tail().to_hex(),
+        "--from",
+        "1000",
+        "--count",
+        "1024",
+        "--threshold",
+        "0x00ffffff",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected: Vec<String> = (1000u32..2024)
+        .filter(|&n| {
+            header
+                .midstate()
+                .hash_with(&header.tail(), amber::hash::Nonce(n))
+                .leading_word()
+                <= 0x00ff_ffff
+        })
+        .map(|n| format!("nonce {n:08x}"))
+        .collect();
+    assert!(!expected.is_empty());
+    let got: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split("  ").next().unwrap().to_string())
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn mine_sim_bounded_prints_the_real_nonces_of_real_blocks() {
+    let headers = crate::util::block_headers();
+    let n = headers.len().to_string();
+    let o = amber(&[
+        "mine",
+        "--sim",
+        "--range",
+        "4096",
+        "--until-found",
+        &n,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = json_lines(&o);
+    let found: Vec<(String, String)> = lines
+        .iter()
+        .filter(|v| v["event"] == "found")
+        .map(|v| {
+            (
+                v["nonce"].as_str().unwrap().into(),
+                v["hash"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for h in &headers {
+        let want = (h.nonce().submit_hex(), h.hash().display_hex());
+        assert!(found.contains(&want), "{want:?} not in {found:?}");
+    }
+    let summary = lines
+        .iter()
+        .find(|v| v["event"] == "summary")
+        .expect("summary line");
+    assert_eq!(summary["hardware_errors"], 0);
+    assert!(summary["accepted"].as_u64().unwrap() >= headers.len() as u64);
+}
+
+#[test]
+fn mine_sim_text_output_shows_nonces_and_a_summary() {
+    let header = Header::from_hex(GENESIS).unwrap();
+    let o = amber(&["mine", "--sim", "--range", "4096", "--until-found", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains(&header.nonce().submit_hex()), "{out}");
+    assert!(out.contains(&header.hash().display_hex()), "{out}");
+    assert!(out.contains("summary after"), "{out}");
+    let accepted: u64 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("shares: "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no shares line: {out}"));
+    assert!(accepted >= 1, "{out}");
+}
+
+#[test]
+fn mine_sim_against_a_local_pool_gets_shares_accepted() {
+    let server = StratumServer::start(ServerConfig {
+        difficulty: 1.0 / 1_048_576.0,
+        ..ServerConfig::default()
+    });
+    let url = server.url();
+    let notify = {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/stratum.json");
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        v["vectors"][0]["notify_params"].clone()
+    };
+    let handle = std::thread::spawn(move || {
+        amber(&[
+            "mine",
+            "--sim",
+            "--pool",
+            &url,
+            "--user",
+            "worker",
+            "--range",
+            "16384",
+            "--duration",
+            "60",
+            "--json",
+            "--until-found",
+            "3",
+        ])
+    });
+    assert!(server.wait_until(Duration::from_secs(20), |s| s.live_connections() == 1));
+    server.notify(notify);
+    let o = handle.join().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = json_lines(&o);
+    let accepted = lines
+        .iter()
+        .filter(|v| v["event"] == "share" && v["result"] == "accepted")
+        .count();
+    assert!(accepted >= 3, "{lines:?}");
+    for s in server.submissions() {
+        assert!(s.accepted, "rejected {:?}: {:?}", s.params, s.reason);
+    }
+    assert_eq!(server.submissions().len(), accepted);
+}
+
+#[test]
+fn input_errors_exit_1_and_name_the_problem() {
+    let o = amber(&["mine"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no board"), "{}", stderr(&o));
+
+    let o = amber(&[
+        "mine",
+        "--sim",
+        "--pool",
+        "http://pool.example:3333",
+        "--user",
+        "w",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stratum+tcp://"), "{}", stderr(&o));
+
+    let o = amber(&["mine", "--sim", "--pool", "stratum+tcp://127.0.0.1:1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--user"), "{}", stderr(&o));
+
+    let dir = std::env::temp_dir().join(format!("amber-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "sim = 1\nprots = [\"/dev/ttyUSB0\"]\n").unwrap();
+    let o = amber(&["mine", "--config", config.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("prots"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let o = amber(&["scan", "--sim", "--header", "00"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+
+    let o = amber(&[
+        "scan",
+        "--sim",
+        "--header",
+        GENESIS,
+        "--from",
+        "0xffffffff",
+        "--count",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("past nonce"), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_serial_port_is_a_failure_naming_it() {
+    let o = amber(&[
+        "scan",
+        "--port",
+        "/nonexistent/ttyAMBER",
+        "--header",
+        GENESIS,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/ttyAMBER"),
+        "{}",
+        stderr(&o)
+    );
+}
