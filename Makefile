@@ -68,8 +68,11 @@ CELLS_ecp5 := +/ecp5/cells_bb.v
 # which Verilator cannot lint); the tops themselves come from board.mk.
 BOARD_LIB := $(filter-out rtl/boards/top_%.v,$(wildcard rtl/boards/*.v))
 FLOW_RTL ?= $(RTL_MODULES) $(BOARD_LIB)
-# Runs a tool quietly; on failure prints the end of its log and fails.
-run_logged = $(2) >/dev/null 2>&1 || { echo "$(firstword $(2)) failed; end of $(1):" >&2; tail -n 25 $(1) >&2; exit 1; }
+# Runs a tool that writes its own log $(1) quietly (run_logged), or one whose
+# output becomes the log (run_to_log); on failure prints the end of the log.
+log_tail = { echo "$(firstword $(2)) failed; end of $(1):" >&2; tail -n 25 $(1) >&2; exit 1; }
+run_logged = $(2) >/dev/null 2>&1 || $(log_tail)
+run_to_log = $(2) >$(1) 2>&1 || $(log_tail)
 
 # The board fragment is regenerated whenever a goal needs it, but rewritten only
 # when it changes, so its timestamp says when the board's configuration changed.
@@ -135,12 +138,12 @@ CHECK_TIMING = $(PYTHON) scripts/flow_report.py --check --board $(BOARD) --dir $
 build/%/miner.bin: build/%/miner.asc
 	@$(CHECK_TIMING)
 	@echo "icepack -> $@"
-	@$(call run_logged,$(@D)/pack.log,$(ICEPACK) $< $@ 2>$(@D)/pack.log)
+	@$(call run_to_log,$(@D)/pack.log,$(ICEPACK) $< $@)
 
 build/%/miner.bit: build/%/miner.config
 	@$(CHECK_TIMING)
 	@echo "ecppack -> $@"
-	@$(call run_logged,$(@D)/pack.log,$(ECPPACK) --compress --input $< --bit $@ 2>$(@D)/pack.log)
+	@$(call run_to_log,$(@D)/pack.log,$(ECPPACK) --compress --input $< --bit $@)
 
 # `make test` synthesizes the smallest board, so RTL that cannot be
 # synthesized fails CI; place and route stays in `make bitstream`.
