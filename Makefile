@@ -1,9 +1,8 @@
 # Amber entry points. `make demo` runs the main job, `make test` checks everything.
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: setup test lint lint-rust lint-rtl demo clean
-.PHONY: lint-boards lint-board bitstream bitstreams report synth-check
 .PHONY: setup test lint lint-rust lint-rtl demo clean report-core
+.PHONY: lint-boards lint-board bitstream bitstreams report synth-check
 
 CARGO ?= cargo
 VERILATOR ?= verilator

@@ -7,9 +7,9 @@ mod flash;
 mod ftdi;
 mod hash;
 mod list;
+mod mine;
 mod probe;
 mod program;
-mod mine;
 mod scan;
 
 /// Exit code for bad input or usage: nothing was touched.
