@@ -96,10 +96,18 @@ wire [255:0] next_state [0:STAGES-1];
 wire [31:0]  next_hkw [0:STAGES-1];
 // Schedule words stage i reads (round t): W[t+1], W[t+2], W[t+10], W[t+15];
 // and the word it produces, W[t+17]
-wire [31:0]  use_w1 [0:STAGES-1];
-wire [31:0]  use_w2 [0:STAGES-1];
-wire [31:0]  use_w10 [0:STAGES-1];
-wire [31:0]  use_w15 [0:STAGES-1];
+// use_w[u * STAGES + i] for u = 0..3 (roles 15, 10, 2, 1)
+wire [31:0]  use_w [0:4*STAGES-1];
+
+// Role u of a word W[j] is read by the stage of round t = j - role_offset(u).
+function automatic integer role_offset(input integer u);
+    case (u)
+        0: role_offset = 15;
+        1: role_offset = 10;
+        2: role_offset = 2;
+        default: role_offset = 1;
+    endcase
+endfunction
 wire [31:0]  w_new [0:STAGES-1];
 
 genvar i;
@@ -115,10 +123,10 @@ for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     );
 
     sha256_schedule schedule_inst (
-        .rx_w1(use_w1[i]),
-        .rx_w2(use_w2[i]),
-        .rx_w10(use_w10[i]),
-        .rx_w15(use_w15[i]),
+        .rx_w1(use_w[3 * STAGES + i]),
+        .rx_w2(use_w[2 * STAGES + i]),
+        .rx_w10(use_w[STAGES + i]),
+        .rx_w15(use_w[i]),
         .tx_word(w_new[i])
     );
 
@@ -130,23 +138,19 @@ for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     end
 
     // K + W of the next round, added a stage ahead to its h (this round's g)
-    (* keep *) wire [31:0] kw_next = round_k(round_next) + use_w1[i];
+    (* keep *) wire [31:0] kw_next = round_k(round_next) + use_w[3 * STAGES + i];
     assign next_hkw[i] = rounded[31:0] + kw_next;
 end
 
-genvar j;
+genvar j, u;
 if (PASSES == 1) begin : g_taps
     // A pipeline: each word W[j] has its own delay lines from where it is made
     // (stage j-17, or the input) to the four stages that read it.
     for (j = FIRST + 1; j <= FIRST + STAGES + 14; j = j + 1) begin : g_word
         localparam INJECTED = j <= FIRST + 16;
-        localparam S15 = j - 15 - FIRST;
-        localparam S10 = j - 10 - FIRST;
-        localparam S2 = j - 2 - FIRST;
-        localparam S1 = j - 1 - FIRST;
         wire [31:0] src;
         /* verilator lint_off UNUSEDSIGNAL */ // words near the ends have fewer readers
-        wire [31:0] at15, at10, at2, at1;
+        wire [127:0] at;
         /* verilator lint_on UNUSEDSIGNAL */
         if (INJECTED) begin : g_in
             assign src = in_window[511 - 32 * (j - FIRST - 1) -: 32];
@@ -155,31 +159,22 @@ if (PASSES == 1) begin : g_taps
         end
         sha256_word_taps #(
             .PRODUCED(INJECTED ? -1 : j - 17 - FIRST),
-            .USE15(S15),
-            .USE10(S10),
-            .USE2(S2),
-            .USE1(S1),
+            .USE15(j - role_offset(0) - FIRST),
+            .USE10(j - role_offset(1) - FIRST),
+            .USE2(j - role_offset(2) - FIRST),
+            .USE1(j - role_offset(3) - FIRST),
             .LAST_STAGE(STAGES - 1)
         ) taps_inst (
             .clk(clk),
             .rst(rst),
             .in_word(src),
-            .out_use15(at15),
-            .out_use10(at10),
-            .out_use2(at2),
-            .out_use1(at1)
+            .out_uses(at)
         );
-        if (S15 >= 0 && S15 < STAGES) begin : g_15
-            assign use_w15[S15] = at15;
-        end
-        if (S10 >= 0 && S10 < STAGES) begin : g_10
-            assign use_w10[S10] = at10;
-        end
-        if (S2 >= 0 && S2 < STAGES) begin : g_2
-            assign use_w2[S2] = at2;
-        end
-        if (S1 >= 0 && S1 < STAGES) begin : g_1
-            assign use_w1[S1] = at1;
+        for (u = 0; u < 4; u = u + 1) begin : g_use
+            localparam STAGE = j - role_offset(u) - FIRST;
+            if (STAGE >= 0 && STAGE < STAGES) begin : g_reader
+                assign use_w[u * STAGES + STAGE] = at[127 - 32 * u -: 32];
+            end
         end
     end
     // Past the last stage, products are never read; the windows need no in_take.
@@ -188,10 +183,10 @@ end else begin : g_window
     // A loop: each slot carries its window W[t+1] .. W[t+16] round with it.
     reg [511:0] window_reg [0:STAGES-1];
     for (j = 0; j < STAGES; j = j + 1) begin : g_use
-        assign use_w1[j] = window_reg[j][511:480];
-        assign use_w2[j] = window_reg[j][479:448];
-        assign use_w10[j] = window_reg[j][223:192];
-        assign use_w15[j] = window_reg[j][63:32];
+        assign use_w[j] = window_reg[j][63:32];
+        assign use_w[STAGES + j] = window_reg[j][223:192];
+        assign use_w[2 * STAGES + j] = window_reg[j][479:448];
+        assign use_w[3 * STAGES + j] = window_reg[j][511:480];
     end
     integer k;
     always @(posedge clk) begin

@@ -3,8 +3,8 @@
 // sha256_word_taps: one message-schedule word W[j] of a pipelined SHA-256, held
 // only until its last use. The word is produced at stage PRODUCED (-1 = injected
 // before stage 0) and read at stages USE15 < USE10 < USE2 < USE1 (its roles
-// W[t-15], W[t-10], W[t-2], W[t-1] of later rounds); each out_* is valid in its stage.
-// Uses outside 0..LAST_STAGE are not built. Long gaps become delay_line memories.
+// W[t-15], W[t-10], W[t-2], W[t-1] of later rounds). Uses outside 0..LAST_STAGE
+// are not built (their out_uses word is don't-care). Long gaps become delay_line memories.
 `resetall
 `default_nettype none
 
@@ -20,57 +20,59 @@ module sha256_word_taps #(
     parameter LAST_STAGE = 60
 ) (
     /* verilator lint_off UNUSEDSIGNAL */ // unused when no use is built
-    input  wire        clk,
-    input  wire        rst,
+    input  wire         clk,
+    input  wire         rst,
     /* verilator lint_on UNUSEDSIGNAL */
-    input  wire [31:0] in_word,     // combinational, in stage PRODUCED
-    output wire [31:0] out_use15,
-    output wire [31:0] out_use10,
-    output wire [31:0] out_use2,
-    output wire [31:0] out_use1
+    input  wire [31:0]  in_word,     // combinational, in stage PRODUCED
+    output wire [127:0] out_uses     // the word in stages {USE15, USE10, USE2, USE1}
 );
 
-// Each use is fed from the nearest earlier use that is built, else from the input.
-localparam V15 = USE15 >= 0 && USE15 <= LAST_STAGE;
-localparam V10 = USE10 >= 0 && USE10 <= LAST_STAGE;
-localparam V2 = USE2 >= 0 && USE2 <= LAST_STAGE;
-localparam V1 = USE1 >= 0 && USE1 <= LAST_STAGE;
-localparam FROM10 = V15 ? USE15 : PRODUCED;
-localparam FROM2 = V10 ? USE10 : FROM10;
-localparam FROM1 = V2 ? USE2 : FROM2;
+function automatic integer use_at(input integer k);
+    case (k)
+        0: use_at = USE15;
+        1: use_at = USE10;
+        2: use_at = USE2;
+        default: use_at = USE1;
+    endcase
+endfunction
 
-/* verilator lint_off UNUSEDSIGNAL */ // a source is unused when its use is not built
-wire [31:0] src10 = V15 ? out_use15 : in_word;
-wire [31:0] src2 = V10 ? out_use10 : src10;
-wire [31:0] src1 = V2 ? out_use2 : src2;
-/* verilator lint_on UNUSEDSIGNAL */
+function automatic integer built(input integer k);
+    built = use_at(k) >= 0 && use_at(k) <= LAST_STAGE ? 1 : 0;
+endfunction
 
-if (V15) begin : g_use15
-    delay_line #(.WIDTH(32), .DELAY(USE15 - PRODUCED)) line_inst (
-        .clk(clk), .rst(rst), .in_data(in_word), .out_data(out_use15));
-end else begin : g_no15
-    assign out_use15 = 32'd0;
-end
+// Stage of the nearest built use before use k (else PRODUCED): where use k is fed from.
+function automatic integer fed_from(input integer k);
+    integer m;
+    begin
+        fed_from = PRODUCED;
+        for (m = 0; m < k; m = m + 1) begin
+            if (built(m) != 0) begin
+                fed_from = use_at(m);
+            end
+        end
+    end
+endfunction
 
-if (V10) begin : g_use10
-    delay_line #(.WIDTH(32), .DELAY(USE10 - FROM10)) line_inst (
-        .clk(clk), .rst(rst), .in_data(src10), .out_data(out_use10));
-end else begin : g_no10
-    assign out_use10 = 32'd0;
-end
+// tap[k] is the word where use k is fed from; tap[k+1] after use k.
+wire [31:0] tap [0:4] /* verilator split_var */;
+assign tap[0] = in_word;
 
-if (V2) begin : g_use2
-    delay_line #(.WIDTH(32), .DELAY(USE2 - FROM2)) line_inst (
-        .clk(clk), .rst(rst), .in_data(src2), .out_data(out_use2));
-end else begin : g_no2
-    assign out_use2 = 32'd0;
-end
-
-if (V1) begin : g_use1
-    delay_line #(.WIDTH(32), .DELAY(USE1 - FROM1)) line_inst (
-        .clk(clk), .rst(rst), .in_data(src1), .out_data(out_use1));
-end else begin : g_no1
-    assign out_use1 = 32'd0;
+genvar k;
+for (k = 0; k < 4; k = k + 1) begin : g_use
+    if (built(k) != 0) begin : g_line
+        delay_line #(
+            .WIDTH(32),
+            .DELAY(use_at(k) - fed_from(k))
+        ) line_inst (
+            .clk(clk),
+            .rst(rst),
+            .in_data(tap[k]),
+            .out_data(tap[k+1])
+        );
+    end else begin : g_pass
+        assign tap[k+1] = tap[k];
+    end
+    assign out_uses[127 - 32 * k -: 32] = tap[k+1];
 end
 
 endmodule

@@ -139,13 +139,14 @@ fn truncated_frame_times_out_after_an_idle_gap() {
 #[test]
 fn gaps_inside_a_frame_up_to_four_byte_times_are_accepted() {
     let mut b = Bench::new();
-    b.pins.send_with_gaps(&HostFrame::Identify.encode(), 38);
+    // Exactly 4 byte times (40 bit times) of idle line between bytes.
+    b.pins.send_with_gaps(&HostFrame::Identify.encode(), 40);
     b.drive();
     let limit = b.bytes_time(60);
     assert!(matches!(b.recv(1, limit)[..], [BoardFrame::Identity(_)]));
-    // A 50-bit gap after SYNC and TYPE truncates the frame.
+    // A 42-bit gap after SYNC and TYPE is more than 4 byte times: truncated.
     b.pins.send(&HostFrame::Identify.encode()[..2]);
-    b.pins.idle(50);
+    b.pins.idle(42);
     b.drive();
     assert_eq!(b.recv(1, limit), [nak(NakReason::Timeout, 0x01)]);
     answered_with_bad_frames(&mut b, 1);

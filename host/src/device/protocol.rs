@@ -473,7 +473,23 @@ impl Message for BoardFrame {
 /// `FrameDecoder::<BoardFrame>::new()` (the default) decodes what a board
 /// sends. Bytes outside a frame that are not `SYNC` are skipped and counted in
 /// [`FrameDecoder::skipped_bytes`]; every refused frame is one
-/// [`FrameError`] and one [`FrameDecoder::bad_frames`].
+/// [`FrameError`] and one [`FrameDecoder::bad_frames`]. When the line goes
+/// quiet with a frame half received, [`FrameDecoder::idle`] drops it.
+///
+/// ```
+/// use amber::device::protocol::{BoardFrame, FrameDecoder, FrameError};
+///
+/// let mut dec = FrameDecoder::<BoardFrame>::new();
+/// // Noise, a DONE for tag 7, and a RESULT with a corrupted CRC.
+/// let bytes = [
+///     0x00, 0xa5, 0x83, 0x01, 0x07, 0xed, 0x40, //
+///     0xa5, 0x82, 0x05, 0x07, 0x7c, 0x2b, 0xac, 0x1d, 0xfe, 0xff,
+/// ];
+/// let got: Vec<_> = dec.push(&bytes).collect();
+/// assert_eq!(got[0], Ok(BoardFrame::Done { tag: 7 }));
+/// assert!(matches!(got[1], Err(FrameError::BadCrc { ty: 0x82, .. })));
+/// assert_eq!(dec.bad_frames(), 1);
+/// ```
 #[derive(Debug)]
 pub struct FrameDecoder<M = BoardFrame> {
     buf: Vec<u8>,
@@ -598,19 +614,6 @@ impl<M: Message> FrameDecoder<M> {
     }
 }
 
-/// Decodes exactly one complete frame (no bytes before or after it).
-pub fn decode_one<M: Message>(bytes: &[u8]) -> Result<M, FrameError> {
-    let mut dec = FrameDecoder::<M>::new();
-    let first = dec.push(bytes).next();
-    match (first, dec.in_frame() || dec.skipped_bytes() != 0) {
-        (Some(res), false) => res,
-        (Some(Err(e)), true) => Err(e),
-        _ => Err(FrameError::Truncated {
-            received: bytes.len(),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,6 +637,18 @@ mod tests {
                 (name, bytes)
             })
             .collect()
+    }
+
+    /// Decodes exactly one complete frame: no bytes before, after or missing.
+    fn decode_one<M: Message + std::fmt::Debug>(bytes: &[u8]) -> Result<M, String> {
+        let mut dec = FrameDecoder::<M>::new();
+        let got: Vec<_> = dec.push(bytes).collect();
+        match &got[..] {
+            [Ok(_)] if !dec.in_frame() && dec.skipped_bytes() == 0 => {
+                got.into_iter().next().unwrap().map_err(|e| e.to_string())
+            }
+            _ => Err(format!("not exactly one frame: {got:?}")),
+        }
     }
 
     fn example(name: &str) -> Vec<u8> {
