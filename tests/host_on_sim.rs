@@ -688,3 +688,77 @@ fn latency_from_a_new_job_to_the_board_hashing_it() {
         );
     }
 }
+
+/// The FTDI UART path end to end: the real FTDI code (`FtdiUart` over `Ftdi`)
+/// on the emulated FT2232H, whose channel B is wired to the Verilator model
+/// of `miner_top`. Every real header's nonce comes back through USB packets
+/// with their status bytes, as it would from an iCEBreaker.
+#[test]
+fn real_headers_mined_through_the_ftdi_uart_on_the_simulated_board() {
+    use amber::link::ftdi::FtdiUart;
+    use amber::usb::emulator::{Board, Emulator, LinkPeer};
+    use amber::usb::ChipType;
+
+    let board = amber::board::find("icebreaker").expect("the iCEBreaker is in the board table");
+    let link = sim_link();
+    assert_eq!(
+        u64::from(board.baud),
+        link.baud(),
+        "the simulated board runs the iCEBreaker's baud rate"
+    );
+    let emulator = Emulator::new(ChipType::Ft2232H, Board::None);
+    emulator.attach_uart(
+        board.stream.interface,
+        Box::new(LinkPeer::new(link, board.baud)),
+    );
+    let ftdi = emulator
+        .open(board.stream.interface)
+        .expect("the emulated FT2232H opens");
+    let uart = FtdiUart::open(ftdi, board.baud).expect("the UART channel is set up");
+    let mut driver = sim_driver(Box::new(uart));
+
+    for (i, header) in crate::util::block_headers().iter().enumerate() {
+        let real = header.nonce().0;
+        let target = header.target().unwrap();
+        let unit = WorkUnit {
+            id: i as u64,
+            midstate: header.midstate(),
+            tail: header.tail(),
+            nonce_start: real.saturating_sub(1500),
+            nonce_end: real.saturating_add(500),
+            threshold: target.leading_word(),
+        };
+        driver.push(unit).expect("work is sent");
+        let until = Instant::now() + RUN_LIMIT;
+        let mut found = Vec::new();
+        'sweep: loop {
+            assert!(Instant::now() < until, "the board never reported DONE");
+            for event in driver
+                .poll(Duration::from_millis(20))
+                .expect("board answers")
+            {
+                match event {
+                    DeviceEvent::Found { nonce, hash, .. } => found.push((nonce, hash)),
+                    DeviceEvent::Done { .. } => break 'sweep,
+                    _ => {}
+                }
+            }
+        }
+        let winners: Vec<_> = found
+            .iter()
+            .filter(|(_, hash)| hash.meets(&target))
+            .collect();
+        assert_eq!(
+            winners.len(),
+            1,
+            "block {i}: exactly the real nonce meets the target"
+        );
+        assert_eq!(winners[0].0, header.nonce());
+        assert_eq!(winners[0].1, header.hash());
+    }
+    assert_eq!(driver.stats().hardware_errors, 0);
+    assert!(
+        emulator.claimed(board.stream.interface),
+        "the stream channel stays claimed while in use"
+    );
+}

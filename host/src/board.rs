@@ -70,43 +70,8 @@ impl fmt::Display for Family {
     }
 }
 
-/// One interface (channel) of an FTDI chip. FT2232H has A and B, FT4232H A..D,
-/// single-channel chips (FT232H, FT231X) only A.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-pub enum Interface {
-    /// Interface A (USB interface 0).
-    A,
-    /// Interface B (USB interface 1).
-    B,
-    /// Interface C (USB interface 2).
-    C,
-    /// Interface D (USB interface 3).
-    D,
-}
-
-impl Interface {
-    /// The USB interface number (A = 0 ... D = 3).
-    pub fn index(self) -> u8 {
-        match self {
-            Interface::A => 0,
-            Interface::B => 1,
-            Interface::C => 2,
-            Interface::D => 3,
-        }
-    }
-}
-
-impl fmt::Display for Interface {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let letter = match self {
-            Interface::A => "A",
-            Interface::B => "B",
-            Interface::C => "C",
-            Interface::D => "D",
-        };
-        f.pad(letter)
-    }
-}
+/// The FTDI channel type the table names (`"A"`..`"D"`), shared with the USB layer.
+pub use crate::usb::Interface;
 
 /// How the FPGA is programmed through its FTDI interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]

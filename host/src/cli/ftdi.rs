@@ -69,9 +69,7 @@ impl Target {
                     board::Family::Ice40 => Family::Ice40,
                     board::Family::Ecp5 => Family::Ecp5,
                 };
-                let interface = Interface::from_letter(&b.program.interface.to_string())
-                    .context("board interface")?;
-                (family, Some(b.device.as_str()), interface)
+                (family, Some(b.device.as_str()), b.program.interface)
             }
             None => {
                 let family = match (file_family, self.family.as_deref()) {

@@ -30,7 +30,8 @@ pub use ftdi::{BaudDivisor, BitMode, Ftdi};
 pub use selector::{DeviceSelector, SelectorError};
 
 /// One channel of a multi-channel FTDI chip (A is the only one on single-channel chips).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// `boards.toml` names it by letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
 pub enum Interface {
     /// Channel A (USB interface 0, endpoints 0x02 / 0x81).
     A,
