@@ -282,3 +282,32 @@ fn missing_serial_port_is_a_failure_naming_it() {
         stderr(&o)
     );
 }
+
+#[test]
+fn ftdi_device_that_is_not_there_is_a_failure_naming_it() {
+    let o = amber(&[
+        "scan",
+        "--device",
+        "0403:6010:NOSUCHSERIAL",
+        "--board",
+        "icebreaker",
+        "--header",
+        GENESIS,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("icebreaker") && err.contains("0403:6010:NOSUCHSERIAL"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ftdi_device_without_one_matching_board_needs_a_board() {
+    // 0403:6010 (FT2232H) is on several boards; a bus path names none.
+    for selector in ["0403:6010", "1-4.2"] {
+        let o = amber(&["scan", "--device", selector, "--header", GENESIS]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("--board NAME"), "{}", stderr(&o));
+    }
+}

@@ -13,13 +13,17 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Deserialize;
 use serde_json::json;
 
+use amber::board::BoardSpec;
 use amber::device::{Driver, DriverConfig};
+use amber::link::ftdi::FtdiUart;
 use amber::link::serial::SerialLink;
 use amber::link::Link;
 use amber::mining::{Miner, MinerConfig, MinerEvent, Snapshot};
 use amber::pool::{ClientOptions, PoolConfig, PoolSource, PoolUrl};
+use amber::usb::DeviceSelector;
 use amber::work::{Benchmark, ShareLog, ShareResult, WorkSource};
 
+use super::ftdi::{board_ids, hint};
 use super::BadInput;
 
 /// Default UART baud rate of the shipped bitstreams.
@@ -74,6 +78,13 @@ pub struct BoardArgs {
     /// UART baud rate for --port boards.
     #[arg(long, value_name = "BAUD")]
     pub baud: Option<u32>,
+    /// An FTDI board on USB: VID:PID[:SERIAL] or a bus path (see `amber list`); repeat for more.
+    #[arg(long = "device", value_name = "SELECTOR")]
+    pub devices: Vec<DeviceSelector>,
+    /// The board on --device (boards.toml name): its UART channel and baud rate.
+    /// Needed when the selector's VID:PID does not name exactly one board.
+    #[arg(long, value_name = "NAME")]
+    pub board: Option<String>,
 }
 
 /// The TOML settings file: the same settings as the flags.
@@ -87,6 +98,9 @@ struct ConfigFile {
     #[serde(default)]
     ports: Vec<String>,
     baud: Option<u32>,
+    #[serde(default)]
+    devices: Vec<String>,
+    board: Option<String>,
     share_log: Option<PathBuf>,
     json: Option<bool>,
     duration: Option<f64>,
@@ -151,6 +165,17 @@ impl Cmd {
         ports.append(&mut boards.ports);
         boards.ports = ports;
         boards.baud = boards.baud.or(file.baud);
+        let mut devices = file
+            .devices
+            .iter()
+            .map(|text| {
+                text.parse::<DeviceSelector>()
+                    .with_context(|| format!("devices entry {text:?} in the settings file"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        devices.append(&mut boards.devices);
+        boards.devices = devices;
+        boards.board = boards.board.or(file.board);
         #[cfg(feature = "sim")]
         {
             boards.sim = boards.sim.saturating_add(file.sim.unwrap_or(0));
@@ -242,15 +267,52 @@ pub fn open_links(boards: &BoardArgs) -> anyhow::Result<Vec<Box<dyn Link>>> {
             .with_context(|| format!("opening serial port {path}"))?;
         links.push(Box::new(link));
     }
+    for selector in &boards.devices {
+        let spec = board_on(selector, boards.board.as_deref())?;
+        let ftdi = amber::usb::rusb::open(Some(selector), &board_ids(), spec.stream.interface)
+            .map_err(hint)
+            .with_context(|| format!("opening {} on --device {selector}", spec.name))?;
+        let link = FtdiUart::open(ftdi, spec.baud)
+            .map_err(hint)
+            .with_context(|| {
+                format!(
+                    "setting up the UART of {} on --device {selector}",
+                    spec.name
+                )
+            })?;
+        links.push(Box::new(link));
+    }
     if links.is_empty() {
         let hint = if cfg!(feature = "sim") {
-            "--sim or --port PATH"
+            "--sim, --port PATH or --device SELECTOR"
         } else {
-            "--port PATH"
+            "--port PATH or --device SELECTOR"
         };
         return Err(BadInput(format!("no board given: use {hint}")).into());
     }
     Ok(links)
+}
+
+/// The board table entry for an FTDI device: `--board NAME`, or the one
+/// board whose VID:PID the selector names.
+fn board_on(selector: &DeviceSelector, name: Option<&str>) -> anyhow::Result<&'static BoardSpec> {
+    if let Some(name) = name {
+        return amber::board::find(name).context("looking up --board");
+    }
+    let matching: Vec<&BoardSpec> = match selector {
+        DeviceSelector::Id { vid, pid, .. } => amber::board::boards()
+            .iter()
+            .filter(|b| b.usb.vid == *vid && b.usb.pid == *pid)
+            .collect(),
+        DeviceSelector::BusPath(_) => Vec::new(),
+    };
+    match matching.as_slice() {
+        [one] => Ok(one),
+        _ => Err(BadInput(format!(
+            "say which board is on --device {selector} with --board NAME (see `amber boards`)"
+        ))
+        .into()),
+    }
 }
 
 fn run_loop(mut miner: Miner, settings: &Settings, mut out: Output) -> anyhow::Result<()> {
