@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
 // delay_line: out_data is in_data from DELAY clocks earlier.
-// A circular buffer in a memory with a registered read, so long delays map to
-// distributed RAM rather than flip-flops. Contents are not reset.
+// Delays of at least RAM_MIN_DELAY use a circular buffer in a memory with a
+// registered read (distributed or block RAM); shorter ones a register chain,
+// which is smaller than a RAM's address and write logic. Contents are not reset.
 `resetall
 `default_nettype none
 
@@ -10,7 +11,9 @@ module delay_line #(
     // Bits delayed (1..)
     parameter WIDTH = 32,
     // Delay in clocks (1..)
-    parameter DELAY = 2
+    parameter DELAY = 2,
+    // Shortest delay built as a memory (2..)
+    parameter RAM_MIN_DELAY = 7
 ) (
     input  wire             clk,
     input  wire             rst,
@@ -22,13 +25,16 @@ if (DELAY < 1) begin : g_check_delay
     $error("delay_line: DELAY must be at least 1");
 end
 
-reg [WIDTH-1:0] out_reg;
-assign out_data = out_reg;
-
-if (DELAY == 1) begin : g_reg
+if (DELAY < RAM_MIN_DELAY) begin : g_regs
+    reg [WIDTH-1:0] chain_reg [0:DELAY-1];
+    integer i;
     always @(posedge clk) begin
-        out_reg <= in_data;
+        chain_reg[0] <= in_data;
+        for (i = 1; i < DELAY; i = i + 1) begin
+            chain_reg[i] <= chain_reg[i-1];
+        end
     end
+    assign out_data = chain_reg[DELAY-1];
     // rst is only needed by the memory form's pointer
     wire unused_rst = rst;
 end else begin : g_ram
@@ -38,6 +44,8 @@ end else begin : g_ram
     localparam [PTR_W-1:0] PTR_LAST = PTR_W'(DEPTH - 1);
 
     reg [WIDTH-1:0] mem [0:DEPTH-1];
+    reg [WIDTH-1:0] out_reg;
+    assign out_data = out_reg;
     reg [PTR_W-1:0] ptr_reg = {PTR_W{1'b0}};
 
     // Read before write: the entry read is the one written DEPTH clocks ago.
