@@ -310,7 +310,6 @@ fn found_led_lights_after_a_result() {
 }
 
 #[test]
-#[ignore = "a second of simulated clock takes about 20 s: run with --ignored"]
 fn alive_led_toggles_every_half_second_of_clock() {
     let mut b = Bench::new();
     let half = b.top.clk_hz() / 2;
