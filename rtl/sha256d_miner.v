@@ -73,7 +73,7 @@ reg             r_active_reg = 1'b0;
 reg [7:0]       r_tag_reg = 8'd0;
 reg [SEQ_W-1:0] r_seq_reg;
 reg [31:0]      r_next_reg;
-reg [31:0]      r_end_reg;
+reg [31:0]      r_remaining_reg;   // nonces of the range after r_next_reg
 reg [31:0]      r_threshold_reg;
 
 reg [SEQ_W-1:0] seq_reg = {SEQ_W{1'b0}};
@@ -87,7 +87,7 @@ wire [31:0]      core_out_nonce [0:CORES-1];
 wire [META_W-1:0] core_out_meta [0:CORES-1];
 
 // Issue: one nonce per core on each free slot of the (lockstep) cores
-wire [31:0] remaining = r_end_reg - r_next_reg;
+wire [31:0] remaining = r_remaining_reg;
 wire        last_group = remaining < CORES_W32;
 wire        stall = last_group && outstanding_reg == OUT_W'(DONE_DEPTH);
 wire        issue = r_active_reg && core_ready[0] && !stall;
@@ -250,6 +250,7 @@ end
 always @(posedge clk) begin
     if (issue && !last_group) begin
         r_next_reg <= r_next_reg + CORES_W32;
+        r_remaining_reg <= r_remaining_reg - CORES_W32;
     end
     if (finish) begin
         r_active_reg <= 1'b0;
@@ -260,7 +261,7 @@ always @(posedge clk) begin
         r_seq_reg <= seq_reg;
         seq_reg <= seq_reg + 1'b1;
         r_next_reg <= q_start_nonce_reg;
-        r_end_reg <= q_end_reg;
+        r_remaining_reg <= q_end_reg - q_start_nonce_reg;
         r_threshold_reg <= q_threshold_reg;
         q_valid_reg <= 1'b0;
     end

@@ -57,6 +57,7 @@ reg              second_reg;       // rounds of the second hash
 reg [5:0]        round_reg;        // round computed this clock
 reg [223:0]      state_reg;        // {a..g} before the round; h folded into hkw_reg
 reg [31:0]       hkw_reg;          // h + K[t] + W[t]; after round 63, h alone
+reg [31:0]       k_reg;            // K[t+1], looked up a clock ahead
 reg [511:0]      window_reg;       // W[t] (top) .. W[t+15]
 reg [SLOT_W-1:0] slot_reg;
 reg [31:0]       nonce_reg;
@@ -95,13 +96,15 @@ sha256_schedule schedule_inst (
     .tx_word(w_new)
 );
 
-wire [31:0] k_next;
-sha256_k k_inst (.rx_t(round_reg + 6'd1), .tx_k(k_next));
+// The round constant is looked up a clock early, off the round's adder path.
+localparam [31:0] K1 = 32'h71374491;
+wire [31:0] k_after;
+sha256_k k_inst (.rx_t(round_reg + 6'd2), .tx_k(k_after));
 
 // The first hash keeps h after round 63 bare for the feed-forward.
 wire        first_done = !second_reg && round_reg == 6'd63;
 wire        second_done = second_reg && round_reg == 6'd60;
-wire [31:0] kw_next = first_done ? 32'd0 : k_next + window_reg[479:448];
+wire [31:0] kw_next = first_done ? 32'd0 : k_reg + window_reg[479:448];
 
 // FIPS 180-4 §6.2.2 step 4: H = H(prev) + state
 wire [255:0] digest;
@@ -124,6 +127,7 @@ always @(posedge clk) begin
             hkw_reg <= midstate[31:0] + K0 + w0;
             window_reg <= {w0, w1, w2, w3, PAD, {10{32'd0}}, 32'd640};
             round_reg <= 6'd0;
+            k_reg <= K1;
             second_reg <= 1'b0;
             step_reg <= ROUNDS;
         end
@@ -132,6 +136,7 @@ always @(posedge clk) begin
             hkw_reg <= rounded[31:0] + kw_next;
             window_reg <= {window_reg[479:0], w_new};
             round_reg <= round_reg + 6'd1;
+            k_reg <= k_after;
             if (first_done) begin
                 step_reg <= FEED;
             end
@@ -145,6 +150,7 @@ always @(posedge clk) begin
             hkw_reg <= IV[31:0] + K0 + digest[255:224];
             window_reg <= {digest, PAD, {6{32'd0}}, 32'd256};
             round_reg <= 6'd0;
+            k_reg <= K1;
             second_reg <= 1'b1;
             step_reg <= ROUNDS;
         end
