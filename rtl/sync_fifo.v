@@ -37,16 +37,16 @@ end
 // The head is held outside the memory, which holds up to DEPTH - 1 entries.
 // no_rw_check: the entry read is never the one written on the same clock (below).
 (* no_rw_check *) reg [WIDTH-1:0] mem [0:DEPTH-1];
-reg [PTR_W:0]   wr_ptr_reg = {PTR_W+1{1'b0}};
-reg [PTR_W:0]   rd_ptr_reg = {PTR_W+1{1'b0}};
+reg [PTR_W-1:0] wr_ptr_reg = {PTR_W{1'b0}};
+reg [PTR_W-1:0] rd_ptr_reg = {PTR_W{1'b0}};
+reg [PTR_W-1:0] stored_reg = {PTR_W{1'b0}};   // entries in the memory
 reg             head_valid_reg = 1'b0;
 reg             head_bypass_reg = 1'b0;   // head is in bypass_reg, not read_reg
 reg [WIDTH-1:0] read_reg;
 reg [WIDTH-1:0] bypass_reg;
 
-wire [PTR_W:0] stored = wr_ptr_reg - rd_ptr_reg;
-wire mem_empty = stored == {PTR_W+1{1'b0}};
-wire full = stored == (PTR_W+1)'(DEPTH - 1);
+wire mem_empty = stored_reg == {PTR_W{1'b0}};
+wire full = stored_reg == PTR_W'(DEPTH - 1);
 
 // The head is replaced when it leaves or is empty: by the oldest stored entry,
 // or when none is stored, by the entry pushed now.
@@ -62,10 +62,10 @@ assign out_data = head_bypass_reg ? bypass_reg : read_reg;
 // The entry read was written at least one clock earlier: never the one written now.
 always @(posedge clk) begin
     if (write) begin
-        mem[wr_ptr_reg[PTR_W-1:0]] <= in_data;
+        mem[wr_ptr_reg] <= in_data;
     end
     if (from_mem) begin
-        read_reg <= mem[rd_ptr_reg[PTR_W-1:0]];
+        read_reg <= mem[rd_ptr_reg];
     end
 end
 
@@ -83,10 +83,12 @@ always @(posedge clk) begin
     if (from_mem) begin
         rd_ptr_reg <= rd_ptr_reg + 1'b1;
     end
+    stored_reg <= stored_reg + PTR_W'(write) - PTR_W'(from_mem);
 
     if (rst) begin
-        wr_ptr_reg <= {PTR_W+1{1'b0}};
-        rd_ptr_reg <= {PTR_W+1{1'b0}};
+        wr_ptr_reg <= {PTR_W{1'b0}};
+        rd_ptr_reg <= {PTR_W{1'b0}};
+        stored_reg <= {PTR_W{1'b0}};
         head_valid_reg <= 1'b0;
         head_bypass_reg <= 1'b0;
     end
