@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
-// sha256d_miner: CORES sha256d_core pipelines sweeping double-buffered work items.
+// sha256d_miner: CORES sha256d_core pipelines (sha256d_serial round units at one
+// round per clock) sweeping double-buffered work items.
 // Work in and events out are valid/ready. The cores take nonces in lockstep
 // (core j hashes start + j, start + j + CORES, ...); a queued item starts on the
 // slot after the running one's last nonce. Events: found nonces, then "done" per item.
