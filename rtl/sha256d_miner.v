@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
-// sha256d_miner: CORES sha256d_core pipelines sweeping double-buffered work items.
+// sha256d_miner: CORES sha256d_core pipelines (sha256d_serial round units at one
+// round per clock) sweeping double-buffered work items.
 // Work in and events out are valid/ready. The cores take nonces in lockstep
 // (core j hashes start + j, start + j + CORES, ...); a queued item starts on the
 // slot after the running one's last nonce. Events: found nonces, then "done" per item.
@@ -60,47 +61,21 @@ localparam DONE_W = SEQ_W + 8;       // {seq, tag}
 localparam [31:0] CORES_W32 = 32'(CORES);
 localparam IDX_W = CORES > 1 ? $clog2(CORES) : 1;
 
-// Queued item: raw fields, then the per-item constants once precomputed
+// Queued item (its midstate and tail are kept by the work path below)
 reg         q_valid_reg = 1'b0;
-reg         q_start_reg = 1'b0;
 reg [7:0]   q_tag_reg;
-reg [255:0] q_midstate_reg;
-reg [95:0]  q_tail_reg;
 reg [31:0]  q_start_nonce_reg;
 reg [31:0]  q_end_reg;
 reg [31:0]  q_threshold_reg;
-
-wire         pre_ready;
-wire [223:0] pre_state;
-wire [31:0]  pre_hk3, pre_w16, pre_w17, pre_c18, pre_c19;
-
-sha256d_precompute precompute_inst (
-    .clk(clk),
-    .rst(rst),
-    .start(q_start_reg),
-    .midstate(q_midstate_reg),
-    .tail(q_tail_reg),
-    .out_ready(pre_ready),
-    .out_state(pre_state),
-    .out_hk3(pre_hk3),
-    .out_w16(pre_w16),
-    .out_w17(pre_w17),
-    .out_c18(pre_c18),
-    .out_c19(pre_c19)
-);
-
-wire q_ready = q_valid_reg && pre_ready && !q_start_reg;
+wire        q_ready;   // the queued item can start
 
 // Running item
 reg             r_active_reg = 1'b0;
 reg [7:0]       r_tag_reg = 8'd0;
 reg [SEQ_W-1:0] r_seq_reg;
 reg [31:0]      r_next_reg;
-reg [31:0]      r_end_reg;
+reg [31:0]      r_remaining_reg;   // nonces of the range after r_next_reg
 reg [31:0]      r_threshold_reg;
-reg [255:0]     r_midstate_reg;
-reg [223:0]     r_state_reg;
-reg [31:0]      r_hk3_reg, r_w16_reg, r_w17_reg, r_c18_reg, r_c19_reg;
 
 reg [SEQ_W-1:0] seq_reg = {SEQ_W{1'b0}};
 reg [OUT_W-1:0] outstanding_reg = {OUT_W{1'b0}};
@@ -113,51 +88,170 @@ wire [31:0]      core_out_nonce [0:CORES-1];
 wire [META_W-1:0] core_out_meta [0:CORES-1];
 
 // Issue: one nonce per core on each free slot of the (lockstep) cores
-wire [31:0] remaining = r_end_reg - r_next_reg;
+wire [31:0] remaining = r_remaining_reg;
 wire        last_group = remaining < CORES_W32;
 wire        stall = last_group && outstanding_reg == OUT_W'(DONE_DEPTH);
 wire        issue = r_active_reg && core_ready[0] && !stall;
 wire        finish = issue && last_group;
 wire        load = q_ready && (!r_active_reg || finish);
 
+wire accept = work_valid && work_ready;
+wire [CORES-1:0] core_valid;
 genvar j;
-for (j = 0; j < CORES; j = j + 1) begin : g_core
-    // Core 0 always has a nonce in an issued group; the others only up to the end.
-    wire valid_j;
-    if (j == 0) begin : g_first
-        assign valid_j = issue;
-    end else begin : g_rest
-        assign valid_j = issue && 32'(j) <= remaining;
+
+if (ROUNDS_PER_CLK == 1) begin : g_serial
+    // One round per clock: each core is one round unit shared by both hashes,
+    // reading its nonce's midstate and tail from a memory of work slots (block
+    // RAM), so neither the queued nor the running item holds them in registers.
+    // Item n goes to slot n mod 4: when it is written, item n - 1 is running and
+    // the cores finish at most item n - 2, so slot n - 4 is free.
+    localparam SLOT_W = 2;
+    // no_rw_check: a slot is never read on the clock it is written (above).
+    (* ram_style = "block", no_rw_check *) reg [351:0] slot_mem [0:(1 << SLOT_W) - 1];
+    reg [SLOT_W-1:0] wr_slot_reg = {SLOT_W{1'b0}};
+    reg [SLOT_W-1:0] r_slot_reg;
+    wire [SLOT_W-1:0] read_addr [0:CORES-1];
+    reg [351:0] read_reg [0:CORES-1];
+
+    always @(posedge clk) begin
+        if (accept) begin
+            slot_mem[wr_slot_reg] <= {work_midstate, work_tail};
+        end
     end
 
-    sha256d_core #(
-        .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
-        .META_W(META_W)
-    ) core_inst (
+    integer r;
+    always @(posedge clk) begin
+        for (r = 0; r < CORES; r = r + 1) begin
+            read_reg[r] <= slot_mem[read_addr[r]];
+        end
+    end
+
+    always @(posedge clk) begin
+        if (accept) begin
+            wr_slot_reg <= wr_slot_reg + 1'b1;
+        end
+        if (load) begin
+            r_slot_reg <= wr_slot_reg - 1'b1;
+        end
+        if (rst) begin
+            wr_slot_reg <= {SLOT_W{1'b0}};
+        end
+    end
+
+    assign q_ready = q_valid_reg;
+
+    for (j = 0; j < CORES; j = j + 1) begin : g_core
+        sha256d_serial #(
+            .SLOT_W(SLOT_W),
+            .META_W(META_W)
+        ) core_inst (
+            .clk(clk),
+            .rst(rst),
+            .work_addr(read_addr[j]),
+            .work_data(read_reg[j]),
+            .in_ready(core_ready[j]),
+            .in_valid(core_valid[j]),
+            .in_slot(r_slot_reg),
+            .in_nonce(r_next_reg + 32'(j)),
+            .in_threshold(r_threshold_reg),
+            .in_meta({last_group, r_seq_reg, r_tag_reg}),
+            .out_valid(core_out_valid[j]),
+            .out_hit(core_out_hit[j]),
+            .out_nonce(core_out_nonce[j]),
+            .out_meta(core_out_meta[j])
+        );
+    end
+end else begin : g_rings
+    // Several rounds per clock: rings of round stages take a nonce on every free
+    // slot; rounds 0..2 and the nonce-free schedule words are computed once per item.
+    reg         q_start_reg = 1'b0;
+    reg [255:0] q_midstate_reg;
+    reg [95:0]  q_tail_reg;
+    reg [255:0] r_midstate_reg;
+    reg [223:0] r_state_reg;
+    reg [31:0]  r_hk3_reg, r_w16_reg, r_w17_reg, r_c18_reg, r_c19_reg;
+
+    wire         pre_ready;
+    wire [223:0] pre_state;
+    wire [31:0]  pre_hk3, pre_w16, pre_w17, pre_c18, pre_c19;
+
+    sha256d_precompute precompute_inst (
         .clk(clk),
         .rst(rst),
-        .work_midstate(r_midstate_reg),
-        .work_state(r_state_reg),
-        .work_hk3(r_hk3_reg),
-        .work_w16(r_w16_reg),
-        .work_w17(r_w17_reg),
-        .work_c18(r_c18_reg),
-        .work_c19(r_c19_reg),
-        .in_ready(core_ready[j]),
-        .in_valid(valid_j),
-        .in_nonce(r_next_reg + 32'(j)),
-        .in_threshold(r_threshold_reg),
-        .in_meta({last_group, r_seq_reg, r_tag_reg}),
-        .out_valid(core_out_valid[j]),
-        .out_hit(core_out_hit[j]),
-        .out_nonce(core_out_nonce[j]),
-        .out_meta(core_out_meta[j])
+        .start(q_start_reg),
+        .midstate(q_midstate_reg),
+        .tail(q_tail_reg),
+        .out_ready(pre_ready),
+        .out_state(pre_state),
+        .out_hk3(pre_hk3),
+        .out_w16(pre_w16),
+        .out_w17(pre_w17),
+        .out_c18(pre_c18),
+        .out_c19(pre_c19)
     );
+
+    assign q_ready = q_valid_reg && pre_ready && !q_start_reg;
+
+    always @(posedge clk) begin
+        q_start_reg <= accept;
+        if (accept) begin
+            q_midstate_reg <= work_midstate;
+            q_tail_reg <= work_tail;
+        end
+        if (load) begin
+            r_midstate_reg <= q_midstate_reg;
+            r_state_reg <= pre_state;
+            r_hk3_reg <= pre_hk3;
+            r_w16_reg <= pre_w16;
+            r_w17_reg <= pre_w17;
+            r_c18_reg <= pre_c18;
+            r_c19_reg <= pre_c19;
+        end
+        if (rst) begin
+            q_start_reg <= 1'b0;
+        end
+    end
+
+    for (j = 0; j < CORES; j = j + 1) begin : g_core
+        sha256d_core #(
+            .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
+            .META_W(META_W)
+        ) core_inst (
+            .clk(clk),
+            .rst(rst),
+            .work_midstate(r_midstate_reg),
+            .work_state(r_state_reg),
+            .work_hk3(r_hk3_reg),
+            .work_w16(r_w16_reg),
+            .work_w17(r_w17_reg),
+            .work_c18(r_c18_reg),
+            .work_c19(r_c19_reg),
+            .in_ready(core_ready[j]),
+            .in_valid(core_valid[j]),
+            .in_nonce(r_next_reg + 32'(j)),
+            .in_threshold(r_threshold_reg),
+            .in_meta({last_group, r_seq_reg, r_tag_reg}),
+            .out_valid(core_out_valid[j]),
+            .out_hit(core_out_hit[j]),
+            .out_nonce(core_out_nonce[j]),
+            .out_meta(core_out_meta[j])
+        );
+    end
+end
+
+// Core 0 always has a nonce in an issued group; the others only up to the end.
+for (j = 0; j < CORES; j = j + 1) begin : g_valid
+    if (j == 0) begin : g_first
+        assign core_valid[j] = issue;
+    end else begin : g_rest
+        assign core_valid[j] = issue && 32'(j) <= remaining;
+    end
 end
 
 always @(posedge clk) begin
     if (issue && !last_group) begin
         r_next_reg <= r_next_reg + CORES_W32;
+        r_remaining_reg <= r_remaining_reg - CORES_W32;
     end
     if (finish) begin
         r_active_reg <= 1'b0;
@@ -168,15 +262,8 @@ always @(posedge clk) begin
         r_seq_reg <= seq_reg;
         seq_reg <= seq_reg + 1'b1;
         r_next_reg <= q_start_nonce_reg;
-        r_end_reg <= q_end_reg;
+        r_remaining_reg <= q_end_reg - q_start_nonce_reg;
         r_threshold_reg <= q_threshold_reg;
-        r_midstate_reg <= q_midstate_reg;
-        r_state_reg <= pre_state;
-        r_hk3_reg <= pre_hk3;
-        r_w16_reg <= pre_w16;
-        r_w17_reg <= pre_w17;
-        r_c18_reg <= pre_c18;
-        r_c19_reg <= pre_c19;
         q_valid_reg <= 1'b0;
     end
     if (flush) begin
@@ -184,12 +271,9 @@ always @(posedge clk) begin
         q_valid_reg <= 1'b0;
     end
     // A work item offered with flush is kept: it comes after the flush.
-    q_start_reg <= work_valid && work_ready;
-    if (work_valid && work_ready) begin
+    if (accept) begin
         q_valid_reg <= 1'b1;
         q_tag_reg <= work_tag;
-        q_midstate_reg <= work_midstate;
-        q_tail_reg <= work_tail;
         q_start_nonce_reg <= work_nonce_start;
         q_end_reg <= work_nonce_end;
         q_threshold_reg <= work_threshold;
@@ -199,7 +283,6 @@ always @(posedge clk) begin
         r_active_reg <= 1'b0;
         r_tag_reg <= 8'd0;
         q_valid_reg <= 1'b0;
-        q_start_reg <= 1'b0;
         seq_reg <= {SEQ_W{1'b0}};
     end
 end

@@ -30,9 +30,12 @@ TARGETS = [
 ]
 
 ROUNDS = 61  # rounds per SHA-256 pass in sha256d_core (see its header)
+SERIAL_CLOCKS = 128  # clocks per nonce of sha256d_serial (ROUNDS_PER_CLK = 1)
 
 
 def hashes_per_clock(rounds_per_clk, cores):
+    if rounds_per_clk == 1:
+        return cores / SERIAL_CLOCKS
     stages = min(rounds_per_clk, ROUNDS)
     return cores / math.ceil(ROUNDS / stages)
 

@@ -41,6 +41,12 @@ const MODELS: &[Model] = &[
         test_only: true,
     },
     Model {
+        name: "sha256d_miner_r1_x2",
+        top: "sha256d_miner",
+        params: &[("ROUNDS_PER_CLK", 1), ("CORES", 2)],
+        test_only: true,
+    },
+    Model {
         name: "sha256d_miner_r8_x4",
         top: "sha256d_miner",
         params: &[("ROUNDS_PER_CLK", 8), ("CORES", 4)],

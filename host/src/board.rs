@@ -22,6 +22,10 @@ use serde::Deserialize;
 /// 0..2 (precomputed per work item), the second stops after round 60.
 pub const CORE_ROUNDS: u32 = 61;
 
+/// Clocks per nonce of `rtl/sha256d_serial.v`, the core used at one round per
+/// clock: load, 64 + 61 rounds on one shared round unit, feed-forward, check.
+pub const SERIAL_CLOCKS_PER_NONCE: u32 = 128;
+
 /// The board table, embedded at compile time.
 pub const BOARDS_TOML: &str = include_str!("../../boards.toml");
 
@@ -203,8 +207,13 @@ impl BoardSpec {
     /// Double-SHA-256 hashes per clock, all cores. Each SHA-256 pass of the core
     /// computes [`CORE_ROUNDS`] rounds on a ring of `min(rounds_per_clk, 61)` round
     /// stages that a nonce circles `ceil(61 / stages)` times, so a core takes a
-    /// new nonce every that many clocks (one per clock when fully unrolled).
+    /// new nonce every that many clocks (one per clock when fully unrolled). At
+    /// one round per clock both passes share one round unit: a nonce every
+    /// [`SERIAL_CLOCKS_PER_NONCE`] clocks.
     pub fn hashes_per_clock(&self) -> f64 {
+        if self.rounds_per_clk == 1 {
+            return f64::from(self.cores) / f64::from(SERIAL_CLOCKS_PER_NONCE);
+        }
         let stages = self.rounds_per_clk.clamp(1, CORE_ROUNDS);
         let passes = CORE_ROUNDS.div_ceil(stages);
         f64::from(self.cores) / f64::from(passes)
@@ -761,8 +770,8 @@ stream         = {{ interface = "B" }}
     #[test]
     fn hash_rate_figures() {
         let b = parse_table(&one_board("")).unwrap().remove(0);
-        assert_eq!(b.hashes_per_clock(), 1.0 / 61.0);
-        assert_eq!(b.expected_mhs(), 24.0 / 61.0);
+        assert_eq!(b.hashes_per_clock(), 1.0 / 128.0);
+        assert_eq!(b.expected_mhs(), 24.0 / 128.0);
         let per_clock = |rounds_per_clk, cores| {
             BoardSpec {
                 rounds_per_clk,
