@@ -26,6 +26,18 @@ pub const CORE_ROUNDS: u32 = 61;
 /// clock: load, 64 + 61 rounds on one shared round unit, feed-forward, check.
 pub const SERIAL_CLOCKS_PER_NONCE: u32 = 128;
 
+/// Double-SHA-256 hashes per clock of `cores` cores built with `rounds_per_clk`
+/// (see [`BoardSpec::hashes_per_clock`]); the host's one rule for a board's
+/// nominal rate.
+pub fn hashes_per_clock(rounds_per_clk: u32, cores: u32) -> f64 {
+    if rounds_per_clk <= 1 {
+        return f64::from(cores) / f64::from(SERIAL_CLOCKS_PER_NONCE);
+    }
+    let stages = rounds_per_clk.min(CORE_ROUNDS);
+    let passes = CORE_ROUNDS.div_ceil(stages);
+    f64::from(cores) / f64::from(passes)
+}
+
 /// The board table, embedded at compile time.
 pub const BOARDS_TOML: &str = include_str!("../../boards.toml");
 
@@ -211,12 +223,7 @@ impl BoardSpec {
     /// one round per clock both passes share one round unit: a nonce every
     /// [`SERIAL_CLOCKS_PER_NONCE`] clocks.
     pub fn hashes_per_clock(&self) -> f64 {
-        if self.rounds_per_clk == 1 {
-            return f64::from(self.cores) / f64::from(SERIAL_CLOCKS_PER_NONCE);
-        }
-        let stages = self.rounds_per_clk.clamp(1, CORE_ROUNDS);
-        let passes = CORE_ROUNDS.div_ceil(stages);
-        f64::from(self.cores) / f64::from(passes)
+        hashes_per_clock(self.rounds_per_clk, self.cores)
     }
 
     /// Expected hash rate at `core_hz`, in MH/s.

@@ -175,7 +175,7 @@ pub struct Identity {
 impl Identity {
     /// Nonces per second the board hashes at full duty (cores × rounds/64 × clock).
     pub fn nominal_hashrate(&self) -> f64 {
-        f64::from(self.cores) * f64::from(self.rounds_per_clk) / 64.0
+        crate::board::hashes_per_clock(u32::from(self.rounds_per_clk), u32::from(self.cores))
             * f64::from(self.core_clock_hz)
     }
 }
@@ -707,7 +707,8 @@ mod tests {
             queue_depth: 2,
         };
         assert_eq!(board(&example("identity")), [Ok(BoardFrame::Identity(id))]);
-        assert_eq!(id.nominal_hashrate(), 375_000.0);
+        // One serial core at 24 MHz: a nonce every 128 clocks.
+        assert_eq!(id.nominal_hashrate(), 187_500.0);
         assert_eq!(
             board(&example("result")),
             [Ok(BoardFrame::Result {
