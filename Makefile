@@ -165,3 +165,6 @@ lint-board:
 	@echo "yosys hierarchy -check -top $(TOP) ($(FAMILY))"
 	@$(YOSYS_$(FAMILY)) -q -p "read_verilog -lib $(CELLS_$(FAMILY)); read_verilog -sv $(FLOW_RTL) $(TOP_FILE); \
 		chparam $(PARAMS) $(TOP); hierarchy -check -top $(TOP); proc; check -assert"
+	@echo "verilator --lint-only -Wall miner_top with $(BOARD)'s parameters"
+	@$(VERILATOR) --lint-only -Wall -Irtl --top-module miner_top \
+		$$(echo "$(PARAMS)" | sed -E 's/-set ([A-Z_]+) ([0-9]+)/-G\1=\2/g') rtl/miner_top.v
