@@ -53,10 +53,12 @@ localparam RESULT_FIFO_DEPTH = 16;
 // Frame timeout, counted from the middle of the last stop bit: 41 bit times, so a
 // gap of up to 40 bit times (4 byte times) between bytes is still one frame.
 localparam TIMEOUT_CLKS = (CLK_HZ / BAUD) * 41 + ((CLK_HZ % BAUD) * 41) / BAUD;
-localparam BLINK_CLKS = CLK_HZ / 2;        // alive LED toggles every half second
-localparam FOUND_CLKS = CLK_HZ / 10;       // found LED stays on 100 ms
-localparam BW = $clog2(BLINK_CLKS + 1);
-localparam FW = $clog2(FOUND_CLKS + 1);
+// LED timing counts 100 ms ticks, so the found LED's timer is two bits wide
+// rather than a long counter whose zero test and decrement chain run in series.
+localparam TICK_CLKS = CLK_HZ / 10;
+localparam TW = $clog2(TICK_CLKS + 1);
+localparam BLINK_TICKS = 5;                // alive LED toggles every half second
+localparam FOUND_TICKS = 2;                // found LED stays on 100..200 ms
 
 localparam [31:0] BUILD_ID_W = BUILD_ID;
 localparam [31:0] CLK_HZ_W = CLK_HZ;
@@ -344,30 +346,36 @@ always @(posedge clk) begin
 end
 
 // LEDs
-reg [BW-1:0] blink_reg = {BW{1'b0}};
+// The count starts at 1 so that, with tick_reg's clock of delay, a tick (and the
+// alive LED's first toggle) lands on exactly every TICK_CLKS-th clock after reset.
+reg [TW-1:0] tick_count_reg = TW'(1);
+reg          tick_reg = 1'b0;
+reg [2:0]    blink_reg = 3'd0;
 reg          alive_reg = 1'b0;
-reg [FW-1:0] found_reg = {FW{1'b0}};
+reg [1:0]    found_reg = 2'd0;
 
 assign led_alive   = alive_reg;
 assign led_hashing = busy;
-assign led_found   = found_reg != {FW{1'b0}};
+assign led_found   = found_reg != 2'd0;
 
 always @(posedge clk) begin
-    if (blink_reg == BLINK_CLKS[BW-1:0] - 1'b1) begin
-        blink_reg <= {BW{1'b0}};
-        alive_reg <= !alive_reg;
-    end else begin
-        blink_reg <= blink_reg + 1'b1;
+    tick_reg <= tick_count_reg == TW'(TICK_CLKS - 1);
+    tick_count_reg <= tick_count_reg == TW'(TICK_CLKS - 1) ? {TW{1'b0}} : tick_count_reg + 1'b1;
+    if (tick_reg) begin
+        blink_reg <= blink_reg == 3'(BLINK_TICKS - 1) ? 3'd0 : blink_reg + 1'b1;
+        alive_reg <= blink_reg == 3'(BLINK_TICKS - 1) ? !alive_reg : alive_reg;
     end
     if (event_ready && !event_done) begin
-        found_reg <= FOUND_CLKS[FW-1:0];
-    end else if (found_reg != {FW{1'b0}}) begin
+        found_reg <= 2'(FOUND_TICKS);
+    end else if (tick_reg && found_reg != 2'd0) begin
         found_reg <= found_reg - 1'b1;
     end
     if (rst) begin
-        blink_reg <= {BW{1'b0}};
+        tick_count_reg <= TW'(1);
+        tick_reg <= 1'b0;
+        blink_reg <= 3'd0;
         alive_reg <= 1'b0;
-        found_reg <= {FW{1'b0}};
+        found_reg <= 2'd0;
     end
 end
 

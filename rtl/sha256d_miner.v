@@ -65,7 +65,7 @@ localparam IDX_W = CORES > 1 ? $clog2(CORES) : 1;
 reg         q_valid_reg = 1'b0;
 reg [7:0]   q_tag_reg;
 reg [31:0]  q_start_nonce_reg;
-reg [31:0]  q_end_reg;
+reg [31:0]  q_remaining_reg;   // nonces of the range after its first
 reg [31:0]  q_threshold_reg;
 wire        q_ready;   // the queued item can start
 
@@ -75,6 +75,9 @@ reg [7:0]       r_tag_reg = 8'd0;
 reg [SEQ_W-1:0] r_seq_reg;
 reg [31:0]      r_next_reg;
 reg [31:0]      r_remaining_reg;   // nonces of the range after r_next_reg
+// r_remaining_reg < CORES, kept as a flag: a 32-bit compare in front of the
+// issue logic is the longest path of the one-round-per-clock designs.
+reg             r_last_reg;
 reg [31:0]      r_threshold_reg;
 
 reg [SEQ_W-1:0] seq_reg = {SEQ_W{1'b0}};
@@ -88,8 +91,7 @@ wire [31:0]      core_out_nonce [0:CORES-1];
 wire [META_W-1:0] core_out_meta [0:CORES-1];
 
 // Issue: one nonce per core on each free slot of the (lockstep) cores
-wire [31:0] remaining = r_remaining_reg;
-wire        last_group = remaining < CORES_W32;
+wire        last_group = r_last_reg;
 wire        stall = last_group && outstanding_reg == OUT_W'(DONE_DEPTH);
 wire        issue = r_active_reg && core_ready[0] && !stall;
 wire        finish = issue && last_group;
@@ -244,7 +246,7 @@ for (j = 0; j < CORES; j = j + 1) begin : g_valid
     if (j == 0) begin : g_first
         assign core_valid[j] = issue;
     end else begin : g_rest
-        assign core_valid[j] = issue && 32'(j) <= remaining;
+        assign core_valid[j] = issue && 32'(j) <= r_remaining_reg;
     end
 end
 
@@ -252,6 +254,7 @@ always @(posedge clk) begin
     if (issue && !last_group) begin
         r_next_reg <= r_next_reg + CORES_W32;
         r_remaining_reg <= r_remaining_reg - CORES_W32;
+        r_last_reg <= r_remaining_reg < 2 * CORES_W32;
     end
     if (finish) begin
         r_active_reg <= 1'b0;
@@ -262,7 +265,8 @@ always @(posedge clk) begin
         r_seq_reg <= seq_reg;
         seq_reg <= seq_reg + 1'b1;
         r_next_reg <= q_start_nonce_reg;
-        r_remaining_reg <= q_end_reg - q_start_nonce_reg;
+        r_remaining_reg <= q_remaining_reg;
+        r_last_reg <= q_remaining_reg < CORES_W32;
         r_threshold_reg <= q_threshold_reg;
         q_valid_reg <= 1'b0;
     end
@@ -275,7 +279,7 @@ always @(posedge clk) begin
         q_valid_reg <= 1'b1;
         q_tag_reg <= work_tag;
         q_start_nonce_reg <= work_nonce_start;
-        q_end_reg <= work_nonce_end;
+        q_remaining_reg <= work_nonce_end - work_nonce_start;
         q_threshold_reg <= work_threshold;
     end
 
@@ -364,15 +368,40 @@ wire [31:0] ev_nonce = ev_head[31:0];
 wire [SEQ_W-1:0] ev_seq = ev_head[FOUND_W-1:40];
 /* verilator lint_on UNUSEDSIGNAL */
 
-assign event_valid = ev_found || done_valid;
-assign event_done = !ev_found;
-assign event_tag = ev_found ? ev_tag : done_head[7:0];
-assign event_nonce = ev_found ? ev_nonce : 32'd0;
+// The chosen event waits in a register, taken from the queues only while it is
+// empty: event_ready then never reaches the FIFOs' pointers (a long path through
+// the consumer's arbitration), at the price of one event per two clocks at most.
+reg        event_valid_reg = 1'b0;
+reg        event_done_reg;
+reg [7:0]  event_tag_reg;
+reg [31:0] event_nonce_reg;
+
+wire event_take = !event_valid_reg && (ev_found || done_valid);
+
+always @(posedge clk) begin
+    if (event_take) begin
+        event_valid_reg <= 1'b1;
+        event_done_reg <= !ev_found;
+        event_tag_reg <= ev_found ? ev_tag : done_head[7:0];
+        event_nonce_reg <= ev_found ? ev_nonce : 32'd0;
+    end else if (event_ready) begin
+        event_valid_reg <= 1'b0;
+    end
+
+    if (rst) begin
+        event_valid_reg <= 1'b0;
+    end
+end
+
+assign event_valid = event_valid_reg;
+assign event_done = event_done_reg;
+assign event_tag = event_tag_reg;
+assign event_nonce = event_nonce_reg;
 
 for (j = 0; j < CORES; j = j + 1) begin : g_pop
-    assign found_pop[j] = event_ready && ev_found && ev_core == IDX_W'(j);
+    assign found_pop[j] = event_take && ev_found && ev_core == IDX_W'(j);
 end
-assign done_pop = event_ready && !ev_found && done_valid;
+assign done_pop = event_take && !ev_found;
 
 // Bookkeeping and status
 wire [$clog2(CORES+1)-1:0] dropped_now;

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // iCEBreaker (iCE40UP5K-SG48) board top: pins, PLL and reset around miner_top.
-// Clock plan: 12 MHz oscillator (pin 35) -> SB_PLL40_PAD -> 24 MHz core clock.
+// Clock plan: 12 MHz oscillator (pin 35) -> SB_PLL40_PAD -> 27 MHz core clock.
 // UART on the FT2232H's interface B; LEDs: green = alive, red = found, and on
 // the snap-off PMOD LED1/LED2/LED3 = alive/hashing/found. The user button
 // resets the miner.
 `default_nettype none
 
 module top_icebreaker #(
-    parameter CLK_HZ = 24_000_000,          // must equal PLL_HZ below
+    parameter CLK_HZ = 27_000_000,          // must equal PLL_HZ below
     parameter BAUD = 115_200,
     parameter ROUNDS_PER_CLK = 1,
     parameter CORES = 1,
@@ -24,9 +24,9 @@ module top_icebreaker #(
     output wire led3
 );
 
-// icepll -i 12 -o 24: DIVR 0, DIVF 63, DIVQ 5, FILTER_RANGE 1 -> 24.000 MHz
-// (VCO 768 MHz). A new core clock needs new settings here and in boards.toml.
-localparam PLL_HZ = 24_000_000;
+// icepll -i 12 -o 27: DIVR 0, DIVF 71, DIVQ 5, FILTER_RANGE 1 -> 27.000 MHz
+// (VCO 864 MHz). A new core clock needs new settings here and in boards.toml.
+localparam PLL_HZ = 27_000_000;
 
 wire clk;
 wire pll_locked;
@@ -34,7 +34,7 @@ wire pll_locked;
 SB_PLL40_PAD #(
     .FEEDBACK_PATH("SIMPLE"),
     .DIVR(4'd0),
-    .DIVF(7'd63),
+    .DIVF(7'd71),
     .DIVQ(3'd5),
     .FILTER_RANGE(3'd1)
 ) pll (
