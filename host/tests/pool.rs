@@ -207,9 +207,16 @@ fn version_rolling_difficulty_and_extranonce_messages() {
         "granted = offered & requested"
     );
     assert_eq!(spec.difficulty, EASY);
+    // The client may send extranonce.subscribe after the first job has arrived.
+    assert!(
+        server.wait_until(WAIT, |s| s
+            .methods()
+            .contains(&"mining.extranonce.subscribe".to_string())),
+        "no mining.extranonce.subscribe: {:?}",
+        server.methods()
+    );
     let methods = server.methods();
     assert_eq!(&methods[..2], ["mining.configure", "mining.subscribe"]);
-    assert!(methods.contains(&"mining.extranonce.subscribe".to_string()));
 
     // Items 1-2 sweep version 0 of the first extranonce2; item 3 the first rolled version.
     let items: Vec<WorkItem> = (0..3).map(|_| src.next_work(u32::MAX).unwrap()).collect();
