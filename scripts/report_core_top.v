@@ -11,7 +11,9 @@ module report_core_top #(
     // As sha256d_miner
     parameter ROUNDS_PER_CLK = 1,
     // As sha256d_miner
-    parameter CORES = 1
+    parameter CORES = 1,
+    // As sha256d_miner
+    parameter ECP5_CARRY = 0
 ) (
     input  wire clk,
     input  wire rst,
@@ -40,7 +42,8 @@ wire [63:0]  nonces_hashed;
 
 sha256d_miner #(
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
-    .CORES(CORES)
+    .CORES(CORES),
+    .ECP5_CARRY(ECP5_CARRY)
 ) miner_inst (
     .clk(clk),
     .rst(rst),

@@ -9,7 +9,8 @@ module board_miner #(
     parameter BAUD = 115_200,
     parameter ROUNDS_PER_CLK = 1,
     parameter CORES = 1,
-    parameter BUILD_ID = 32'h0
+    parameter BUILD_ID = 32'h0,
+    parameter ECP5_CARRY = 0                // 1: ECP5 tops (see sha256_add_chmaj)
 ) (
     input  wire clk,
     input  wire clk_ok,                     // asynchronous: PLL locked, reset button released
@@ -37,7 +38,8 @@ miner_top #(
     .BAUD(BAUD),
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
-    .BUILD_ID(BUILD_ID)
+    .BUILD_ID(BUILD_ID),
+    .ECP5_CARRY(ECP5_CARRY)
 ) miner (
     .clk(clk),
     .rst(rst),

@@ -48,7 +48,8 @@ board_miner #(
     .BAUD(BAUD),
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
-    .BUILD_ID(BUILD_ID)
+    .BUILD_ID(BUILD_ID),
+    .ECP5_CARRY(1)
 ) miner (
     .clk(clk),
     .clk_ok(pll_locked && !btn_fire1),
