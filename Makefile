@@ -6,8 +6,10 @@
 
 CARGO ?= cargo
 VERILATOR ?= verilator
-# Every synthesizable module, one per file (board tops are checked by Yosys).
-RTL_MODULES := $(wildcard rtl/*.v)
+# Every synthesizable module, one per file (board tops are checked by Yosys), and
+# the packages they import, which every tool must read first.
+RTL_PACKAGES := $(wildcard rtl/*_pkg.v)
+RTL_MODULES := $(filter-out $(RTL_PACKAGES),$(wildcard rtl/*.v))
 
 setup:
 	@scripts/setup.sh
@@ -25,7 +27,7 @@ lint-rust:
 lint-rtl:
 	@for f in $(RTL_MODULES); do \
 		echo "verilator --lint-only -Wall $$f"; \
-		$(VERILATOR) --lint-only -Wall -Irtl --top-module $$(basename $$f .v) $$f || exit 1; \
+		$(VERILATOR) --lint-only -Wall -Irtl --top-module $$(basename $$f .v) $(RTL_PACKAGES) $$f || exit 1; \
 	done
 
 # The main job: the host mines real block headers on the Verilator model of the
@@ -69,7 +71,7 @@ CELLS_ecp5 := +/ecp5/cells_bb.v +/ecp5/common_sim.vh +/ecp5/ccu2c_sim.vh
 # after their family, ecp5_*.v, which Verilator cannot lint); the tops come from board.mk.
 BOARD_LIB := $(filter-out rtl/boards/top_%.v,$(wildcard rtl/boards/*.v))
 OTHER_FAMILIES = $(filter-out $(FAMILY),ice40 ecp5)
-FLOW_RTL ?= $(RTL_MODULES) $(filter-out $(OTHER_FAMILIES:%=rtl/boards/%_%),$(BOARD_LIB))
+FLOW_RTL ?= $(RTL_PACKAGES) $(RTL_MODULES) $(filter-out $(OTHER_FAMILIES:%=rtl/boards/%_%),$(BOARD_LIB))
 # Runs a tool that writes its own log $(1) quietly (run_logged), or one whose
 # output becomes the log (run_to_log); on failure prints the end of the log.
 log_tail = { echo "$(firstword $(2)) failed; end of $(1):" >&2; tail -n 25 $(1) >&2; exit 1; }
@@ -156,7 +158,7 @@ synth-check:
 # parameters boards.toml gives it (Verilator cannot read the vendor cells).
 lint-boards:
 	@for f in $(filter-out rtl/boards/ecp5_% rtl/boards/ice40_%,$(BOARD_LIB)); do \
-		echo "verilator --lint-only -Wall $$f"; $(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards $$f || exit 1; \
+		echo "verilator --lint-only -Wall $$f"; $(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards $(RTL_PACKAGES) $$f || exit 1; \
 	done
 	@for b in $$($(AMBER_BOARDS) --names); do \
 		$(MAKE) --no-print-directory lint-board BOARD=$$b || exit 1; \
@@ -165,11 +167,13 @@ lint-boards:
 # The ECP5 carry-cell form of sha256_add_chmaj equals the portable one for every
 # input (a SAT proof over Yosys's CCU2C model): Verilator cannot simulate it.
 lint-ecp5-carry:
-	@echo "yosys sat: ecp5_add_chmaj == sha256_add_chmaj (Ch and Maj)"
-	@out=$$($(YOSYS_ecp5) -q -p "read_verilog -sv rtl/sha256_add_chmaj.v rtl/boards/ecp5_add_chmaj.v \
+	@echo "yosys sat: ecp5_add_chmaj == sha256_add_chmaj (Ch, Maj), ecp5_add_const3 == x + y + K[t]"
+	@out=$$($(YOSYS_ecp5) -q -p "read_verilog -sv $(RTL_PACKAGES) rtl/sha256_add_chmaj.v \
+		rtl/sha256_add_hkw.v rtl/boards/ecp5_add_chmaj.v rtl/boards/ecp5_add_const3.v \
 		scripts/ecp5_carry_equiv.v; read_verilog +/ecp5/common_sim.vh +/ecp5/ccu2c_sim.vh; \
 		hierarchy -top ecp5_carry_equiv; proc; flatten; opt -fast; \
-		sat -verify -prove ch_equal 1 -prove maj_equal 1" 2>&1) || { echo "$$out" >&2; exit 1; }
+		sat -verify -prove ch_equal 1 -prove maj_equal 1 -prove hkw_equal 1" 2>&1) \
+		|| { echo "$$out" >&2; exit 1; }
 
 lint-board:
 	@echo "yosys hierarchy -check -top $(TOP) ($(FAMILY))"
@@ -177,4 +181,4 @@ lint-board:
 		chparam $(PARAMS) $(TOP); hierarchy -check -top $(TOP); proc; check -assert"
 	@echo "verilator --lint-only -Wall miner_top with $(BOARD)'s parameters"
 	@$(VERILATOR) --lint-only -Wall -Irtl --top-module miner_top \
-		$$(echo "$(PARAMS)" | sed -E 's/-set ([A-Z_]+) ([0-9]+)/-G\1=\2/g') rtl/miner_top.v
+		$$(echo "$(PARAMS)" | sed -E 's/-set ([A-Z_]+) ([0-9]+)/-G\1=\2/g') $(RTL_PACKAGES) rtl/miner_top.v

@@ -76,8 +76,6 @@ wire [31:0]  w_new [0:STAGES-1];
 
 genvar i;
 for (i = 0; i < STAGES; i = i + 1) begin : g_stage
-    // Round done by this stage on pass p: FIRST + p * STAGES + i
-    wire [5:0] round_next = 6'(FIRST + i + 1) + 6'(pass_reg[i] * STAGES);
     wire [255:0] rounded;
 
     sha256_round #(
@@ -103,11 +101,25 @@ for (i = 0; i < STAGES; i = i + 1) begin : g_stage
         assign next_state[i] = rounded;
     end
 
-    // K + W of the next round, added a stage ahead to its h (this round's g)
-    wire [31:0] k_next;
-    sha256_k k_inst (.rx_t(round_next), .tx_k(k_next));
-    (* keep *) wire [31:0] kw_next = k_next + use_w[3 * STAGES + i];
-    assign next_hkw[i] = rounded[31:0] + kw_next;
+    // h + K + W of the next round, added a stage ahead: its h is this round's g
+    if (PASSES == 1) begin : g_fixed_k
+        // The next round is always FIRST + i + 1, so its K is a constant
+        sha256_add_hkw #(
+            .K(sha256_pkg::round_k(6'(FIRST + i + 1))),
+            .ECP5_CARRY(ECP5_CARRY)
+        ) hkw_inst (
+            .x(rounded[31:0]),
+            .y(use_w[3 * STAGES + i]),
+            .sum(next_hkw[i])
+        );
+    end else begin : g_looked_up_k
+        // Round done by this stage on pass p is FIRST + p * STAGES + i; K of the next
+        wire [5:0] round_next = 6'(FIRST + i + 1) + 6'(pass_reg[i] * STAGES);
+        wire [31:0] k_next;
+        sha256_k k_inst (.rx_t(round_next), .tx_k(k_next));
+        (* keep *) wire [31:0] kw_next = k_next + use_w[3 * STAGES + i];
+        assign next_hkw[i] = rounded[31:0] + kw_next;
+    end
 end
 
 genvar j, u;

@@ -68,7 +68,9 @@ def synth(name, family, rpc, cores):
     lib = [p for p in sorted((ROOT / "rtl" / "boards").glob("*.v"))
            if not p.name.startswith("top_")
            and not any(p.name.startswith(f + "_") for f in ("ice40", "ecp5") if f != family)]
-    sources = " ".join(str(p) for p in sorted((ROOT / "rtl").glob("*.v")) + lib)
+    # Packages first: modules import them
+    rtl = sorted((ROOT / "rtl").glob("*.v"), key=lambda p: (not p.name.endswith("_pkg.v"), p.name))
+    sources = " ".join(str(p) for p in rtl + lib)
     sources += " " + str(ROOT / "scripts" / "report_core_top.v")
     json_out = OUT / f"{name}.json"
     stat = OUT / f"{name}.stat.txt"

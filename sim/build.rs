@@ -121,6 +121,17 @@ fn verilator_include() -> PathBuf {
     }
 }
 
+/// The RTL packages (`rtl/*_pkg.v`), sorted.
+fn rtl_packages(rtl: &Path) -> Vec<PathBuf> {
+    let mut packages: Vec<PathBuf> = fs::read_dir(rtl)
+        .unwrap_or_else(|e| fail(&format!("reading {}: {e}", rtl.display())))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_pkg.v")))
+        .collect();
+    packages.sort();
+    packages
+}
+
 fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: &Path) {
     let mdir = out.join(model.name);
     let _ = fs::remove_dir_all(&mdir);
@@ -147,6 +158,8 @@ fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: 
     for (key, value) in model.params {
         cmd.arg(format!("-G{key}={value}"));
     }
+    // Packages are not found through -y: they come first, by name.
+    cmd.args(rtl_packages(rtl));
     cmd.arg(rtl.join(format!("{}.v", model.top)));
     match cmd.status() {
         Ok(s) if s.success() => {}
