@@ -126,7 +126,10 @@ fn rtl_packages(rtl: &Path) -> Vec<PathBuf> {
     let mut packages: Vec<PathBuf> = fs::read_dir(rtl)
         .unwrap_or_else(|e| fail(&format!("reading {}: {e}", rtl.display())))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_pkg.v")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with("_pkg.v"))
+        })
         .collect();
     packages.sort();
     packages

@@ -273,7 +273,8 @@ fn pool_drop_mid_run_reconnects_and_nothing_is_lost() {
     // Answers already on their way when the pool dropped still count as accepted,
     // so only shares accepted after the miner saw the drop prove the reconnection.
     assert!(
-        run_until(&mut miner, &mut events, |e| accepted_after_disconnect(e) >= 3),
+        run_until(&mut miner, &mut events, |e| accepted_after_disconnect(e)
+            >= 3),
         "mining did not go on after the drop; events: {events:?}"
     );
     assert!(server.connections() >= 2, "the client reconnected");
