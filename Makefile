@@ -164,8 +164,9 @@ lint-boards:
 		$(MAKE) --no-print-directory lint-board BOARD=$$b || exit 1; \
 	done
 
-# The ECP5 carry-cell form of sha256_add_chmaj equals the portable one for every
-# input (a SAT proof over Yosys's CCU2C model): Verilator cannot simulate it.
+# The ECP5 carry-cell forms of sha256_add_chmaj and sha256_add_hkw (every round's K)
+# equal the portable ones for every input (a SAT proof over Yosys's CCU2C model):
+# Verilator simulates only the portable forms.
 lint-ecp5-carry:
 	@echo "yosys sat: ecp5_add_chmaj == sha256_add_chmaj (Ch, Maj), ecp5_add_const3 == x + y + K[t]"
 	@out=$$($(YOSYS_ecp5) -q -p "read_verilog -sv $(RTL_PACKAGES) rtl/sha256_add_chmaj.v \
