@@ -31,7 +31,8 @@ fi
 
 missing_pip=()
 for spec in "${PIP_PACKAGES[@]}"; do
-    have=$(python3 -m pip show "${spec%%==*}" 2>/dev/null | sed -n 's/^Version: //p')
+    # pip show fails for a package that is not installed: that is "missing", not an error.
+    have=$(python3 -m pip show "${spec%%==*}" 2>/dev/null | sed -n 's/^Version: //p' || true)
     [ "$have" = "${spec#*==}" ] || missing_pip+=("$spec")
 done
 if [ ${#missing_pip[@]} -gt 0 ]; then
