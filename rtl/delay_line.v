@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
 // delay_line: out_data is in_data from DELAY clocks earlier.
-// Delays of at least RAM_MIN_DELAY use a circular buffer in a memory with a
-// registered read (distributed or block RAM); shorter ones a register chain,
-// which is smaller than a RAM's address and write logic. Contents are not reset.
+// BLOCK = 1 builds it in block RAM (any DELAY from 2), which takes no logic
+// cells; otherwise delays of at least RAM_MIN_DELAY use a distributed-RAM
+// circular buffer and shorter ones a register chain. Contents are not reset.
 `resetall
 `default_nettype none
 
 module delay_line #(
     // Bits delayed (1..)
     parameter WIDTH = 32,
-    // Delay in clocks (1..)
+    // Delay in clocks (1..; 2.. with BLOCK = 1)
     parameter DELAY = 2,
-    // Shortest delay built as a memory (2..)
-    parameter RAM_MIN_DELAY = 7
+    // Shortest delay built as a distributed-RAM circular buffer (2..)
+    parameter RAM_MIN_DELAY = 7,
+    // 1: block RAM (read and write addresses apart, a registered read); 0: as above
+    parameter BLOCK = 0
 ) (
     input  wire             clk,
     input  wire             rst,
@@ -21,11 +23,37 @@ module delay_line #(
     output wire [WIDTH-1:0] out_data
 );
 
-if (DELAY < 1) begin : g_check_delay
-    $error("delay_line: DELAY must be at least 1");
+if (DELAY < 1 || (BLOCK != 0 && DELAY < 2)) begin : g_check_delay
+    $error("delay_line: DELAY must be at least 1, and at least 2 in block RAM");
 end
 
-if (DELAY < RAM_MIN_DELAY) begin : g_regs
+if (BLOCK != 0) begin : g_block
+    // The entry written at clock T is read at T + DELAY - 1 into the RAM's output
+    // register: the pointers stay DELAY - 1 apart, so they never meet.
+    localparam PTR_W = $clog2(DELAY);
+    localparam [PTR_W-1:0] LEAD = PTR_W'(DELAY - 1);
+
+    (* ram_style = "block", no_rw_check *) reg [WIDTH-1:0] mem [0:(1 << PTR_W) - 1];
+    reg [WIDTH-1:0] out_reg;
+    reg [PTR_W-1:0] wr_ptr_reg = LEAD;
+    reg [PTR_W-1:0] rd_ptr_reg = {PTR_W{1'b0}};
+
+    always @(posedge clk) begin
+        mem[wr_ptr_reg] <= in_data;
+        out_reg <= mem[rd_ptr_reg];
+    end
+
+    always @(posedge clk) begin
+        wr_ptr_reg <= wr_ptr_reg + 1'b1;
+        rd_ptr_reg <= rd_ptr_reg + 1'b1;
+        if (rst) begin
+            wr_ptr_reg <= LEAD;
+            rd_ptr_reg <= {PTR_W{1'b0}};
+        end
+    end
+
+    assign out_data = out_reg;
+end else if (DELAY < RAM_MIN_DELAY) begin : g_regs
     reg [WIDTH-1:0] chain_reg [0:DELAY-1];
     integer i;
     always @(posedge clk) begin
@@ -35,7 +63,7 @@ if (DELAY < RAM_MIN_DELAY) begin : g_regs
         end
     end
     assign out_data = chain_reg[DELAY-1];
-    // rst is only needed by the memory form's pointer
+    // rst is only needed by the memory forms' pointers
     wire unused_rst = rst;
 end else begin : g_ram
     // DELAY - 1 entries plus the output register

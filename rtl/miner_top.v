@@ -18,8 +18,10 @@ module miner_top #(
     parameter CORES = 1,
     // 32-bit value reported in IDENTITY.
     parameter BUILD_ID = 32'h0,
-    // 1: sums with Ch and Maj on ECP5 carry cells (sha256_add_chmaj); 0: portable
-    parameter ECP5_CARRY = 0
+    // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
+    parameter ECP5_CARRY = 0,
+    // Block RAMs per core for the message schedules (0..; ROUNDS_PER_CLK = 64 only)
+    parameter SCHEDULE_BRAMS = 0
 ) (
     input  wire clk,
     input  wire rst,
@@ -165,7 +167,8 @@ sha256d_miner #(
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
     .RESULT_FIFO_DEPTH(RESULT_FIFO_DEPTH),
-    .ECP5_CARRY(ECP5_CARRY)
+    .ECP5_CARRY(ECP5_CARRY),
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
 ) miner_inst (
     .clk(clk),
     .rst(rst),

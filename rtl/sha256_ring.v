@@ -2,8 +2,9 @@
 //
 // sha256_ring: rounds FIRST..LAST of one SHA-256 block on a loop of STAGES
 // registered round stages that data circles PASSES times (PASSES = 1: a plain
-// pipeline). A slot enters stage 0 when in_take is high (only when in_free) and
-// leaves, STAGES * PASSES clocks later, in out_state the clock after out_slot rises.
+// pipeline, which takes a slot on every clock). A slot enters stage 0 when in_take
+// is high (only when in_free) and leaves, STAGES * PASSES clocks later, in
+// out_state the clock after out_slot rises.
 `resetall
 `default_nettype none
 
@@ -16,8 +17,15 @@ module sha256_ring #(
     parameter FIRST = 0,
     // Index of the round whose result leaves the ring (FIRST..63)
     parameter LAST = 63,
-    // 1: sums with Ch and Maj on ECP5 carry cells (sha256_add_chmaj); 0: portable
-    parameter ECP5_CARRY = 0
+    // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
+    parameter ECP5_CARRY = 0,
+    // Block RAMs the message schedule's delays may take (0..; pipelines, PASSES = 1, only)
+    parameter SCHEDULE_BRAMS = 0,
+    // in_window words W[FIRST + CONST_FIRST .. FIRST + CONST_LAST] (1..16) are tied
+    // to constants by the caller: a pipeline reads them with no delay lines.
+    // CONST_LAST < CONST_FIRST: none.
+    parameter CONST_FIRST = 1,
+    parameter CONST_LAST = 0
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -78,9 +86,7 @@ genvar i;
 for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     wire [255:0] rounded;
 
-    sha256_round #(
-        .ECP5_CARRY(ECP5_CARRY)
-    ) round_inst (
+    sha256_round round_inst (
         .rx_state(state_reg[i]),
         .rx_hkw(hkw_reg[i]),
         .tx_state(rounded)
@@ -122,12 +128,77 @@ for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     end
 end
 
+// Pipeline schedule: gap (in stages) between where word W[j] is made or last
+// read and its use u (0..3, roles 15, 10, 2, 1); 0 when that use is not built.
+function automatic integer gap(input integer j, input integer u);
+    integer m, from, at;
+    begin
+        from = j <= FIRST + 16 ? -1 : j - 17 - FIRST;
+        gap = 0;
+        for (m = 0; m < 4; m = m + 1) begin
+            at = j - role_offset(m) - FIRST;
+            if (at >= 0 && at < STAGES) begin
+                if (m == u) begin
+                    gap = at - from;
+                end
+                from = at;
+            end
+        end
+    end
+endfunction
+
+// Which gaps of word W[j] are block RAMs (bit u: the gap ending at use u).
+// Of the words a round reads (r = j - FIRST = 1 .. LAST - FIRST), gap() gives
+// r = 4..7 a gap of 3..6 stages before use 2 and r >= 12 one before use 1
+// (register chains otherwise), and r >= 8 one of 7 or 8 stages before use 2
+// (distributed RAM otherwise); constant words have none. The short gaps take
+// block RAMs first, then the long ones, each in word order. Closed form: a
+// search over gap() per word takes Yosys minutes to evaluate.
+localparam WORDS_READ = LAST - FIRST;
+
+// How many of r = lo..hi are words with delay lines (read by a round, not constant)
+function automatic integer lined(input integer lo, input integer hi);
+    integer top, cut_lo, cut_hi;
+    begin
+        top = hi < WORDS_READ ? hi : WORDS_READ;
+        lined = top >= lo ? top - lo + 1 : 0;
+        cut_lo = CONST_FIRST > lo ? CONST_FIRST : lo;
+        cut_hi = CONST_LAST < top ? CONST_LAST : top;
+        if (cut_hi >= cut_lo) begin
+            lined = lined - (cut_hi - cut_lo + 1);
+        end
+    end
+endfunction
+
+localparam SHORT_GAPS = lined(4, 7) + lined(12, WORDS_READ);
+
+function automatic [3:0] block_uses(input integer j);
+    integer r;
+    begin
+        r = j - FIRST;
+        block_uses = 4'b0000;
+        if (lined(r, r) == 1) begin
+            if (r >= 4 && r <= 7 && lined(4, r - 1) < SCHEDULE_BRAMS) begin
+                block_uses[2] = 1'b1;
+            end
+            if (r >= 12 && lined(4, 7) + lined(12, r - 1) < SCHEDULE_BRAMS) begin
+                block_uses[1] = 1'b1;
+            end
+            if (r >= 8 && SHORT_GAPS + lined(8, r - 1) < SCHEDULE_BRAMS) begin
+                block_uses[2] = 1'b1;
+            end
+        end
+    end
+endfunction
+
 genvar j, u;
 if (PASSES == 1) begin : g_taps
     // A pipeline: each word W[j] has its own delay lines from where it is made
     // (stage j-17, or the input) to the four stages that read it.
     for (j = FIRST + 1; j <= FIRST + STAGES + 14; j = j + 1) begin : g_word
         localparam INJECTED = j <= FIRST + 16;
+        localparam CONSTANT = j - FIRST >= CONST_FIRST && j - FIRST <= CONST_LAST;
+        localparam [3:0] BLOCK_USES = block_uses(j);
         wire [31:0] src;
         /* verilator lint_off UNUSEDSIGNAL */ // words near the ends have fewer readers
         wire [127:0] at;
@@ -137,28 +208,34 @@ if (PASSES == 1) begin : g_taps
         end else begin : g_made
             assign src = w_new[j - 17 - FIRST];
         end
-        sha256_word_taps #(
-            .PRODUCED(INJECTED ? -1 : j - 17 - FIRST),
-            .USE15(j - role_offset(0) - FIRST),
-            .USE10(j - role_offset(1) - FIRST),
-            .USE2(j - role_offset(2) - FIRST),
-            .USE1(j - role_offset(3) - FIRST),
-            .LAST_STAGE(STAGES - 1)
-        ) taps_inst (
-            .clk(clk),
-            .rst(rst),
-            .in_word(src),
-            .out_uses(at)
-        );
+        if (CONSTANT) begin : g_constant
+            assign at = {4{src}};
+        end else begin : g_lines
+            sha256_word_taps #(
+                .PRODUCED(INJECTED ? -1 : j - 17 - FIRST),
+                .USE15(j - role_offset(0) - FIRST),
+                .USE10(j - role_offset(1) - FIRST),
+                .USE2(j - role_offset(2) - FIRST),
+                .USE1(j - role_offset(3) - FIRST),
+                .LAST_STAGE(STAGES - 1),
+                .BLOCK_USES(BLOCK_USES)
+            ) taps_inst (
+                .clk(clk),
+                .rst(rst),
+                .in_word(src),
+                .out_uses(at)
+            );
+        end
         for (u = 0; u < 4; u = u + 1) begin : g_use
             localparam STAGE = j - role_offset(u) - FIRST;
+            if (BLOCK_USES[u] && gap(j, u) < 3) begin : g_check_block
+                $error("sha256_ring: block_uses() marks a gap shorter than 3 stages");
+            end
             if (STAGE >= 0 && STAGE < STAGES) begin : g_reader
                 assign use_w[u * STAGES + STAGE] = at[127 - 32 * u -: 32];
             end
         end
     end
-    // Past the last stage, products are never read; the windows need no in_take.
-    wire unused_in_take = in_take;
 end else begin : g_window
     // A loop: each slot carries its window W[t+1] .. W[t+16] round with it.
     reg [511:0] window_reg [0:STAGES-1];
@@ -177,13 +254,17 @@ end else begin : g_window
     end
 end
 
-// The slot coming round from the last stage is finished on the last pass.
-wire ret_done = pass_reg[STAGES-1] == PASS_LAST;
+// The slot coming round from the last stage is finished on the last pass. A
+// pipeline's slots all are, so it takes a slot on every clock without a mux
+// in front of stage 0 (in_take is then always high anyway).
+wire ret_done = PASSES == 1 || pass_reg[STAGES-1] == PASS_LAST;
+wire take = PASSES == 1 || in_take;
 assign in_free = ret_done;
+wire unused_in_take = in_take;   // a pipeline does not need it
 
 integer s;
 always @(posedge clk) begin
-    if (in_take) begin
+    if (take) begin
         valid_reg[0] <= in_valid;
         pass_reg[0] <= {PASS_W{1'b0}};
         state_reg[0] <= in_state;

@@ -6,10 +6,7 @@
 `resetall
 `default_nettype none
 
-module sha256_round #(
-    // 1: sums with Ch and Maj on ECP5 carry cells (sha256_add_chmaj); 0: portable
-    parameter ECP5_CARRY = 0
-) (
+module sha256_round (
     // State before the round: {a, b, c, d, e, f, g}; h arrives folded into rx_hkw
     input  wire [223:0] rx_state,
     input  wire [31:0]  rx_hkw,
@@ -25,24 +22,21 @@ wire [31:0] e = rx_state[95:64];
 wire [31:0] f = rx_state[63:32];
 wire [31:0] g = rx_state[31:0];
 
-// FIPS 180-4 §4.1.2 (4.4), (4.5); Ch and Maj are taken inside sha256_add_chmaj
+// FIPS 180-4 §4.1.2 (4.2) .. (4.5)
+wire [31:0] ch = (e & f) | (~e & g);
+wire [31:0] maj = (a & b) | (a & c) | (b & c);
 wire [31:0] big_sigma0 = {a[1:0], a[31:2]} ^ {a[12:0], a[31:13]} ^ {a[21:0], a[31:22]};
 wire [31:0] big_sigma1 = {e[5:0], e[31:6]} ^ {e[10:0], e[31:11]} ^ {e[24:0], e[31:25]};
 
 // FIPS 180-4 §6.2.2 step 3: T1 = h + Sigma1(e) + Ch(e,f,g) + K[t] + W[t].
 // keep: every sum stays a two-operand carry chain. Left to itself, synthesis
 // turns a three-operand sum into a carry-save tree, which on ECP5 costs about
-// 80 more LUT4 per round than one more chain.
-(* keep *) wire [31:0] t1_ch;
+// 80 more LUT4 per round than one more chain. Ch and Maj stay plain LUTs: taken
+// into the LUTs of the carry cells they save 62 LUT4 per round, but routing a
+// pipeline of such rounds took nextpnr-ecp5 about ten times longer (router1).
+(* keep *) wire [31:0] t1_ch = rx_hkw + ch;
 (* keep *) wire [31:0] t1 = t1_ch + big_sigma1;
-(* keep *) wire [31:0] t2;
-
-sha256_add_chmaj #(.MAJORITY(0), .ECP5_CARRY(ECP5_CARRY)) t1_ch_inst (
-    .x(rx_hkw), .p(e), .q(f), .r(g), .sum(t1_ch)
-);
-sha256_add_chmaj #(.MAJORITY(1), .ECP5_CARRY(ECP5_CARRY)) t2_inst (
-    .x(big_sigma0), .p(a), .q(b), .r(c), .sum(t2)
-);
+(* keep *) wire [31:0] t2 = big_sigma0 + maj;
 assign tx_state = {t1 + t2, a, b, c, d + t1, e, f, g};
 
 endmodule

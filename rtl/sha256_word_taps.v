@@ -4,7 +4,8 @@
 // only until its last use. The word is produced at stage PRODUCED (-1 = injected
 // before stage 0) and read at stages USE15 < USE10 < USE2 < USE1 (its roles
 // W[t-15], W[t-10], W[t-2], W[t-1] of later rounds). Uses outside 0..LAST_STAGE
-// are not built (their out_uses word is don't-care). Long gaps become delay_line memories.
+// are not built (their out_uses word is don't-care). Long gaps become delay_line
+// memories; the gaps BLOCK_USES marks, block RAMs.
 `resetall
 `default_nettype none
 
@@ -17,7 +18,9 @@ module sha256_word_taps #(
     parameter USE2 = 13,
     parameter USE1 = 14,
     // Index of the ring's last stage
-    parameter LAST_STAGE = 60
+    parameter LAST_STAGE = 60,
+    // Bit k set: the gap that ends at use k (USE15, USE10, USE2, USE1) is a block RAM
+    parameter [3:0] BLOCK_USES = 4'b0000
 ) (
     /* verilator lint_off UNUSEDSIGNAL */ // unused when no use is built
     input  wire         clk,
@@ -62,7 +65,8 @@ for (k = 0; k < 4; k = k + 1) begin : g_use
     if (built(k) != 0) begin : g_line
         delay_line #(
             .WIDTH(32),
-            .DELAY(use_at(k) - fed_from(k))
+            .DELAY(use_at(k) - fed_from(k)),
+            .BLOCK(BLOCK_USES[k] ? 1 : 0)
         ) line_inst (
             .clk(clk),
             .rst(rst),

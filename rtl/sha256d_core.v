@@ -12,8 +12,10 @@ module sha256d_core #(
     parameter ROUNDS_PER_CLK = 64,
     // Width of in_meta / out_meta, bits carried with each nonce (1..)
     parameter META_W = 1,
-    // 1: sums with Ch and Maj on ECP5 carry cells (sha256_add_chmaj); 0: portable
-    parameter ECP5_CARRY = 0
+    // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
+    parameter ECP5_CARRY = 0,
+    // Block RAMs the message schedules' delays may take, both hashes (0..; ROUNDS_PER_CLK = 64)
+    parameter SCHEDULE_BRAMS = 0
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -78,7 +80,10 @@ sha256_ring #(
     .PASSES(PASSES),
     .FIRST(3),
     .LAST(63),
-    .ECP5_CARRY(ECP5_CARRY)
+    .ECP5_CARRY(ECP5_CARRY),
+    .SCHEDULE_BRAMS((SCHEDULE_BRAMS + 1) / 2),
+    .CONST_FIRST(1),   // W4..W15: padding and length
+    .CONST_LAST(12)
 ) ring1_inst (
     .clk(clk),
     .rst(rst),
@@ -131,7 +136,10 @@ sha256_ring #(
     .PASSES(PASSES),
     .FIRST(0),
     .LAST(60),
-    .ECP5_CARRY(ECP5_CARRY)
+    .ECP5_CARRY(ECP5_CARRY),
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS / 2),
+    .CONST_FIRST(8),   // W8..W15: padding and length
+    .CONST_LAST(15)
 ) ring2_inst (
     .clk(clk),
     .rst(rst),

@@ -15,8 +15,10 @@ module sha256d_miner #(
     parameter CORES = 1,
     // Found results buffered per core before further ones are dropped (power of two, 2..)
     parameter RESULT_FIFO_DEPTH = 16,
-    // 1: sums with Ch and Maj on ECP5 carry cells (sha256_add_chmaj); 0: portable
-    parameter ECP5_CARRY = 0
+    // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
+    parameter ECP5_CARRY = 0,
+    // Block RAMs per core for its message schedules' delays (0..; ROUNDS_PER_CLK = 64 only)
+    parameter SCHEDULE_BRAMS = 0
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -220,7 +222,8 @@ end else begin : g_rings
         sha256d_core #(
             .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
             .META_W(META_W),
-            .ECP5_CARRY(ECP5_CARRY)
+            .ECP5_CARRY(ECP5_CARRY),
+            .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
         ) core_inst (
             .clk(clk),
             .rst(rst),

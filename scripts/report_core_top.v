@@ -13,7 +13,9 @@ module report_core_top #(
     // As sha256d_miner
     parameter CORES = 1,
     // As sha256d_miner
-    parameter ECP5_CARRY = 0
+    parameter ECP5_CARRY = 0,
+    // As sha256d_miner
+    parameter SCHEDULE_BRAMS = 0
 ) (
     input  wire clk,
     input  wire rst,
@@ -43,7 +45,8 @@ wire [63:0]  nonces_hashed;
 sha256d_miner #(
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
-    .ECP5_CARRY(ECP5_CARRY)
+    .ECP5_CARRY(ECP5_CARRY),
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
 ) miner_inst (
     .clk(clk),
     .rst(rst),

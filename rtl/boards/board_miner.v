@@ -10,7 +10,7 @@ module board_miner #(
     parameter ROUNDS_PER_CLK = 1,
     parameter CORES = 1,
     parameter BUILD_ID = 32'h0,
-    parameter ECP5_CARRY = 0                // 1: ECP5 tops (see sha256_add_chmaj)
+    parameter ECP5_CARRY = 0                // 1: ECP5 tops (see sha256_add_hkw)
 ) (
     input  wire clk,
     input  wire clk_ok,                     // asynchronous: PLL locked, reset button released
