@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
 // delay_line: out_data is in_data from DELAY clocks earlier.
-// BLOCK = 1 builds it in block RAM (any DELAY from 2), which takes no logic
-// cells; otherwise delays of at least RAM_MIN_DELAY use a distributed-RAM
-// circular buffer and shorter ones a register chain. Contents are not reset.
+// BLOCK = 1 builds it in block RAM, which takes no logic cells; otherwise delays
+// of at least RAM_MIN_DELAY use a RAM circular buffer (distributed or block, as
+// synthesis chooses) and shorter ones a register chain. Memory reads pass a
+// register outside the RAM: a block RAM's own output is too slow (ECP5 -6: 5.8 ns).
 `resetall
 `default_nettype none
 
 module delay_line #(
     // Bits delayed (1..)
     parameter WIDTH = 32,
-    // Delay in clocks (1..; 2.. with BLOCK = 1)
+    // Delay in clocks (1..; 3.. with BLOCK = 1)
     parameter DELAY = 2,
-    // Shortest delay built as a distributed-RAM circular buffer (2..)
+    // Shortest delay built as a RAM circular buffer (3..)
     parameter RAM_MIN_DELAY = 7,
-    // 1: block RAM (read and write addresses apart, a registered read); 0: as above
+    // 1: block RAM; 0: as above
     parameter BLOCK = 0
 ) (
     input  wire             clk,
@@ -23,24 +24,26 @@ module delay_line #(
     output wire [WIDTH-1:0] out_data
 );
 
-if (DELAY < 1 || (BLOCK != 0 && DELAY < 2)) begin : g_check_delay
-    $error("delay_line: DELAY must be at least 1, and at least 2 in block RAM");
+if (DELAY < 1 || (BLOCK != 0 && DELAY < 3) || RAM_MIN_DELAY < 3) begin : g_check_delay
+    $error("delay_line: DELAY must be at least 1 (3 in block RAM), RAM_MIN_DELAY at least 3");
 end
 
 if (BLOCK != 0) begin : g_block
-    // The entry written at clock T is read at T + DELAY - 1 into the RAM's output
-    // register: the pointers stay DELAY - 1 apart, so they never meet.
-    localparam PTR_W = $clog2(DELAY);
-    localparam [PTR_W-1:0] LEAD = PTR_W'(DELAY - 1);
+    // The entry written at clock T is read at T + DELAY - 2 into the RAM's read
+    // register, then into out_reg: the pointers stay DELAY - 2 apart, so they never meet.
+    localparam PTR_W = DELAY > 3 ? $clog2(DELAY - 1) : 1;
+    localparam [PTR_W-1:0] LEAD = PTR_W'(DELAY - 2);
 
     (* ram_style = "block", no_rw_check *) reg [WIDTH-1:0] mem [0:(1 << PTR_W) - 1];
+    reg [WIDTH-1:0] read_reg;
     reg [WIDTH-1:0] out_reg;
     reg [PTR_W-1:0] wr_ptr_reg = LEAD;
     reg [PTR_W-1:0] rd_ptr_reg = {PTR_W{1'b0}};
 
     always @(posedge clk) begin
         mem[wr_ptr_reg] <= in_data;
-        out_reg <= mem[rd_ptr_reg];
+        read_reg <= mem[rd_ptr_reg];
+        out_reg <= read_reg;
     end
 
     always @(posedge clk) begin
@@ -66,19 +69,21 @@ end else if (DELAY < RAM_MIN_DELAY) begin : g_regs
     // rst is only needed by the memory forms' pointers
     wire unused_rst = rst;
 end else begin : g_ram
-    // DELAY - 1 entries plus the output register
-    localparam DEPTH = DELAY - 1;
+    // DELAY - 2 entries, the read register and out_reg
+    localparam DEPTH = DELAY - 2;
     localparam PTR_W = DEPTH > 1 ? $clog2(DEPTH) : 1;
     localparam [PTR_W-1:0] PTR_LAST = PTR_W'(DEPTH - 1);
 
     reg [WIDTH-1:0] mem [0:DEPTH-1];
+    reg [WIDTH-1:0] read_reg;
     reg [WIDTH-1:0] out_reg;
     assign out_data = out_reg;
     reg [PTR_W-1:0] ptr_reg = {PTR_W{1'b0}};
 
     // Read before write: the entry read is the one written DEPTH clocks ago.
     always @(posedge clk) begin
-        out_reg <= mem[ptr_reg];
+        read_reg <= mem[ptr_reg];
+        out_reg <= read_reg;
         mem[ptr_reg] <= in_data;
     end
 

