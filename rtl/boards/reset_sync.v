@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // Board reset: holds `rst` high from configuration until the clock is good
 // (`clk_ok`, e.g. PLL lock) and the reset button is released, then for
-// 2**STRETCH_LOG2 more clocks. Used by every rtl/boards/top_*.v.
+// 2**STRETCH_LOG2 more clocks. Used by every rtl/boards/top_*.v. `rst` comes
+// straight from a flop: it fans out across the whole chip, and a LUT in front of
+// that net was the ECP5 Evaluation Board's critical path.
 `default_nettype none
 
 module reset_sync #(
@@ -12,15 +14,18 @@ module reset_sync #(
     output wire rst                 // synchronous to clk, active high
 );
 
-// Two flops bring the asynchronous clk_ok into the clock domain; all flops
-// start at 0 after configuration, so rst is high until the count finishes.
+// Two flops bring the asynchronous clk_ok into the clock domain; the flops
+// start at 0 after configuration (rst_reg at 1), so rst is high until the
+// count finishes.
 reg ok_meta_reg = 1'b0;
 reg ok_sync_reg = 1'b0;
 reg [STRETCH_LOG2:0] count_reg = {(STRETCH_LOG2 + 1){1'b0}};
+reg rst_reg = 1'b1;
 
-assign rst = !count_reg[STRETCH_LOG2];
+assign rst = rst_reg;
 
 always @(posedge clk) begin
+    rst_reg <= !count_reg[STRETCH_LOG2];
     ok_meta_reg <= clk_ok;
     ok_sync_reg <= ok_meta_reg;
     if (!count_reg[STRETCH_LOG2]) begin

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // Lattice ECP5 Evaluation Board (LFE5UM5G-85F-8BG381) board top: pins, PLL and
 // reset around miner_top.
-// Clock plan: 12 MHz from the FT2232H (A10) -> EHXPLLL -> 108 MHz core clock.
+// Clock plan: 12 MHz from the FT2232H (A10) -> EHXPLLL -> 100 MHz core clock.
 // UART on the FT2232H's interface B (P2/P3, needs R34/R35 fitted); LEDs
 // D5/D6/D7 = alive/hashing/found, D12 = PLL locked; SW4 resets the miner.
 `default_nettype none
 
 module top_ecp5_evn #(
-    parameter CLK_HZ = 108_000_000,          // must equal PLL_HZ below
+    parameter CLK_HZ = 100_000_000,          // must equal PLL_HZ below
     parameter BAUD = 115_200,
     parameter ROUNDS_PER_CLK = 32,
     parameter CORES = 1,
@@ -23,17 +23,17 @@ module top_ecp5_evn #(
     output wire led7_n
 );
 
-// ecppll -i 12 -o 108: CLKI_DIV 1, CLKFB_DIV 9, CLKOP_DIV 6, CLKOP_CPHASE 2
-// -> VCO 648 MHz, CLKOP 108.000 MHz. A new core clock needs new settings here
+// ecppll -i 12 -o 100: CLKI_DIV 3, CLKFB_DIV 25, CLKOP_DIV 6, CLKOP_CPHASE 2
+// -> VCO 600 MHz, CLKOP 100.000 MHz. A new core clock needs new settings here
 // and in boards.toml.
-localparam PLL_HZ = 108_000_000;
+localparam PLL_HZ = 100_000_000;
 
 wire clk;
 wire pll_locked;
 
 ecp5_pll #(
-    .CLKI_DIV(1),
-    .CLKFB_DIV(9),
+    .CLKI_DIV(3),
+    .CLKFB_DIV(25),
     .CLKOP_DIV(6),
     .CLKOP_CPHASE(2)
 ) pll (
