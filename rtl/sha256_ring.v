@@ -25,7 +25,10 @@ module sha256_ring #(
     // to constants by the caller: a pipeline reads them with no delay lines.
     // CONST_LAST < CONST_FIRST: none.
     parameter CONST_FIRST = 1,
-    parameter CONST_LAST = 0
+    parameter CONST_LAST = 0,
+    // 1: the caller reads only e of out_state, so a pipeline's last three rounds,
+    // whose a cannot reach it, skip T2 (out_state's a..c are then don't-care)
+    parameter OUT_E_ONLY = 0
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -52,6 +55,9 @@ if (STAGES < 1 || STAGES > 64 || PASSES < 1 || PASSES > 64) begin : g_check_geom
 end
 if (STAGES * PASSES < LAST - FIRST + 1) begin : g_check_cover
     $error("sha256_ring: STAGES * PASSES must cover FIRST..LAST");
+end
+if (OUT_E_ONLY > 1) begin : g_check_flags
+    $error("sha256_ring: OUT_E_ONLY must be 0 or 1");
 end
 
 // Stage registers hold a slot before its round: control bits are reset, data is not.
@@ -86,19 +92,30 @@ genvar i;
 for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     wire [255:0] rounded;
 
-    sha256_round round_inst (
+    // The a of round LAST - 2 or later becomes d only after LAST, so never e.
+    sha256_round #(
+        .WITH_A(OUT_E_ONLY != 0 && PASSES == 1 && FIRST + i > LAST - 3 ? 0 : 1)
+    ) round_inst (
         .rx_state(state_reg[i]),
         .rx_hkw(hkw_reg[i]),
         .tx_state(rounded)
     );
 
-    sha256_schedule schedule_inst (
-        .rx_w1(use_w[3 * STAGES + i]),
-        .rx_w2(use_w[2 * STAGES + i]),
-        .rx_w10(use_w[STAGES + i]),
-        .rx_w15(use_w[i]),
-        .tx_word(w_new[i])
-    );
+    // A pipeline builds only the schedule words its rounds read (W[LAST] at most):
+    // the keep on the schedule's sums would hold on to unread ones. A loop's
+    // stages serve every pass, so all make one.
+    if (PASSES > 1 || FIRST + i + 17 <= LAST) begin : g_schedule
+        sha256_schedule schedule_inst (
+            .rx_w1(use_w[3 * STAGES + i]),
+            .rx_w2(use_w[2 * STAGES + i]),
+            .rx_w10(use_w[STAGES + i]),
+            .rx_w15(use_w[i]),
+            .tx_word(w_new[i])
+        );
+    end else begin : g_no_schedule
+        assign w_new[i] = 32'h0;
+        wire unused_uses = &{1'b0, use_w[2 * STAGES + i], use_w[STAGES + i], use_w[i]};
+    end
 
     // Rounds past LAST (last pass only, when STAGES * PASSES overshoots) pass the state on.
     if (FIRST + (PASSES - 1) * STAGES + i > LAST) begin : g_bypass

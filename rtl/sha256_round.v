@@ -6,7 +6,10 @@
 `resetall
 `default_nettype none
 
-module sha256_round (
+module sha256_round #(
+    // 0: a is not needed after this round: no T2, and tx_state's a is don't-care
+    parameter WITH_A = 1
+) (
     // State before the round: {a, b, c, d, e, f, g}; h arrives folded into rx_hkw
     input  wire [223:0] rx_state,
     input  wire [31:0]  rx_hkw,
@@ -36,8 +39,16 @@ wire [31:0] big_sigma1 = {e[5:0], e[31:6]} ^ {e[10:0], e[31:11]} ^ {e[24:0], e[3
 // pipeline of such rounds took nextpnr-ecp5 about ten times longer (router1).
 (* keep *) wire [31:0] t1_ch = rx_hkw + ch;
 (* keep *) wire [31:0] t1 = t1_ch + big_sigma1;
-(* keep *) wire [31:0] t2 = big_sigma0 + maj;
-assign tx_state = {t1 + t2, a, b, c, d + t1, e, f, g};
+if (WITH_A > 1) begin : g_check_flags
+    $error("sha256_round: WITH_A must be 0 or 1");
+end
+if (WITH_A != 0) begin : g_with_a
+    (* keep *) wire [31:0] t2 = big_sigma0 + maj;
+    assign tx_state = {t1 + t2, a, b, c, d + t1, e, f, g};
+end else begin : g_without_a
+    wire unused_t2 = &{1'b0, big_sigma0, maj};
+    assign tx_state = {32'h0, a, b, c, d + t1, e, f, g};
+end
 
 endmodule
 

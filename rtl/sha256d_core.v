@@ -139,7 +139,8 @@ sha256_ring #(
     .ECP5_CARRY(ECP5_CARRY),
     .SCHEDULE_BRAMS(SCHEDULE_BRAMS / 2),
     .CONST_FIRST(8),   // W8..W15: padding and length
-    .CONST_LAST(15)
+    .CONST_LAST(15),
+    .OUT_E_ONLY(1)
 ) ring2_inst (
     .clk(clk),
     .rst(rst),

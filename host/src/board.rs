@@ -231,6 +231,13 @@ impl BoardSpec {
         self.hashes_per_clock() * f64::from(self.core_hz) / 1e6
     }
 
+    /// The core clock in MHz for people: at most three decimals, no trailing zeros
+    /// ("27", "83.333").
+    pub fn core_mhz_text(&self) -> String {
+        let text = format!("{:.3}", f64::from(self.core_hz) / 1e6);
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+
     /// Checks one entry on its own (everything but uniqueness and USB clashes).
     fn validate(&self) -> Result<(), BoardTableError> {
         let name_ok = !self.name.is_empty()
@@ -640,7 +647,7 @@ pub fn markdown_table(boards: &[BoardSpec]) -> String {
             b.part,
             b.rounds_per_clk,
             b.cores,
-            f64::from(b.core_hz) / 1e6,
+            b.core_mhz_text(),
             b.expected_mhs(),
             b.usb,
             b.program.interface,
@@ -791,6 +798,23 @@ stream         = {{ interface = "B" }}
         assert_eq!(per_clock(8, 3), 3.0 / 8.0);
         assert_eq!(per_clock(32, 1), 0.5);
         assert_eq!(per_clock(64, 2), 2.0);
+    }
+
+    #[test]
+    fn core_clock_text_for_people() {
+        let b = parse_table(&one_board("")).unwrap().remove(0);
+        let at = |core_hz| {
+            BoardSpec {
+                core_hz,
+                ..b.clone()
+            }
+            .core_mhz_text()
+        };
+        assert_eq!(at(24_000_000), "24");
+        assert_eq!(at(83_333_333), "83.333");
+        assert_eq!(at(12_500_000), "12.5");
+        assert_eq!(at(100_000_000), "100");
+        assert_eq!(at(999_999), "1");
     }
 
     #[test]
