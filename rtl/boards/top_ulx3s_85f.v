@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // ULX3S 85F (LFE5U-85F-6BG381C) board top: pins, PLL and reset around miner_top.
-// Clock plan: 25 MHz oscillator (G2) -> EHXPLLL -> 75 MHz core clock.
+// Clock plan: 25 MHz oscillator (G2) -> EHXPLLL -> 80 MHz core clock.
 // UART on the FT231X (which also bit-bangs JTAG when programming); LEDs
 // D0/D1/D2 = alive/hashing/found, D7 = PLL locked; FIRE1 resets the miner.
 `default_nettype none
 
 module top_ulx3s_85f #(
-    parameter CLK_HZ = 75_000_000,          // must equal PLL_HZ below
+    parameter CLK_HZ = 80_000_000,          // must equal PLL_HZ below
     parameter BAUD = 115_200,
     parameter ROUNDS_PER_CLK = 32,
     parameter CORES = 1,
@@ -23,19 +23,19 @@ module top_ulx3s_85f #(
     output wire wifi_gpio0
 );
 
-// ecppll -i 25 -o 75: CLKI_DIV 1, CLKFB_DIV 3, CLKOP_DIV 8, CLKOP_CPHASE 4
-// -> VCO 600 MHz, CLKOP 75.000 MHz. A new core clock needs new settings here
+// ecppll -i 25 -o 80: CLKI_DIV 5, CLKFB_DIV 16, CLKOP_DIV 7, CLKOP_CPHASE 3
+// -> VCO 560 MHz, CLKOP 80.000 MHz. A new core clock needs new settings here
 // and in boards.toml.
-localparam PLL_HZ = 75_000_000;
+localparam PLL_HZ = 80_000_000;
 
 wire clk;
 wire pll_locked;
 
 ecp5_pll #(
-    .CLKI_DIV(1),
-    .CLKFB_DIV(3),
-    .CLKOP_DIV(8),
-    .CLKOP_CPHASE(4)
+    .CLKI_DIV(5),
+    .CLKFB_DIV(16),
+    .CLKOP_DIV(7),
+    .CLKOP_CPHASE(3)
 ) pll (
     .clk_in(clk_25mhz),
     .clk_out(clk),
