@@ -19,6 +19,10 @@ import re
 import sys
 from collections import Counter, defaultdict, deque
 
+from flow_report import CELLS
+
+ECP5_LUT4_WEIGHTS = CELLS["ecp5"]["lut"]  # nextpnr-ecp5's "Total LUT4s" per cell
+
 # Parts, in print order. A ring's parts are split by hash (ring1 = first hash).
 PARTS = [
     "round logic (Σ, Ch, Maj, T1, T2, a, e)",
@@ -145,10 +149,8 @@ def breakdown(netlist, top):
     return table, {h: len(s) for h, s in stages.items()}
 
 
-def lut4_equivalent(c):
-    # As nextpnr-ecp5 counts "Total LUT4s": a carry cell holds two LUT4, a
-    # DPR16X4 takes a slice's four as RAM and two more for its write port.
-    return c["LUT4"] + 2 * c["CCU2C"] + 6 * c["TRELLIS_DPR16X4"]
+def lut4_equivalent(counts):
+    return sum(w * counts.get(cell, 0) for cell, w in ECP5_LUT4_WEIGHTS.items())
 
 
 def table_text(table, stage_counts):

@@ -22,7 +22,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from core_breakdown import breakdown_file
+from core_breakdown import breakdown_file, lut4_equivalent
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "report-core"
@@ -130,19 +130,21 @@ def figures(target):
         return {"name": name, "note": "synthesis failed (see log)"}
     if family == "ecp5":
         # Where the cells go, per part of the core (printed after the table)
-        (OUT / f"{name}.breakdown.md").write_text(breakdown_file(OUT / f"{name}.json"))
+        parts = breakdown_file(OUT / f"{name}.json")
+        (OUT / f"{name}.breakdown.md").write_text(parts)
         carry = cells.get("CCU2C", 0)
-        # As nextpnr-ecp5's "Total LUT4s": two per carry cell, six per DPR16X4
-        lut4 = cells.get("LUT4", 0) + 2 * carry + 6 * cells.get("TRELLIS_DPR16X4", 0)
+        lut4 = lut4_equivalent(cells)
         ff = cells.get("TRELLIS_FF", 0)
         ram = cells.get("DP16KD", 0)
     else:
+        parts = None
         carry = cells.get("SB_CARRY", 0)
         lut4 = cells.get("SB_LUT4", 0)
         ff = sum(v for k, v in cells.items() if k.startswith("SB_DFF"))
         ram = cells.get("SB_RAM40_4K", 0)
     row = {"name": name, "rpc": rpc, "cores": cores, "lut4": lut4, "ff": ff, "carry": carry,
-           "ram": ram, "hpc": hashes_per_clock(rpc, cores), "fmax": None, "note": ""}
+           "ram": ram, "hpc": hashes_per_clock(rpc, cores), "fmax": None, "note": "",
+           "parts": parts}
     report = place(name, family, device, package, mhz)
     if report is None:
         log = (OUT / f"{name}.nextpnr.log").read_text(errors="replace")
@@ -175,7 +177,8 @@ def main():
         sys.exit(f"report_core: JOBS must be a whole number, not {os.environ['JOBS']!r}")
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         rows = list(pool.map(figures, targets))
-    (OUT / "figures.json").write_text(json.dumps(rows, indent=2))
+    saved = [{k: v for k, v in r.items() if k != "parts"} for r in rows]
+    (OUT / "figures.json").write_text(json.dumps(saved, indent=2))
     head = ("target", "rounds/clk", "cores", "LUT4", "FF", "carry", "BRAM", "Fmax MHz",
             "hash/clk", "MH/s", "MH/s per kLUT4", "note")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -195,10 +198,10 @@ def main():
     (OUT / "figures.md").write_text(table + "\n")
     print(table)
     for r in rows:
-        parts = OUT / f"{r['name']}.breakdown.md"
-        if "lut4" in r and parts.exists():
-            print(f"\n{r['name']}: cells per part of the core ({rel(parts)})\n")
-            print(parts.read_text(), end="")
+        if r.get("parts"):
+            print(f"\n{r['name']}: cells per part of the core "
+                  f"({rel(OUT / (r['name'] + '.breakdown.md'))})\n")
+            print(r["parts"], end="")
 
 
 if __name__ == "__main__":
