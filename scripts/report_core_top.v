@@ -31,6 +31,13 @@ always @(posedge clk) begin
     in_reg <= {in_reg[IN_W-2:0], din};
 end
 
+// load passes two registers, as on a board, where it comes from control logic:
+// straight from a pin it would pull the work queue's flip-flops to the chip's edge.
+reg [1:0] load_reg = 2'b00;
+always @(posedge clk) begin
+    load_reg <= {load_reg[0], load};
+end
+
 wire         work_ready;
 wire         event_valid;
 wire         event_done;
@@ -50,7 +57,7 @@ sha256d_miner #(
 ) miner_inst (
     .clk(clk),
     .rst(rst),
-    .work_valid(load),
+    .work_valid(load_reg[1]),
     .work_ready(work_ready),
     .work_tag(in_reg[IN_W-1 -: 8]),
     .work_midstate(in_reg[IN_W-9 -: 256]),

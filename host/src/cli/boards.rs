@@ -18,21 +18,13 @@ pub struct Cmd {
     /// Print the Makefile fragment (build/NAME/board.mk) of board NAME.
     #[arg(long, value_name = "NAME")]
     make: Option<String>,
-    /// Build id written into the bitstream's IDENTITY reply (with --make), e.g. 0x1a2b3c4d.
-    #[arg(long, value_name = "HEX", default_value = "0", value_parser = parse_build_id, requires = "make")]
-    build_id: u32,
-}
-
-fn parse_build_id(text: &str) -> Result<u32, String> {
-    let digits = text.strip_prefix("0x").unwrap_or(text);
-    u32::from_str_radix(digits, 16).map_err(|e| format!("not a 32-bit hex number: {e}"))
 }
 
 impl Cmd {
     pub fn run(self) -> anyhow::Result<()> {
         if let Some(name) = &self.make {
             let spec = board::find(name).context("choosing the board for the Makefile")?;
-            print!("{}", board::make_fragment(spec, self.build_id));
+            print!("{}", board::make_fragment(spec));
         } else if self.names {
             for b in board::boards() {
                 println!("{}", b.name);
@@ -74,18 +66,5 @@ fn print_text(boards: &[BoardSpec]) {
             format!("{} {}", b.program.interface, b.program.method),
             b.stream.interface,
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn build_id_parses_hex() {
-        assert_eq!(parse_build_id("0x1a2b3c4d"), Ok(0x1a2b_3c4d));
-        assert_eq!(parse_build_id("ff"), Ok(0xff));
-        assert!(parse_build_id("0x1_0000_0000").is_err());
-        assert!(parse_build_id("zz").is_err());
     }
 }
