@@ -74,6 +74,8 @@ FLOW_RTL ?= $(RTL_PACKAGES) $(RTL_MODULES) $(filter-out $(OTHER_FAMILIES:%=rtl/b
 log_tail = { echo "$(firstword $(2)) failed; end of $(1):" >&2; tail -n 25 $(1) >&2; exit 1; }
 run_logged = $(2) >/dev/null 2>&1 || $(log_tail)
 run_to_log = $(2) >$(1) 2>&1 || $(log_tail)
+# Moves $(1).tmp over $(1) only when they differ, so $(1)'s timestamp says when it changed.
+update_if_changed = cmp -s $(1).tmp $(1) && rm $(1).tmp || mv $(1).tmp $(1)
 
 # The board fragment is regenerated whenever a goal needs it, but rewritten only
 # when it changes, so its timestamp says when the board's configuration changed.
@@ -82,7 +84,7 @@ $(shell mkdir -p $(BUILD) && $(AMBER_BOARDS) --make $(BOARD) > $(BUILD)/board.mk
 ifneq ($(.SHELLSTATUS),0)
 $(error `amber boards --make $(BOARD)` failed: is BOARD one of `cargo amber boards --names`?)
 endif
-$(shell cmp -s $(BUILD)/board.mk.tmp $(BUILD)/board.mk && rm $(BUILD)/board.mk.tmp || mv $(BUILD)/board.mk.tmp $(BUILD)/board.mk)
+$(shell $(call update_if_changed,$(BUILD)/board.mk))
 include $(BUILD)/board.mk
 # Build id reported in IDENTITY (8 hex digits): a digest of what goes into this
 # board's bitstream (the RTL its synthesis reads, its top, its constraints and its
@@ -96,7 +98,7 @@ BUILD_ID_DECIMAL := $(shell echo '$(BUILD_ID)' | grep -Eqx '(0x)?[0-9a-fA-F]{1,8
 ifeq ($(BUILD_ID_DECIMAL),)
 $(error BUILD_ID=$(BUILD_ID) is not a 32-bit hex number: give 1 to 8 hex digits, e.g. BUILD_ID=1a2b3c4d)
 endif
-$(shell echo $(BUILD_ID_DECIMAL) > $(BUILD)/build_id.tmp; cmp -s $(BUILD)/build_id.tmp $(BUILD)/build_id && rm $(BUILD)/build_id.tmp || mv $(BUILD)/build_id.tmp $(BUILD)/build_id)
+$(shell echo $(BUILD_ID_DECIMAL) > $(BUILD)/build_id.tmp; $(call update_if_changed,$(BUILD)/build_id))
 endif
 
 BITSTREAM_ice40 := miner.bin
