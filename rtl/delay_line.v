@@ -24,7 +24,6 @@ module delay_line #(
     parameter IN_REGS = 0
 ) (
     input  wire             clk,
-    input  wire             rst,
     input  wire [WIDTH-1:0] in_data,
     output wire [WIDTH-1:0] out_data
 );
@@ -72,20 +71,16 @@ if (BLOCK != 0) begin : g_block
         out_reg <= read_reg;
     end
 
+    // Both pointers step every clock, so they keep their distance without a
+    // reset: a reset net reaching every line would pin the pointers' placement.
     always @(posedge clk) begin
         wr_ptr_reg <= wr_ptr_reg + 1'b1;
         rd_ptr_reg <= rd_ptr_reg + 1'b1;
-        if (rst) begin
-            wr_ptr_reg <= LEAD;
-            rd_ptr_reg <= {PTR_W{1'b0}};
-        end
     end
 
     assign out_data = out_reg;
 end else if (!MEMORY) begin : g_regs
     assign out_data = chained;
-    // rst is only needed by the memory forms' pointers
-    wire unused_rst = rst;
 end else begin : g_ram
     // MEM_DELAY - 2 entries, the read register and out_reg
     localparam DEPTH = MEM_DELAY - 2;
@@ -105,11 +100,9 @@ end else begin : g_ram
         mem[ptr_reg] <= chained;
     end
 
+    // Any start in 0 .. PTR_LAST gives the same delay: no reset needed.
     always @(posedge clk) begin
         ptr_reg <= ptr_reg == PTR_LAST ? {PTR_W{1'b0}} : ptr_reg + 1'b1;
-        if (rst) begin
-            ptr_reg <= {PTR_W{1'b0}};
-        end
     end
 end
 

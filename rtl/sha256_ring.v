@@ -238,7 +238,6 @@ if (PASSES == 1) begin : g_taps
                 .BLOCK_USES(BLOCK_USES)
             ) taps_inst (
                 .clk(clk),
-                .rst(rst),
                 .in_word(src),
                 .out_uses(at)
             );

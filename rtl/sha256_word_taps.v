@@ -26,7 +26,6 @@ module sha256_word_taps #(
 ) (
     /* verilator lint_off UNUSEDSIGNAL */ // unused when no use is built
     input  wire         clk,
-    input  wire         rst,
     /* verilator lint_on UNUSEDSIGNAL */
     input  wire [31:0]  in_word,     // combinational, in stage PRODUCED
     output wire [127:0] out_uses     // the word in stages {USE15, USE10, USE2, USE1}
@@ -72,7 +71,6 @@ for (k = 0; k < 4; k = k + 1) begin : g_use
             .IN_REGS(BLOCK_USES[k] && use_at(k) - fed_from(k) >= 4 ? 1 : 0)
         ) line_inst (
             .clk(clk),
-            .rst(rst),
             .in_data(tap[k]),
             .out_data(tap[k+1])
         );

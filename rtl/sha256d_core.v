@@ -112,7 +112,6 @@ delay_line #(
     .IN_REGS(DELAY_IN_REGS)
 ) midstate_delay_inst (
     .clk(clk),
-    .rst(rst),
     .in_data(work_midstate),
     .out_data(midstate_late)
 );
@@ -172,7 +171,6 @@ delay_line #(
     .IN_REGS(DELAY_IN_REGS)
 ) meta_delay_inst (
     .clk(clk),
-    .rst(rst),
     .in_data({in_nonce, in_threshold, in_meta}),
     .out_data({nonce_late, threshold_late, meta_late})
 );

@@ -198,9 +198,12 @@ end else begin : g_rings
 
     assign q_ready = q_valid_reg && pre_ready && !q_start_reg;
 
+    // The queue's words follow the input while it is empty and hold once an
+    // item is accepted: a register (work_ready), not the accept gate, enables
+    // the 350 flip-flops.
     always @(posedge clk) begin
         q_start_reg <= accept;
-        if (accept) begin
+        if (work_ready) begin
             q_midstate_reg <= work_midstate;
             q_tail_reg <= work_tail;
         end
@@ -283,6 +286,8 @@ always @(posedge clk) begin
     // A work item offered with flush is kept: it comes after the flush.
     if (accept) begin
         q_valid_reg <= 1'b1;
+    end
+    if (work_ready) begin
         q_tag_reg <= work_tag;
         q_start_nonce_reg <= work_nonce_start;
         q_remaining_reg <= work_nonce_end - work_nonce_start;
