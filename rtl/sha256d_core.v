@@ -59,6 +59,47 @@ localparam RING_LATENCY = STAGES * PASSES;
 // memory let the placer spread that distance.
 localparam DELAY_IN_REGS = PASSES == 1 ? 2 : 0;
 
+// A pipeline spans the chip. Its inputs pass a register here, so that the
+// miner's registers driving them can sit together (their load enable is one
+// short net) while these copies sit near the stages that read them.
+localparam INPUT_REGS = PASSES == 1;
+
+wire [255:0]      item_midstate;
+wire [223:0]      item_state;
+wire [31:0]       item_hk3, item_w16, item_w17, item_c18, item_c19;
+wire              slot_valid;
+wire [31:0]       slot_nonce;
+wire [31:0]       slot_threshold;
+wire [META_W-1:0] slot_meta;
+
+if (INPUT_REGS) begin : g_input_regs
+    reg [639:0]      item_reg;
+    reg              valid_reg = 1'b0;
+    reg [63:0]       nonce_threshold_reg;
+    reg [META_W-1:0] meta_reg;
+
+    always @(posedge clk) begin
+        item_reg <= {work_midstate, work_state, work_hk3, work_w16, work_w17, work_c18, work_c19};
+        valid_reg <= in_valid;
+        nonce_threshold_reg <= {in_nonce, in_threshold};
+        meta_reg <= in_meta;
+        if (rst) begin
+            valid_reg <= 1'b0;
+        end
+    end
+
+    assign {item_midstate, item_state, item_hk3, item_w16, item_w17, item_c18, item_c19} = item_reg;
+    assign slot_valid = valid_reg;
+    assign {slot_nonce, slot_threshold} = nonce_threshold_reg;
+    assign slot_meta = meta_reg;
+end else begin : g_inputs
+    assign {item_midstate, item_state, item_hk3, item_w16, item_w17, item_c18, item_c19} =
+        {work_midstate, work_state, work_hk3, work_w16, work_w17, work_c18, work_c19};
+    assign slot_valid = in_valid;
+    assign {slot_nonce, slot_threshold} = {in_nonce, in_threshold};
+    assign slot_meta = in_meta;
+end
+
 // FIPS 180-4 §5.3.3: initial hash value
 localparam [255:0] IV = {32'h6a09e667, 32'hbb67ae85, 32'h3c6ef372, 32'ha54ff53a,
                          32'h510e527f, 32'h9b05688c, 32'h1f83d9ab, 32'h5be0cd19};
@@ -66,13 +107,13 @@ localparam [31:0] K0 = 32'h428a2f98;
 localparam [31:0] PAD = 32'h80000000;
 
 // Header bytes 76..79 hold the nonce little-endian; W3 reads them big-endian.
-wire [31:0] w3 = {in_nonce[7:0], in_nonce[15:8], in_nonce[23:16], in_nonce[31:24]};
+wire [31:0] w3 = {slot_nonce[7:0], slot_nonce[15:8], slot_nonce[23:16], slot_nonce[31:24]};
 
 // First hash, second block: W4..W15 are padding and length, W16/W17 per item.
 wire [31:0] w18;
-sha256_schedule w18_inst (.rx_w1(work_c18), .rx_w2(w3), .rx_w10(32'd0), .rx_w15(32'd0),
+sha256_schedule w18_inst (.rx_w1(item_c18), .rx_w2(w3), .rx_w10(32'd0), .rx_w15(32'd0),
                           .tx_word(w18));
-wire [31:0] w19 = work_c19 + w3;
+wire [31:0] w19 = item_c19 + w3;
 
 wire         ring1_free;
 wire         ring1_slot;
@@ -93,10 +134,10 @@ sha256_ring #(
     .rst(rst),
     .in_free(ring1_free),
     .in_take(ring1_free),
-    .in_valid(in_valid),
-    .in_state(work_state),
-    .in_hkw(work_hk3 + w3),
-    .in_window({PAD, {10{32'd0}}, 32'd640, work_w16, work_w17, w18, w19}),
+    .in_valid(slot_valid),
+    .in_state(item_state),
+    .in_hkw(item_hk3 + w3),
+    .in_window({PAD, {10{32'd0}}, 32'd640, item_w16, item_w17, w18, w19}),
     .out_slot(ring1_slot),
     .out_valid(ring1_valid),
     .out_state(ring1_state)
@@ -112,7 +153,7 @@ delay_line #(
     .IN_REGS(DELAY_IN_REGS)
 ) midstate_delay_inst (
     .clk(clk),
-    .in_data(work_midstate),
+    .in_data(item_midstate),
     .out_data(midstate_late)
 );
 
@@ -171,7 +212,7 @@ delay_line #(
     .IN_REGS(DELAY_IN_REGS)
 ) meta_delay_inst (
     .clk(clk),
-    .in_data({in_nonce, in_threshold, in_meta}),
+    .in_data({slot_nonce, slot_threshold, slot_meta}),
     .out_data({nonce_late, threshold_late, meta_late})
 );
 

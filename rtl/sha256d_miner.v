@@ -96,7 +96,10 @@ wire [META_W-1:0] core_out_meta [0:CORES-1];
 
 // Issue: one nonce per core on each free slot of the (lockstep) cores
 wire        last_group = r_last_reg;
-wire        stall = last_group && outstanding_reg == OUT_W'(DONE_DEPTH);
+// full_reg is outstanding_reg == DONE_DEPTH, kept as a register: the compare
+// sits far away, by the done queue, and stall gates load's wide enable.
+reg         full_reg = 1'b0;
+wire        stall = last_group && full_reg;
 wire        issue = r_active_reg && core_ready[0] && !stall;
 wire        finish = issue && last_group;
 wire        load = q_ready && (!r_active_reg || finish);
@@ -442,12 +445,14 @@ always @(posedge clk) begin
         end
     end
     outstanding_reg <= outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop);
+    full_reg <= outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop) == OUT_W'(DONE_DEPTH);
     inflight_reg <= inflight_reg + 8'(issue) - 8'(core_out_valid[0]);
 
     if (rst) begin
         hashed_reg <= 64'd0;
         dropped_pending_reg <= 16'd0;
         outstanding_reg <= {OUT_W{1'b0}};
+        full_reg <= 1'b0;
         inflight_reg <= 8'd0;
     end
 end
