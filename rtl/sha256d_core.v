@@ -72,33 +72,37 @@ wire [31:0]       slot_nonce;
 wire [31:0]       slot_threshold;
 wire [META_W-1:0] slot_meta;
 
-if (INPUT_REGS) begin : g_input_regs
-    reg [639:0]      item_reg;
-    reg              valid_reg = 1'b0;
-    reg [63:0]       nonce_threshold_reg;
-    reg [META_W-1:0] meta_reg;
+localparam TAKEN_W = 640 + 64 + META_W;
+wire [TAKEN_W-1:0] offered = {work_midstate, work_state, work_hk3, work_w16, work_w17,
+                              work_c18, work_c19, in_nonce, in_threshold, in_meta};
+wire [TAKEN_W-1:0] taken;
 
+if (INPUT_REGS) begin : g_input_regs
+    delay_line #(
+        .WIDTH(TAKEN_W),
+        .DELAY(1)
+    ) input_inst (
+        .clk(clk),
+        .in_data(offered),
+        .out_data(taken)
+    );
+
+    // valid is reset: a slot offered before a reset must not enter the ring after it.
+    reg valid_reg = 1'b0;
     always @(posedge clk) begin
-        item_reg <= {work_midstate, work_state, work_hk3, work_w16, work_w17, work_c18, work_c19};
         valid_reg <= in_valid;
-        nonce_threshold_reg <= {in_nonce, in_threshold};
-        meta_reg <= in_meta;
         if (rst) begin
             valid_reg <= 1'b0;
         end
     end
-
-    assign {item_midstate, item_state, item_hk3, item_w16, item_w17, item_c18, item_c19} = item_reg;
     assign slot_valid = valid_reg;
-    assign {slot_nonce, slot_threshold} = nonce_threshold_reg;
-    assign slot_meta = meta_reg;
 end else begin : g_inputs
-    assign {item_midstate, item_state, item_hk3, item_w16, item_w17, item_c18, item_c19} =
-        {work_midstate, work_state, work_hk3, work_w16, work_w17, work_c18, work_c19};
+    assign taken = offered;
     assign slot_valid = in_valid;
-    assign {slot_nonce, slot_threshold} = {in_nonce, in_threshold};
-    assign slot_meta = in_meta;
 end
+
+assign {item_midstate, item_state, item_hk3, item_w16, item_w17, item_c18, item_c19,
+        slot_nonce, slot_threshold, slot_meta} = taken;
 
 // FIPS 180-4 §5.3.3: initial hash value
 localparam [255:0] IV = {32'h6a09e667, 32'hbb67ae85, 32'h3c6ef372, 32'ha54ff53a,

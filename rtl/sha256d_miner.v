@@ -203,7 +203,7 @@ end else begin : g_rings
 
     // The queue's words follow the input while it is empty and hold once an
     // item is accepted: a register (work_ready), not the accept gate, enables
-    // the 350 flip-flops.
+    // their 352 flip-flops.
     always @(posedge clk) begin
         q_start_reg <= accept;
         if (work_ready) begin
@@ -436,6 +436,8 @@ endfunction
 assign dropped_now = popcount(core_out_valid & core_out_hit & ~found_push_ready);
 assign hashed_now = popcount(core_out_valid);
 
+wire [OUT_W-1:0] outstanding_next = outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop);
+
 always @(posedge clk) begin
     hashed_reg <= hashed_reg + 64'(hashed_now);
     if (dropped_pending_reg != 16'd0 || dropped_now != 0) begin
@@ -444,8 +446,8 @@ always @(posedge clk) begin
                 - 16'(dropped_pending_reg != 16'd0);
         end
     end
-    outstanding_reg <= outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop);
-    full_reg <= outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop) == OUT_W'(DONE_DEPTH);
+    outstanding_reg <= outstanding_next;
+    full_reg <= outstanding_next == OUT_W'(DONE_DEPTH);
     inflight_reg <= inflight_reg + 8'(issue) - 8'(core_out_valid[0]);
 
     if (rst) begin
