@@ -5,9 +5,9 @@
 // of at least RAM_MIN_DELAY use a RAM circular buffer (distributed or block, as
 // synthesis chooses) and shorter ones a register chain. Memory reads pass a
 // register outside the RAM: a block RAM's own output is too slow (ECP5 -6: 5.8 ns).
-// IN_REGS registers in front of a memory let it sit far from in_data's source:
-// block RAMs are few and fixed in place, and a long pipeline's words come from
-// all over the chip.
+// IN_REGS registers in front of a memory let it sit far from in_data's source,
+// OUT_REGS behind it far from out_data's reader: block RAMs are few and fixed
+// in place, and a long pipeline's words come from and go to all over the chip.
 `resetall
 `default_nettype none
 
@@ -21,19 +21,22 @@ module delay_line #(
     // 1: block RAM; 0: as above
     parameter BLOCK = 0,
     // Registers in front of a memory (block or RAM form), part of DELAY
-    parameter IN_REGS = 0
+    parameter IN_REGS = 0,
+    // Registers behind a memory (block or RAM form), part of DELAY
+    parameter OUT_REGS = 0
 ) (
     input  wire             clk,
     input  wire [WIDTH-1:0] in_data,
     output wire [WIDTH-1:0] out_data
 );
 
-// A memory form delays MEM_DELAY clocks after the IN_REGS registers.
+// A memory form delays MEM_DELAY clocks between the IN_REGS and OUT_REGS registers.
 localparam MEMORY = BLOCK != 0 || DELAY >= RAM_MIN_DELAY;
-localparam MEM_DELAY = MEMORY ? DELAY - IN_REGS : DELAY;
+localparam MEM_DELAY = MEMORY ? DELAY - IN_REGS - OUT_REGS : DELAY;
 
-if (DELAY < 1 || RAM_MIN_DELAY < 3 || IN_REGS < 0 || (MEMORY && MEM_DELAY < 3)) begin : g_check_delay
-    $error("delay_line: DELAY must be at least 1, and at least IN_REGS + 3 for a memory; RAM_MIN_DELAY at least 3");
+if (DELAY < 1 || RAM_MIN_DELAY < 3 || IN_REGS < 0 || OUT_REGS < 0
+    || (MEMORY && MEM_DELAY < 3)) begin : g_check_delay
+    $error("delay_line: DELAY must be at least 1, and at least IN_REGS + OUT_REGS + 3 for a memory; RAM_MIN_DELAY at least 3");
 end
 
 // Register chain: the whole delay in the register form, the IN_REGS in front of a memory.
@@ -52,6 +55,9 @@ if (CHAIN > 0) begin : g_chain
 end else begin : g_no_chain
     assign chained = in_data;
 end
+
+// What the memory form gives, before the OUT_REGS registers
+wire [WIDTH-1:0] stored;
 
 if (BLOCK != 0) begin : g_block
     // The entry written at clock T is read at T + MEM_DELAY - 2 into the RAM's read
@@ -78,9 +84,9 @@ if (BLOCK != 0) begin : g_block
         rd_ptr_reg <= rd_ptr_reg + 1'b1;
     end
 
-    assign out_data = out_reg;
+    assign stored = out_reg;
 end else if (!MEMORY) begin : g_regs
-    assign out_data = chained;
+    assign stored = chained;
 end else begin : g_ram
     // MEM_DELAY - 2 entries, the read register and out_reg
     localparam DEPTH = MEM_DELAY - 2;
@@ -90,7 +96,7 @@ end else begin : g_ram
     reg [WIDTH-1:0] mem [0:DEPTH-1];
     reg [WIDTH-1:0] read_reg;
     reg [WIDTH-1:0] out_reg;
-    assign out_data = out_reg;
+    assign stored = out_reg;
     reg [PTR_W-1:0] ptr_reg = {PTR_W{1'b0}};
 
     // Read before write: the entry read is the one written DEPTH clocks ago.
@@ -104,6 +110,20 @@ end else begin : g_ram
     always @(posedge clk) begin
         ptr_reg <= ptr_reg == PTR_LAST ? {PTR_W{1'b0}} : ptr_reg + 1'b1;
     end
+end
+
+if (MEMORY && OUT_REGS > 0) begin : g_out_chain
+    reg [WIDTH-1:0] out_chain_reg [0:OUT_REGS-1];
+    integer j;
+    always @(posedge clk) begin
+        out_chain_reg[0] <= stored;
+        for (j = 1; j < OUT_REGS; j = j + 1) begin
+            out_chain_reg[j] <= out_chain_reg[j-1];
+        end
+    end
+    assign out_data = out_chain_reg[OUT_REGS-1];
+end else begin : g_no_out_chain
+    assign out_data = stored;
 end
 
 endmodule

@@ -20,7 +20,12 @@ module sha256d_core #(
     input  wire              clk,
     input  wire              rst,
 
-    // Constants of the work item in_nonce belongs to (from sha256d_precompute)
+    // Constants of a work item (from sha256d_precompute). ROUNDS_PER_CLK = 64:
+    // the core keeps them, taken on the clock after work_load, which comes on the
+    // clock before the item's first nonce; they hold through that clock. Fewer
+    // rounds per clock: they are read with every slot and hold while the item's
+    // nonces are offered (work_load unused).
+    input  wire              work_load,
     input  wire [255:0]      work_midstate,
     input  wire [223:0]      work_state,
     input  wire [31:0]       work_hk3,
@@ -58,10 +63,13 @@ localparam RING_LATENCY = STAGES * PASSES;
 // but leave their delay memories at the other: two registers in front of each
 // memory let the placer spread that distance.
 localparam DELAY_IN_REGS = PASSES == 1 ? 2 : 0;
+// Their reads pass a register too: the memory can sit far from the adder or
+// compare that reads it (placed, 64 tiles from the threshold's compare).
+localparam DELAY_OUT_REGS = PASSES == 1 ? 1 : 0;
 
-// A pipeline spans the chip. Its inputs pass a register here, so that the
-// miner's registers driving them can sit together (their load enable is one
-// short net) while these copies sit near the stages that read them.
+// A pipeline spans the chip. Its inputs pass a register here, beside the stages
+// that read them; the work item's words are kept in these registers too, so the
+// miner holds no copy whose load enable would have to reach them in one clock.
 localparam INPUT_REGS = PASSES == 1;
 
 wire [255:0]      item_midstate;
@@ -72,14 +80,17 @@ wire [31:0]       slot_nonce;
 wire [31:0]       slot_threshold;
 wire [META_W-1:0] slot_meta;
 
-localparam TAKEN_W = 640 + 64 + META_W;
-wire [TAKEN_W-1:0] offered = {work_midstate, work_state, work_hk3, work_w16, work_w17,
-                              work_c18, work_c19, in_nonce, in_threshold, in_meta};
-wire [TAKEN_W-1:0] taken;
+localparam WORK_W = 640;
+localparam SLOT_W = 64 + META_W;
+wire [WORK_W-1:0] work = {work_midstate, work_state, work_hk3, work_w16, work_w17,
+                          work_c18, work_c19};
+wire [WORK_W-1:0] item;
+wire [SLOT_W-1:0] offered = {in_nonce, in_threshold, in_meta};
+wire [SLOT_W-1:0] taken;
 
 if (INPUT_REGS) begin : g_input_regs
     delay_line #(
-        .WIDTH(TAKEN_W),
+        .WIDTH(SLOT_W),
         .DELAY(1)
     ) input_inst (
         .clk(clk),
@@ -96,13 +107,38 @@ if (INPUT_REGS) begin : g_input_regs
         end
     end
     assign slot_valid = valid_reg;
+
+    // The item's words are taken one clock after work_load, as its first nonce
+    // passes its input register. work_load is copied per word: one register's
+    // enable net spread over 640 flip-flops would be too slow. keep on the
+    // block, not on the register: Yosys would merge the copies otherwise.
+    localparam WORDS = WORK_W / 32;
+    genvar w;
+    for (w = 0; w < WORDS; w = w + 1) begin : g_word
+        reg load_reg = 1'b0;
+        reg [31:0] word_reg;
+        (* keep *)
+        always @(posedge clk) begin
+            load_reg <= work_load;
+        end
+        always @(posedge clk) begin
+            if (load_reg) begin
+                word_reg <= work[32*w +: 32];
+            end
+        end
+        assign item[32*w +: 32] = word_reg;
+    end
 end else begin : g_inputs
     assign taken = offered;
     assign slot_valid = in_valid;
+    assign item = work;
+
+    // The miner holds the words: nothing to load.
+    wire unused_work_load = work_load;
 end
 
-assign {item_midstate, item_state, item_hk3, item_w16, item_w17, item_c18, item_c19,
-        slot_nonce, slot_threshold, slot_meta} = taken;
+assign {item_midstate, item_state, item_hk3, item_w16, item_w17, item_c18, item_c19} = item;
+assign {slot_nonce, slot_threshold, slot_meta} = taken;
 
 // FIPS 180-4 §5.3.3: initial hash value
 localparam [255:0] IV = {32'h6a09e667, 32'hbb67ae85, 32'h3c6ef372, 32'ha54ff53a,
@@ -154,7 +190,8 @@ wire [255:0] midstate_late;
 delay_line #(
     .WIDTH(256),
     .DELAY(RING_LATENCY + 1),
-    .IN_REGS(DELAY_IN_REGS)
+    .IN_REGS(DELAY_IN_REGS),
+    .OUT_REGS(DELAY_OUT_REGS)
 ) midstate_delay_inst (
     .clk(clk),
     .in_data(item_midstate),
@@ -213,7 +250,8 @@ wire [META_W-1:0] meta_late;
 delay_line #(
     .WIDTH(64 + META_W),
     .DELAY(2 * RING_LATENCY + 2),
-    .IN_REGS(DELAY_IN_REGS)
+    .IN_REGS(DELAY_IN_REGS),
+    .OUT_REGS(DELAY_OUT_REGS)
 ) meta_delay_inst (
     .clk(clk),
     .in_data({slot_nonce, slot_threshold, slot_meta}),

@@ -105,6 +105,8 @@ wire        finish = issue && last_group;
 wire        load = q_ready && (!r_active_reg || finish);
 
 wire accept = work_valid && work_ready;
+// A work item offered with flush is kept: it comes after the flush.
+wire q_valid_next = !rst && (accept || (q_valid_reg && !load && !flush));
 wire [CORES-1:0] core_valid;
 genvar j;
 
@@ -173,14 +175,17 @@ if (ROUNDS_PER_CLK == 1) begin : g_serial
 end else begin : g_rings
     // Several rounds per clock: rings of round stages take a nonce on every free
     // slot; rounds 0..2 and the nonce-free schedule words are computed once per item.
+    // sha256d_precompute's outputs are valid this many clocks after its start
+    localparam PRECOMPUTE_LATENCY = 5;
     reg         q_start_reg = 1'b0;
-    reg [255:0] q_midstate_reg;
-    reg [95:0]  q_tail_reg;
-    reg [255:0] r_midstate_reg;
-    reg [223:0] r_state_reg;
-    reg [31:0]  r_hk3_reg, r_w16_reg, r_w17_reg, r_c18_reg, r_c19_reg;
+    reg [2:0]   pre_wait_reg = 3'd0;   // clocks until the precompute's outputs are valid
+    reg         pre_done_reg = 1'b0;
+    wire [255:0] q_midstate;
+    wire [95:0]  q_tail;
+    wire [255:0] item_midstate;
+    wire [223:0] item_state;
+    wire [31:0]  item_hk3, item_w16, item_w17, item_c18, item_c19;
 
-    wire         pre_ready;
     wire [223:0] pre_state;
     wire [31:0]  pre_hk3, pre_w16, pre_w17, pre_c18, pre_c19;
 
@@ -188,9 +193,8 @@ end else begin : g_rings
         .clk(clk),
         .rst(rst),
         .start(q_start_reg),
-        .midstate(q_midstate_reg),
-        .tail(q_tail_reg),
-        .out_ready(pre_ready),
+        .midstate(q_midstate),
+        .tail(q_tail),
         .out_state(pre_state),
         .out_hk3(pre_hk3),
         .out_w16(pre_w16),
@@ -199,29 +203,81 @@ end else begin : g_rings
         .out_c19(pre_c19)
     );
 
-    assign q_ready = q_valid_reg && pre_ready && !q_start_reg;
-
-    // The queue's words follow the input while it is empty and hold once an
-    // item is accepted: a register (work_ready), not the accept gate, enables
-    // their 352 flip-flops.
+    // The precompute is timed here, beside the load decision, not asked: it
+    // may sit across the chip. A newer item restarts both.
+    wire [2:0] pre_wait_next = accept ? 3'(PRECOMPUTE_LATENCY)
+                             : pre_wait_reg - 3'(pre_wait_reg != 3'd0);
     always @(posedge clk) begin
         q_start_reg <= accept;
-        if (work_ready) begin
-            q_midstate_reg <= work_midstate;
-            q_tail_reg <= work_tail;
-        end
-        if (load) begin
-            r_midstate_reg <= q_midstate_reg;
-            r_state_reg <= pre_state;
-            r_hk3_reg <= pre_hk3;
-            r_w16_reg <= pre_w16;
-            r_w17_reg <= pre_w17;
-            r_c18_reg <= pre_c18;
-            r_c19_reg <= pre_c19;
-        end
+        pre_wait_reg <= pre_wait_next;
+        pre_done_reg <= pre_wait_next == 3'd0;
         if (rst) begin
             q_start_reg <= 1'b0;
+            pre_wait_reg <= 3'd0;
+            pre_done_reg <= 1'b0;
         end
+    end
+
+    assign q_ready = q_valid_reg && pre_done_reg;
+
+    // The queue's words follow the input while it is empty and hold once an
+    // item is accepted. They sit by the precompute, so each word's enable is its
+    // own copy of q_valid_reg (keep: Yosys would merge them).
+    localparam Q_WORDS = (256 + 96) / 32;
+    wire [351:0] q_offered = {work_midstate, work_tail};
+    wire [351:0] q_words;
+    genvar k;
+    for (k = 0; k < Q_WORDS; k = k + 1) begin : g_q_word
+        reg        held_reg = 1'b0;
+        reg [31:0] word_reg;
+        (* keep *)
+        always @(posedge clk) begin
+            held_reg <= q_valid_next;
+        end
+        always @(posedge clk) begin
+            if (!held_reg) begin
+                word_reg <= q_offered[32*k +: 32];
+            end
+        end
+        assign q_words[32*k +: 32] = word_reg;
+    end
+    assign {q_midstate, q_tail} = q_words;
+
+    if (ROUNDS_PER_CLK == 64) begin : g_core_keeps_item
+        // A full pipeline keeps the item's words itself, beside the stages that
+        // read them: they come straight from the queue and the precompute, which
+        // hold them through the clock after load (the next item is accepted then
+        // at the earliest and starts its precompute one clock later).
+        assign item_midstate = q_midstate;
+        assign item_state = pre_state;
+        assign item_hk3 = pre_hk3;
+        assign item_w16 = pre_w16;
+        assign item_w17 = pre_w17;
+        assign item_c18 = pre_c18;
+        assign item_c19 = pre_c19;
+    end else begin : g_item_regs
+        // The rings read the item's words with every slot: the running item's are held here.
+        reg [255:0] r_midstate_reg;
+        reg [223:0] r_state_reg;
+        reg [31:0]  r_hk3_reg, r_w16_reg, r_w17_reg, r_c18_reg, r_c19_reg;
+        always @(posedge clk) begin
+            if (load) begin
+                r_midstate_reg <= q_midstate;
+                r_state_reg <= pre_state;
+                r_hk3_reg <= pre_hk3;
+                r_w16_reg <= pre_w16;
+                r_w17_reg <= pre_w17;
+                r_c18_reg <= pre_c18;
+                r_c19_reg <= pre_c19;
+            end
+        end
+        assign item_midstate = r_midstate_reg;
+        assign item_state = r_state_reg;
+        assign item_hk3 = r_hk3_reg;
+        assign item_w16 = r_w16_reg;
+        assign item_w17 = r_w17_reg;
+        assign item_c18 = r_c18_reg;
+        assign item_c19 = r_c19_reg;
     end
 
     for (j = 0; j < CORES; j = j + 1) begin : g_core
@@ -233,13 +289,14 @@ end else begin : g_rings
         ) core_inst (
             .clk(clk),
             .rst(rst),
-            .work_midstate(r_midstate_reg),
-            .work_state(r_state_reg),
-            .work_hk3(r_hk3_reg),
-            .work_w16(r_w16_reg),
-            .work_w17(r_w17_reg),
-            .work_c18(r_c18_reg),
-            .work_c19(r_c19_reg),
+            .work_load(load),
+            .work_midstate(item_midstate),
+            .work_state(item_state),
+            .work_hk3(item_hk3),
+            .work_w16(item_w16),
+            .work_w17(item_w17),
+            .work_c18(item_c18),
+            .work_c19(item_c19),
             .in_ready(core_ready[j]),
             .in_valid(core_valid[j]),
             .in_nonce(r_next_reg + 32'(j)),
@@ -280,15 +337,9 @@ always @(posedge clk) begin
         r_remaining_reg <= q_remaining_reg;
         r_last_reg <= q_remaining_reg < CORES_W32;
         r_threshold_reg <= q_threshold_reg;
-        q_valid_reg <= 1'b0;
     end
     if (flush) begin
         r_active_reg <= 1'b0;
-        q_valid_reg <= 1'b0;
-    end
-    // A work item offered with flush is kept: it comes after the flush.
-    if (accept) begin
-        q_valid_reg <= 1'b1;
     end
     if (work_ready) begin
         q_tag_reg <= work_tag;
@@ -300,12 +351,18 @@ always @(posedge clk) begin
     if (rst) begin
         r_active_reg <= 1'b0;
         r_tag_reg <= 8'd0;
-        q_valid_reg <= 1'b0;
         seq_reg <= {SEQ_W{1'b0}};
     end
 end
 
 assign work_ready = !q_valid_reg;
+
+// Its own block with keep: Yosys would otherwise merge it with the queue words'
+// copies of it, which sit by the words, far from the load decision that reads it.
+(* keep *)
+always @(posedge clk) begin
+    q_valid_reg <= q_valid_next;
+end
 
 // Results: a found FIFO per core and one queue of done events
 wire [CORES-1:0] found_valid;
@@ -433,8 +490,19 @@ function automatic [$clog2(CORES+1)-1:0] popcount(input [CORES-1:0] bits);
     end
 endfunction
 
-assign dropped_now = popcount(core_out_valid & core_out_hit & ~found_push_ready);
-assign hashed_now = popcount(core_out_valid);
+// Counted a clock late: the cores' outputs may sit far from these counters.
+reg [$clog2(CORES+1)-1:0] dropped_now_reg = 0;
+reg [$clog2(CORES+1)-1:0] hashed_now_reg = 0;
+always @(posedge clk) begin
+    dropped_now_reg <= popcount(core_out_valid & core_out_hit & ~found_push_ready);
+    hashed_now_reg <= popcount(core_out_valid);
+    if (rst) begin
+        dropped_now_reg <= 0;
+        hashed_now_reg <= 0;
+    end
+end
+assign dropped_now = dropped_now_reg;
+assign hashed_now = hashed_now_reg;
 
 wire [OUT_W-1:0] outstanding_next = outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop);
 

@@ -2,8 +2,10 @@
 //
 // sha256d_precompute: the per-work-item part of the header's second block.
 // Rounds 0..2 and the schedule words that do not depend on the nonce (W3),
-// computed once per work item: start is a 1-clock pulse with the inputs
-// stable; out_ready rises 4 clocks later and the outputs hold until the next start.
+// computed once per work item. start is a 1-clock pulse; the inputs hold from
+// the clock after it until the outputs are valid, LATENCY = 5 clocks after start.
+// The outputs hold until the clock after the next start. start passes a register
+// first: it comes from control logic that may sit across the chip.
 `resetall
 `default_nettype none
 
@@ -11,13 +13,12 @@ module sha256d_precompute (
     input  wire         clk,
     input  wire         rst,
 
-    // Work item: held stable from start until out_ready
+    // Work item: held stable from the clock after start until the outputs are valid
     input  wire         start,
     input  wire [255:0] midstate,       // {H0..H7} after the header's first block
     input  wire [95:0]  tail,           // header bytes 64..75 = W0, W1, W2
 
     // Constants for the nonce pipeline
-    output wire         out_ready,
     output wire [223:0] out_state,      // {a..g} after round 2
     output wire [31:0]  out_hk3,        // h + K[3] after round 2 (W3 = nonce added later)
     output wire [31:0]  out_w16,        // W16
@@ -36,8 +37,8 @@ wire [31:0] w2 = tail[31:0];
 reg  [223:0] state_reg;   // {a..g}; h lives in hkw_reg
 reg  [31:0]  hkw_reg;
 reg  [1:0]   step_reg = 2'd0;
+reg          start_reg = 1'b0;
 reg          busy_reg = 1'b0;
-reg          ready_reg = 1'b0;
 reg  [31:0]  w16_reg, w17_reg, c18_reg, c19_reg;
 
 wire [255:0] rounded;
@@ -68,14 +69,14 @@ always @* begin
 end
 
 always @(posedge clk) begin
-    if (start) begin
+    start_reg <= start;
+    if (start_reg) begin
         state_reg <= midstate[255:32];
         hkw_reg <= midstate[31:0] + 32'h428a2f98 + w0;
         w16_reg <= w16_next;
         w17_reg <= w17_next;
         step_reg <= 2'd0;
         busy_reg <= 1'b1;
-        ready_reg <= 1'b0;
     end else if (busy_reg) begin
         state_reg <= rounded[255:32];
         hkw_reg <= rounded[31:0] + kw_next;
@@ -84,18 +85,16 @@ always @(posedge clk) begin
         step_reg <= step_reg + 2'd1;
         if (step_reg == 2'd2) begin
             busy_reg <= 1'b0;
-            ready_reg <= 1'b1;
         end
     end
 
     if (rst) begin
+        start_reg <= 1'b0;
         busy_reg <= 1'b0;
-        ready_reg <= 1'b0;
         step_reg <= 2'd0;
     end
 end
 
-assign out_ready = ready_reg;
 assign out_state = state_reg;
 assign out_hk3 = hkw_reg;
 assign out_w16 = w16_reg;

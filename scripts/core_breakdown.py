@@ -31,7 +31,7 @@ PARTS = [
     "schedule delays",
     "stage registers (state, h + K + W, valid)",
     "midstate and nonce delays",
-    "digest, target compare",
+    "item and slot inputs, digest, target compare",
     "per-work precompute",
     "miner control, result FIFOs",
     "report wrapper (pins)",
@@ -82,6 +82,8 @@ def part_of(name, cell):
         return None
     if "precompute_inst" in name:
         part = PARTS[7]
+    elif "g_input_regs" in name:
+        part = PARTS[6]
     elif source in (None, "delay_line.v", "sha256_word_taps.v") and "g_taps" in name:
         part = PARTS[3]
     elif source in ("delay_line.v", "sha256_word_taps.v") and hash_of(name):
