@@ -243,42 +243,26 @@ end else begin : g_rings
     end
     assign {q_midstate, q_tail} = q_words;
 
+    // The item's words as the core reads them: {midstate, a..g, h + K3, W16, W17, C18, C19}
+    wire [639:0] pre_item = {q_midstate, pre_state, pre_hk3, pre_w16, pre_w17, pre_c18, pre_c19};
+    wire [639:0] item;
     if (ROUNDS_PER_CLK == 64) begin : g_core_keeps_item
         // A full pipeline keeps the item's words itself, beside the stages that
         // read them: they come straight from the queue and the precompute, which
         // hold them through the clock after load (the next item is accepted then
         // at the earliest and starts its precompute one clock later).
-        assign item_midstate = q_midstate;
-        assign item_state = pre_state;
-        assign item_hk3 = pre_hk3;
-        assign item_w16 = pre_w16;
-        assign item_w17 = pre_w17;
-        assign item_c18 = pre_c18;
-        assign item_c19 = pre_c19;
+        assign item = pre_item;
     end else begin : g_item_regs
         // The rings read the item's words with every slot: the running item's are held here.
-        reg [255:0] r_midstate_reg;
-        reg [223:0] r_state_reg;
-        reg [31:0]  r_hk3_reg, r_w16_reg, r_w17_reg, r_c18_reg, r_c19_reg;
+        reg [639:0] r_item_reg;
         always @(posedge clk) begin
             if (load) begin
-                r_midstate_reg <= q_midstate;
-                r_state_reg <= pre_state;
-                r_hk3_reg <= pre_hk3;
-                r_w16_reg <= pre_w16;
-                r_w17_reg <= pre_w17;
-                r_c18_reg <= pre_c18;
-                r_c19_reg <= pre_c19;
+                r_item_reg <= pre_item;
             end
         end
-        assign item_midstate = r_midstate_reg;
-        assign item_state = r_state_reg;
-        assign item_hk3 = r_hk3_reg;
-        assign item_w16 = r_w16_reg;
-        assign item_w17 = r_w17_reg;
-        assign item_c18 = r_c18_reg;
-        assign item_c19 = r_c19_reg;
+        assign item = r_item_reg;
     end
+    assign {item_midstate, item_state, item_hk3, item_w16, item_w17, item_c18, item_c19} = item;
 
     for (j = 0; j < CORES; j = j + 1) begin : g_core
         sha256d_core #(
