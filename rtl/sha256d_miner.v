@@ -64,6 +64,12 @@ localparam FOUND_W = SEQ_W + 8 + 32; // {seq, tag, nonce}
 localparam DONE_W = SEQ_W + 8;       // {seq, tag}
 localparam [31:0] CORES_W32 = 32'(CORES);
 localparam IDX_W = CORES > 1 ? $clog2(CORES) : 1;
+// A full pipeline spans the chip: the control at its input end (queue, precompute,
+// issue, credit count) and at its output end (result FIFOs, events, counts) are
+// kept apart, and the two pulses from the output end back to the input end pass
+// this many registers: the longer the chain, the less the placer pulls the two
+// ends' logic together, and the more clocks it has to cross.
+localparam CROSS_REGS = ROUNDS_PER_CLK == 64 ? 4 : 0;
 
 // Queued item (its midstate and tail are kept by the work path below)
 reg         q_valid_reg = 1'b0;
@@ -102,13 +108,38 @@ reg         full_reg = 1'b0;
 wire        stall = last_group && full_reg;
 wire        issue = r_active_reg && core_ready[0] && !stall;
 wire        finish = issue && last_group;
-wire        load = q_ready && (!r_active_reg || finish);
+wire        load;
 
 wire accept = work_valid && work_ready;
 // A work item offered with flush is kept: it comes after the flush.
 wire q_valid_next = !rst && (accept || (q_valid_reg && !load && !flush));
 wire [CORES-1:0] core_valid;
 genvar j;
+
+// Next values of load's inputs (as the registers below take them)
+wire q_ready_next;
+wire r_active_next = !rst && !flush && (load || (r_active_reg && !finish));
+wire r_last_next = load ? q_remaining_reg < CORES_W32
+                 : issue && !last_group ? r_remaining_reg < 2 * CORES_W32
+                 : r_last_reg;
+wire full_next;
+
+if (CROSS_REGS > 0) begin : g_load_reg
+    // load enables the running item's registers, the queue's and the core's
+    // copies, which a full pipeline spreads apart: it comes from a register,
+    // decided a clock ahead from its inputs' next values, so no path carries
+    // the decision's logic and that spread in one clock. A full pipeline takes
+    // a slot on every clock (core_ready is always high), which makes that possible.
+    reg load_reg = 1'b0;
+    always @(posedge clk) begin
+        load_reg <= q_ready_next && (!r_active_next || (r_last_next && !full_next));
+    end
+    assign load = load_reg;
+    wire unused_q_ready = q_ready;
+end else begin : g_load_now
+    assign load = q_ready && (!r_active_reg || finish);
+    wire unused_q_ready_next = q_ready_next;
+end
 
 if (ROUNDS_PER_CLK == 1) begin : g_serial
     // One round per clock: each core is one round unit shared by both hashes,
@@ -150,6 +181,7 @@ if (ROUNDS_PER_CLK == 1) begin : g_serial
     end
 
     assign q_ready = q_valid_reg;
+    assign q_ready_next = q_valid_next;
 
     for (j = 0; j < CORES; j = j + 1) begin : g_core
         sha256d_serial #(
@@ -219,6 +251,7 @@ end else begin : g_rings
     end
 
     assign q_ready = q_valid_reg && pre_done_reg;
+    assign q_ready_next = q_valid_next && !rst && pre_wait_next == 3'd0;
 
     // The queue's words follow the input while it is empty and hold once an
     // item is accepted. They sit by the precompute, so each word's enable is its
@@ -307,23 +340,16 @@ always @(posedge clk) begin
     if (issue && !last_group) begin
         r_next_reg <= r_next_reg + CORES_W32;
         r_remaining_reg <= r_remaining_reg - CORES_W32;
-        r_last_reg <= r_remaining_reg < 2 * CORES_W32;
     end
-    if (finish) begin
-        r_active_reg <= 1'b0;
-    end
+    r_active_reg <= r_active_next;
+    r_last_reg <= r_last_next;
     if (load) begin
-        r_active_reg <= 1'b1;
         r_tag_reg <= q_tag_reg;
         r_seq_reg <= seq_reg;
         seq_reg <= seq_reg + 1'b1;
         r_next_reg <= q_start_nonce_reg;
         r_remaining_reg <= q_remaining_reg;
-        r_last_reg <= q_remaining_reg < CORES_W32;
         r_threshold_reg <= q_threshold_reg;
-    end
-    if (flush) begin
-        r_active_reg <= 1'b0;
     end
     if (work_ready) begin
         q_tag_reg <= work_tag;
@@ -333,7 +359,6 @@ always @(posedge clk) begin
     end
 
     if (rst) begin
-        r_active_reg <= 1'b0;
         r_tag_reg <= 8'd0;
         seq_reg <= {SEQ_W{1'b0}};
     end
@@ -488,7 +513,31 @@ end
 assign dropped_now = dropped_now_reg;
 assign hashed_now = hashed_now_reg;
 
-wire [OUT_W-1:0] outstanding_next = outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop);
+// A done event's pop frees its credit, and a finished slot leaves the in-flight
+// count, CROSS_REGS clocks late: counted late, both only err high, so a late
+// credit never lets the done queue overflow.
+wire done_pop_back;
+wire out_valid_back;
+if (CROSS_REGS > 0) begin : g_cross_regs
+    reg [CROSS_REGS-1:0] done_pop_chain = {CROSS_REGS{1'b0}};
+    reg [CROSS_REGS-1:0] out_valid_chain = {CROSS_REGS{1'b0}};
+    always @(posedge clk) begin
+        done_pop_chain <= CROSS_REGS'({done_pop_chain, done_pop});
+        out_valid_chain <= CROSS_REGS'({out_valid_chain, core_out_valid[0]});
+        if (rst) begin
+            done_pop_chain <= {CROSS_REGS{1'b0}};
+            out_valid_chain <= {CROSS_REGS{1'b0}};
+        end
+    end
+    assign done_pop_back = done_pop_chain[CROSS_REGS-1];
+    assign out_valid_back = out_valid_chain[CROSS_REGS-1];
+end else begin : g_no_cross_regs
+    assign done_pop_back = done_pop;
+    assign out_valid_back = core_out_valid[0];
+end
+
+wire [OUT_W-1:0] outstanding_next = outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop_back);
+assign full_next = !rst && outstanding_next == OUT_W'(DONE_DEPTH);
 
 always @(posedge clk) begin
     hashed_reg <= hashed_reg + 64'(hashed_now);
@@ -499,8 +548,8 @@ always @(posedge clk) begin
         end
     end
     outstanding_reg <= outstanding_next;
-    full_reg <= outstanding_next == OUT_W'(DONE_DEPTH);
-    inflight_reg <= inflight_reg + 8'(issue) - 8'(core_out_valid[0]);
+    full_reg <= full_next;
+    inflight_reg <= inflight_reg + 8'(issue) - 8'(out_valid_back);
 
     if (rst) begin
         hashed_reg <= 64'd0;

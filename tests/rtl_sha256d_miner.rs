@@ -500,3 +500,35 @@ fn full_result_fifo_drops_and_counts() {
         );
     }
 }
+
+#[test]
+fn full_done_queue_holds_the_next_item_back() {
+    let mut rng = Rng::new(crate::util::seed());
+    // More one-nonce items than the done queue holds (8) plus the work queue (1).
+    let items: Vec<Work> = (0..12)
+        .map(|i| random_work(&mut rng, 0x60 + i, 1, u32::MAX))
+        .collect();
+    let expected: Vec<Vec<u32>> = items.iter().map(|w| vec![w.nonce_start]).collect();
+    const BLOCKED: u64 = 3000;
+    for info in models() {
+        let mut bench = Bench::new(info);
+        bench.ready = Box::new(|cycle| cycle >= BLOCKED);
+        bench.run(&items, items.len());
+        // While no event is taken, the items whose done events fill the queue
+        // are all that run: the next one waits for room, with its nonce.
+        let hashed_blocked = bench.trace.hashed[BLOCKED as usize - 1];
+        assert_eq!(
+            hashed_blocked, 8,
+            "{}: nonces hashed while the done queue was full",
+            info.name
+        );
+        check_stream(
+            info.name,
+            &items,
+            &expected,
+            &bench.events(),
+            "done queue full",
+        );
+        assert_eq!(bench.trace.dropped, 0, "{}: results dropped", info.name);
+    }
+}
