@@ -536,6 +536,17 @@ end else begin : g_no_cross_regs
     assign out_valid_back = core_out_valid[0];
 end
 
+// An issued group enters the in-flight count through a register: the count is
+// pulled towards the output end by its late decrement, and would pull the
+// issue logic with it.
+reg issued_reg = 1'b0;
+always @(posedge clk) begin
+    issued_reg <= issue;
+    if (rst) begin
+        issued_reg <= 1'b0;
+    end
+end
+
 wire [OUT_W-1:0] outstanding_next = outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop_back);
 assign full_next = !rst && outstanding_next == OUT_W'(DONE_DEPTH);
 
@@ -549,7 +560,7 @@ always @(posedge clk) begin
     end
     outstanding_reg <= outstanding_next;
     full_reg <= full_next;
-    inflight_reg <= inflight_reg + 8'(issue) - 8'(out_valid_back);
+    inflight_reg <= inflight_reg + 8'(issued_reg) - 8'(out_valid_back);
 
     if (rst) begin
         hashed_reg <= 64'd0;
@@ -564,7 +575,7 @@ end
 wire unused_core_ready = ^core_ready;
 
 assign found_dropped = dropped_pending_reg != 16'd0;
-assign busy = r_active_reg || inflight_reg != 8'd0;
+assign busy = r_active_reg || issued_reg || inflight_reg != 8'd0;
 assign queued = q_valid_reg;
 assign current_tag = r_tag_reg;
 assign nonces_hashed = hashed_reg;

@@ -532,3 +532,35 @@ fn full_done_queue_holds_the_next_item_back() {
         assert_eq!(bench.trace.dropped, 0, "{}: results dropped", info.name);
     }
 }
+
+#[test]
+fn busy_is_one_unbroken_run_per_item() {
+    let mut rng = Rng::new(crate::util::seed());
+    for len in [1, 2, 5] {
+        let work = random_work(&mut rng, 0x30, len, 0);
+        for info in models() {
+            let mut bench = Bench::new(info);
+            bench.miner.set_work(Some(&work));
+            let mut busy = Vec::new();
+            for _ in 0..2000 {
+                let out = bench.clock();
+                bench.miner.set_work(None);
+                busy.push(out.busy);
+            }
+            let rises = busy.windows(2).filter(|w| !w[0] && w[1]).count();
+            let falls = busy.windows(2).filter(|w| w[0] && !w[1]).count();
+            assert_eq!(
+                (rises, falls),
+                (1, 1),
+                "{}: {len}-nonce item: busy must rise once and fall once",
+                info.name
+            );
+            assert_eq!(
+                *bench.trace.hashed.last().expect("clocked"),
+                u64::from(len),
+                "{}: nonces_hashed",
+                info.name
+            );
+        }
+    }
+}
