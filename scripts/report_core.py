@@ -160,7 +160,7 @@ def place(name, family, device, package, mhz, seed):
     log = OUT / f"{run_name}.nextpnr.log"
     if run(cmd, log) != 0:
         reason = [l for l in log.read_text(errors="replace").splitlines() if "ERROR" in l]
-        return {"error": reason[0].strip() if reason else f"see {rel(log)}"}
+        return {"seed": seed, "error": reason[0].strip() if reason else f"see {rel(log)}"}
     placed = json.loads(report.read_text())
     fmax = [c["achieved"] for c in placed.get("fmax", {}).values()]
     if place_only() or not fmax:
@@ -215,7 +215,7 @@ def figures(target):
         notes.append("placed, not routed: estimate")
     if wanted != [None]:
         shown = ", ".join(f"{r['seed']}: {r['fmax']:.1f}" if r.get("fmax") else
-                          f"{wanted[i]}: failed" for i, r in enumerate(runs))
+                          f"{r['seed']}: failed" for r in runs)
         notes.append(f"best of seeds ({shown} MHz)")
     row["note"] = "; ".join(notes)
     return row
