@@ -92,23 +92,33 @@ end else begin : g_ram
     localparam DEPTH = MEM_DELAY - 2;
     localparam PTR_W = DEPTH > 1 ? $clog2(DEPTH) : 1;
     localparam [PTR_W-1:0] PTR_LAST = PTR_W'(DEPTH - 1);
+    // Slices of 32 bits, each a memory with its own pointer: a wide line takes
+    // several block RAMs, placed wherever the chip has one free, and one
+    // pointer register would drive all their addresses (keep on the pointer's
+    // block: Yosys would merge the copies).
+    localparam SLICES = (WIDTH + 31) / 32;
 
-    reg [WIDTH-1:0] mem [0:DEPTH-1];
-    reg [WIDTH-1:0] read_reg;
-    reg [WIDTH-1:0] out_reg;
-    assign stored = out_reg;
-    reg [PTR_W-1:0] ptr_reg = {PTR_W{1'b0}};
+    genvar s;
+    for (s = 0; s < SLICES; s = s + 1) begin : g_slice
+        localparam SLICE_W = s == SLICES - 1 ? WIDTH - 32 * s : 32;
+        reg [SLICE_W-1:0] mem [0:DEPTH-1];
+        reg [SLICE_W-1:0] read_reg;
+        reg [SLICE_W-1:0] out_reg;
+        reg [PTR_W-1:0] ptr_reg = {PTR_W{1'b0}};
 
-    // Read before write: the entry read is the one written DEPTH clocks ago.
-    always @(posedge clk) begin
-        read_reg <= mem[ptr_reg];
-        out_reg <= read_reg;
-        mem[ptr_reg] <= chained;
-    end
+        // Read before write: the entry read is the one written DEPTH clocks ago.
+        always @(posedge clk) begin
+            read_reg <= mem[ptr_reg];
+            out_reg <= read_reg;
+            mem[ptr_reg] <= chained[32*s +: SLICE_W];
+        end
 
-    // Any start in 0 .. PTR_LAST gives the same delay: no reset needed.
-    always @(posedge clk) begin
-        ptr_reg <= ptr_reg == PTR_LAST ? {PTR_W{1'b0}} : ptr_reg + 1'b1;
+        // Any start in 0 .. PTR_LAST gives the same delay: no reset needed.
+        (* keep *)
+        always @(posedge clk) begin
+            ptr_reg <= ptr_reg == PTR_LAST ? {PTR_W{1'b0}} : ptr_reg + 1'b1;
+        end
+        assign stored[32*s +: SLICE_W] = out_reg;
     end
 end
 

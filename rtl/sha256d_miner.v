@@ -109,6 +109,7 @@ wire        stall = last_group && full_reg;
 wire        issue = r_active_reg && core_ready[0] && !stall;
 wire        finish = issue && last_group;
 wire        load;
+wire        words_load;   // load, for the item's word copies
 
 wire accept = work_valid && work_ready;
 // A work item offered with flush is kept: it comes after the flush.
@@ -130,14 +131,25 @@ if (CROSS_REGS > 0) begin : g_load_reg
     // decided a clock ahead from its inputs' next values, so no path carries
     // the decision's logic and that spread in one clock. A full pipeline takes
     // a slot on every clock (core_ready is always high), which makes that possible.
+    // The queue's and the core's word copies, by the pipeline's input, read a
+    // copy of their own (keep: Yosys would merge the two), which the placer can
+    // put between them and the decision.
+    wire load_next = q_ready_next && (!r_active_next || (r_last_next && !full_next));
     reg load_reg = 1'b0;
+    reg words_load_reg = 1'b0;
     always @(posedge clk) begin
-        load_reg <= q_ready_next && (!r_active_next || (r_last_next && !full_next));
+        load_reg <= load_next;
+    end
+    (* keep *)
+    always @(posedge clk) begin
+        words_load_reg <= load_next;
     end
     assign load = load_reg;
+    assign words_load = words_load_reg;
     wire unused_q_ready = q_ready;
 end else begin : g_load_now
     assign load = q_ready && (!r_active_reg || finish);
+    assign words_load = load;
     wire unused_q_ready_next = q_ready_next;
 end
 
@@ -182,6 +194,8 @@ if (ROUNDS_PER_CLK == 1) begin : g_serial
 
     assign q_ready = q_valid_reg;
     assign q_ready_next = q_valid_next;
+    // The slots' memory holds the words: nothing to copy.
+    wire unused_words_load = words_load;
 
     for (j = 0; j < CORES; j = j + 1) begin : g_core
         sha256d_serial #(
@@ -255,7 +269,9 @@ end else begin : g_rings
 
     // The queue's words follow the input while it is empty and hold once an
     // item is accepted. They sit by the precompute, so each word's enable is its
-    // own copy of q_valid_reg (keep: Yosys would merge them).
+    // own copy of q_valid_reg, computed from itself as q_valid_reg is, so
+    // that no logic is shared with the load decision far away (keep: Yosys would
+    // merge the copies).
     localparam Q_WORDS = (256 + 96) / 32;
     wire [351:0] q_offered = {work_midstate, work_tail};
     wire [351:0] q_words;
@@ -265,7 +281,7 @@ end else begin : g_rings
         reg [31:0] word_reg;
         (* keep *)
         always @(posedge clk) begin
-            held_reg <= q_valid_next;
+            held_reg <= !rst && (work_valid || held_reg) && !(held_reg && (words_load || flush));
         end
         always @(posedge clk) begin
             if (!held_reg) begin
@@ -306,7 +322,7 @@ end else begin : g_rings
         ) core_inst (
             .clk(clk),
             .rst(rst),
-            .work_load(load),
+            .work_load(words_load),
             .work_midstate(item_midstate),
             .work_state(item_state),
             .work_hk3(item_hk3),

@@ -34,28 +34,36 @@ wire [31:0] w0 = tail[95:64];
 wire [31:0] w1 = tail[63:32];
 wire [31:0] w2 = tail[31:0];
 
-reg  [223:0] state_reg;   // {a..g}; h lives in hkw_reg
-reg  [31:0]  hkw_reg;
+// The outputs as 12 words, least significant first:
+// a..g after round 2 (0..6), h + K[3] (7), W16 (8), W17 (9), C18 (10), C19 (11)
+localparam WORDS = 12;
+wire [32*WORDS-1:0] words;
+wire [223:0] state = words[223:0];
+wire [31:0]  hkw = words[255:224];
+wire [31:0]  w16 = words[287:256];
+wire [31:0]  w17 = words[319:288];
+wire [31:0]  c18 = words[351:320];
+wire [31:0]  c19 = words[383:352];
+
 reg  [1:0]   step_reg = 2'd0;
 reg          start_reg = 1'b0;
 reg          busy_reg = 1'b0;
-reg  [31:0]  w16_reg, w17_reg, c18_reg, c19_reg;
 
 wire [255:0] rounded;
 wire [31:0]  w16_next, w17_next, c18_next, c19_next;
 
 sha256_round round_inst (
-    .rx_state(state_reg),
-    .rx_hkw(hkw_reg),
+    .rx_state(state),
+    .rx_hkw(hkw),
     .tx_state(rounded)
 );
 
 // FIPS 180-4 §6.2.2 step 1 with the constant words of the second block folded in
 sha256_schedule w16_inst (.rx_w1(w0), .rx_w2(w1), .rx_w10(32'd0), .rx_w15(32'd0), .tx_word(w16_next));
 sha256_schedule w17_inst (.rx_w1(w1), .rx_w2(w2), .rx_w10(32'd0), .rx_w15(W15), .tx_word(w17_next));
-sha256_schedule c18_inst (.rx_w1(w2), .rx_w2(32'd0), .rx_w10(32'd0), .rx_w15(w16_reg),
+sha256_schedule c18_inst (.rx_w1(w2), .rx_w2(32'd0), .rx_w10(32'd0), .rx_w15(w16),
                           .tx_word(c18_next));
-sha256_schedule c19_inst (.rx_w1(32'd0), .rx_w2(W4), .rx_w10(32'd0), .rx_w15(w17_reg),
+sha256_schedule c19_inst (.rx_w1(32'd0), .rx_w2(W4), .rx_w10(32'd0), .rx_w15(w17),
                           .tx_word(c19_next));
 
 // K[t+1] + W[t+1] for the round after step t; W3 is the nonce, added per nonce.
@@ -68,39 +76,49 @@ always @* begin
     endcase
 end
 
+wire busy_next = !rst && (start_reg || (busy_reg && step_reg != 2'd2));
 always @(posedge clk) begin
-    start_reg <= start;
-    if (start_reg) begin
-        state_reg <= midstate[255:32];
-        hkw_reg <= midstate[31:0] + 32'h428a2f98 + w0;
-        w16_reg <= w16_next;
-        w17_reg <= w17_next;
-        step_reg <= 2'd0;
-        busy_reg <= 1'b1;
-    end else if (busy_reg) begin
-        state_reg <= rounded[255:32];
-        hkw_reg <= rounded[31:0] + kw_next;
-        c18_reg <= c18_next;
-        c19_reg <= c19_next;
-        step_reg <= step_reg + 2'd1;
-        if (step_reg == 2'd2) begin
-            busy_reg <= 1'b0;
-        end
-    end
-
-    if (rst) begin
-        start_reg <= 1'b0;
-        busy_reg <= 1'b0;
-        step_reg <= 2'd0;
-    end
+    start_reg <= start && !rst;
+    busy_reg <= busy_next;
+    step_reg <= start_reg || rst ? 2'd0 : step_reg + 2'(busy_reg);
 end
 
-assign out_state = state_reg;
-assign out_hk3 = hkw_reg;
-assign out_w16 = w16_reg;
-assign out_w17 = w17_reg;
-assign out_c18 = c18_reg;
-assign out_c19 = c19_reg;
+// Each word's value on start and on each step (a word that keeps its value then
+// reads itself).
+wire [32*WORDS-1:0] on_start = {c19, c18, w17_next, w16_next,
+                                midstate[31:0] + 32'h428a2f98 + w0, midstate[255:32]};
+wire [32*WORDS-1:0] on_step = {c19_next, c18_next, w17, w16,
+                               rounded[31:0] + kw_next, rounded[255:32]};
+
+// start and busy steer all 384 flip-flops, which sit by the core's input
+// registers that read them, spread across the chip: each word has its own copy
+// of both (keep on the block: Yosys would merge the copies).
+genvar k;
+for (k = 0; k < WORDS; k = k + 1) begin : g_word
+    reg        start_copy_reg = 1'b0;
+    reg        busy_copy_reg = 1'b0;
+    reg [31:0] word_reg;
+    (* keep *)
+    always @(posedge clk) begin
+        start_copy_reg <= start && !rst;
+        busy_copy_reg <= busy_next;
+    end
+    always @(posedge clk) begin
+        if (start_copy_reg) begin
+            word_reg <= on_start[32*k +: 32];
+        end else if (busy_copy_reg) begin
+            word_reg <= on_step[32*k +: 32];
+        end
+    end
+    assign words[32*k +: 32] = word_reg;
+end
+
+assign out_state = state;
+assign out_hk3 = hkw;
+assign out_w16 = w16;
+assign out_w17 = w17;
+assign out_c18 = c18;
+assign out_c19 = c19;
 
 endmodule
 
