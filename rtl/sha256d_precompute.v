@@ -38,12 +38,9 @@ wire [31:0] w2 = tail[31:0];
 // a..g after round 2 (0..6), h + K[3] (7), W16 (8), W17 (9), C18 (10), C19 (11)
 localparam WORDS = 12;
 wire [32*WORDS-1:0] words;
-wire [223:0] state = words[223:0];
-wire [31:0]  hkw = words[255:224];
-wire [31:0]  w16 = words[287:256];
-wire [31:0]  w17 = words[319:288];
-wire [31:0]  c18 = words[351:320];
-wire [31:0]  c19 = words[383:352];
+wire [223:0] state;
+wire [31:0]  hkw, w16, w17, c18, c19;
+assign {c19, c18, w17, w16, hkw, state} = words;
 
 reg  [1:0]   step_reg = 2'd0;
 reg          start_reg = 1'b0;
@@ -113,12 +110,7 @@ for (k = 0; k < WORDS; k = k + 1) begin : g_word
     assign words[32*k +: 32] = word_reg;
 end
 
-assign out_state = state;
-assign out_hk3 = hkw;
-assign out_w16 = w16;
-assign out_w17 = w17;
-assign out_c18 = c18;
-assign out_c19 = c19;
+assign {out_c19, out_c18, out_w17, out_w16, out_hk3, out_state} = words;
 
 endmodule
 
