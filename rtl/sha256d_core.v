@@ -99,7 +99,9 @@ if (INPUT_REGS) begin : g_input_regs
     );
 
     // valid is reset: a slot offered before a reset must not enter the ring after it.
+    // keep: Yosys would merge it with the miner's copy, which feeds its count.
     reg valid_reg = 1'b0;
+    (* keep *)
     always @(posedge clk) begin
         valid_reg <= in_valid;
         if (rst) begin

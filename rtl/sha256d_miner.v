@@ -88,6 +88,7 @@ reg [31:0]      r_remaining_reg;   // nonces of the range after r_next_reg
 // r_remaining_reg < CORES, kept as a flag: a 32-bit compare in front of the
 // issue logic is the longest path of the one-round-per-clock designs.
 reg             r_last_reg;
+reg             r_penult_reg;   // r_remaining_reg < 2 * CORES, r_last_reg's next flag
 reg [31:0]      r_threshold_reg;
 
 reg [SEQ_W-1:0] seq_reg = {SEQ_W{1'b0}};
@@ -120,9 +121,15 @@ genvar j;
 // Next values of load's inputs (as the registers below take them)
 wire q_ready_next;
 wire r_active_next = !rst && !flush && (load || (r_active_reg && !finish));
-wire r_last_next = load ? q_remaining_reg < CORES_W32
-                 : issue && !last_group ? r_remaining_reg < 2 * CORES_W32
+wire q_last;     // q_remaining_reg < CORES
+wire q_penult;   // q_remaining_reg < 2 * CORES
+// load's decision reads flags only: the compares that set them are a clock ahead.
+wire r_last_next = load ? q_last
+                 : issue && !last_group ? r_penult_reg
                  : r_last_reg;
+wire r_penult_next = load ? q_penult
+                   : issue && !last_group ? r_remaining_reg < 3 * CORES_W32
+                   : r_penult_reg;
 wire full_next;
 
 if (CROSS_REGS > 0) begin : g_load_reg
@@ -147,10 +154,23 @@ if (CROSS_REGS > 0) begin : g_load_reg
     assign load = load_reg;
     assign words_load = words_load_reg;
     wire unused_q_ready = q_ready;
+
+    // The queued range's flags, registered: the queue holds from the clock
+    // after accept, and load comes at least two clocks after accept.
+    reg q_last_reg;
+    reg q_penult_reg;
+    always @(posedge clk) begin
+        q_last_reg <= q_remaining_reg < CORES_W32;
+        q_penult_reg <= q_remaining_reg < 2 * CORES_W32;
+    end
+    assign q_last = q_last_reg;
+    assign q_penult = q_penult_reg;
 end else begin : g_load_now
     assign load = q_ready && (!r_active_reg || finish);
     assign words_load = load;
     wire unused_q_ready_next = q_ready_next;
+    assign q_last = q_remaining_reg < CORES_W32;
+    assign q_penult = q_remaining_reg < 2 * CORES_W32;
 end
 
 if (ROUNDS_PER_CLK == 1) begin : g_serial
@@ -359,6 +379,7 @@ always @(posedge clk) begin
     end
     r_active_reg <= r_active_next;
     r_last_reg <= r_last_next;
+    r_penult_reg <= r_penult_next;
     if (load) begin
         r_tag_reg <= q_tag_reg;
         r_seq_reg <= seq_reg;
@@ -555,13 +576,17 @@ end
 // An issued group enters the in-flight count through a register: the count is
 // pulled towards the output end by its late decrement, and would pull the
 // issue logic with it.
+// keep: Yosys would merge it with the core's input valid, far from the count.
 reg issued_reg = 1'b0;
+(* keep *)
 always @(posedge clk) begin
     issued_reg <= issue;
     if (rst) begin
         issued_reg <= 1'b0;
     end
 end
+
+wire [7:0] inflight_next = inflight_reg + 8'(issued_reg) - 8'(out_valid_back);
 
 wire [OUT_W-1:0] outstanding_next = outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop_back);
 assign full_next = !rst && outstanding_next == OUT_W'(DONE_DEPTH);
@@ -576,7 +601,7 @@ always @(posedge clk) begin
     end
     outstanding_reg <= outstanding_next;
     full_reg <= full_next;
-    inflight_reg <= inflight_reg + 8'(issued_reg) - 8'(out_valid_back);
+    inflight_reg <= inflight_next;
 
     if (rst) begin
         hashed_reg <= 64'd0;
@@ -591,7 +616,12 @@ end
 wire unused_core_ready = ^core_ready;
 
 assign found_dropped = dropped_pending_reg != 16'd0;
-assign busy = r_active_reg || issued_reg || inflight_reg != 8'd0;
+// busy as a register, the value the three terms take on the next clock.
+reg busy_reg = 1'b0;
+always @(posedge clk) begin
+    busy_reg <= r_active_next || (!rst && (issue || inflight_next != 8'd0));
+end
+assign busy = busy_reg;
 assign queued = q_valid_reg;
 assign current_tag = r_tag_reg;
 assign nonces_hashed = hashed_reg;

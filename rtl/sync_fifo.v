@@ -53,7 +53,9 @@ wire full = stored_reg == PTR_W'(DEPTH - 1);
 wire head_free = !head_valid_reg || out_ready;
 wire from_mem = head_free && !mem_empty;
 wire bypass = head_free && mem_empty && in_valid;
-wire write = in_valid && !full && !bypass;
+// Every entry taken is written, the bypassed one too, which the read pointer
+// then skips: the write enable (wide, on the memory) waits for no head logic.
+wire write = in_valid && !full;
 
 assign in_ready = !full;
 assign out_valid = head_valid_reg;
@@ -80,10 +82,10 @@ always @(posedge clk) begin
     if (write) begin
         wr_ptr_reg <= wr_ptr_reg + 1'b1;
     end
-    if (from_mem) begin
+    if (from_mem || bypass) begin
         rd_ptr_reg <= rd_ptr_reg + 1'b1;
     end
-    stored_reg <= stored_reg + PTR_W'(write) - PTR_W'(from_mem);
+    stored_reg <= stored_reg + PTR_W'(write) - PTR_W'(from_mem || bypass);
 
     if (rst) begin
         wr_ptr_reg <= {PTR_W{1'b0}};
