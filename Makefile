@@ -176,16 +176,17 @@ lint-boards:
 		$(MAKE) --no-print-directory lint-board BOARD=$$b || exit 1; \
 	done
 
-# The ECP5 carry-cell form of sha256_add_hkw equals the portable one for every
-# input and every round's K (a SAT proof over Yosys's CCU2C model): Verilator
-# simulates only the portable form.
+# The ECP5 carry-cell forms of sha256_add_hkw and sha256_add_chmaj equal the
+# portable ones for every input (and every round's K): a SAT proof over Yosys's
+# CCU2C model, since Verilator simulates only the portable forms.
 lint-ecp5-carry:
-	@echo "yosys sat: ecp5_add_const3 == x + y + K[t] for t = 0..63"
+	@echo "yosys sat: ecp5_add_const3 == x + y + K[t] for t = 0..63; ecp5_add_chmaj == x + Ch, x + Maj"
 	@out=$$($(YOSYS_ecp5) -q -p "read_verilog -sv $(RTL_PACKAGES) rtl/sha256_add_hkw.v \
-		rtl/boards/ecp5_add_const3.v scripts/ecp5_carry_equiv.v; \
+		rtl/sha256_add_chmaj.v rtl/boards/ecp5_add_const3.v rtl/boards/ecp5_add_chmaj.v \
+		scripts/ecp5_carry_equiv.v; \
 		read_verilog +/ecp5/common_sim.vh +/ecp5/ccu2c_sim.vh; \
 		hierarchy -top ecp5_carry_equiv; proc; flatten; opt -fast; \
-		sat -verify -prove hkw_equal 1" 2>&1) \
+		sat -verify -prove hkw_equal 1 -prove ch_equal 1 -prove maj_equal 1" 2>&1) \
 		|| { echo "$$out" >&2; exit 1; }
 
 lint-board:

@@ -17,7 +17,8 @@ module sha256_ring #(
     parameter FIRST = 0,
     // Index of the round whose result leaves the ring (FIRST..63)
     parameter LAST = 63,
-    // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
+    // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw), and in a
+    // pipeline Ch and Maj inside the carry cells of T1 and T2 (sha256_add_chmaj); 0: portable
     parameter ECP5_CARRY = 0,
     // Block RAMs the message schedule's delays may take (0..; pipelines, PASSES = 1, only)
     parameter SCHEDULE_BRAMS = 0,
@@ -93,8 +94,11 @@ for (i = 0; i < STAGES; i = i + 1) begin : g_stage
     wire [255:0] rounded;
 
     // The a of round LAST - 2 or later becomes d only after LAST, so never e.
+    // Ch and Maj in the carry cells only in a pipeline: in a loop's rounds they made
+    // nextpnr-ecp5 route a 32-rounds-per-clock board for hours without finishing.
     sha256_round #(
-        .WITH_A(OUT_E_ONLY != 0 && PASSES == 1 && FIRST + i > LAST - 3 ? 0 : 1)
+        .WITH_A(OUT_E_ONLY != 0 && PASSES == 1 && FIRST + i > LAST - 3 ? 0 : 1),
+        .ECP5_CARRY(PASSES == 1 ? ECP5_CARRY : 0)
     ) round_inst (
         .rx_state(state_reg[i]),
         .rx_hkw(hkw_reg[i]),

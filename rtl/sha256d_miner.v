@@ -410,6 +410,30 @@ always @(posedge clk) begin
     q_valid_reg <= q_valid_next;
 end
 
+// Results pass a register beside the FIFOs: a pipeline's last stage may sit
+// far from them, and a push fans out to the write enables of their memories.
+reg  [CORES-1:0]  res_valid_reg = {CORES{1'b0}};
+reg  [CORES-1:0]  res_found_reg = {CORES{1'b0}};   // valid and a hit
+reg               res_done_reg = 1'b0;             // core 0's slot ends its item
+reg  [31:0]       res_nonce_reg [0:CORES-1];
+reg  [META_W-1:0] res_meta_reg [0:CORES-1];
+
+integer rc;
+always @(posedge clk) begin
+    res_valid_reg <= core_out_valid;
+    res_found_reg <= core_out_valid & core_out_hit;
+    res_done_reg <= core_out_valid[0] && core_out_meta[0][META_W-1];
+    for (rc = 0; rc < CORES; rc = rc + 1) begin
+        res_nonce_reg[rc] <= core_out_nonce[rc];
+        res_meta_reg[rc] <= core_out_meta[rc];
+    end
+    if (rst) begin
+        res_valid_reg <= {CORES{1'b0}};
+        res_found_reg <= {CORES{1'b0}};
+        res_done_reg <= 1'b0;
+    end
+end
+
 // Results: a found FIFO per core and one queue of done events
 wire [CORES-1:0] found_valid;
 wire [CORES-1:0] found_push_ready;
@@ -423,9 +447,9 @@ for (j = 0; j < CORES; j = j + 1) begin : g_found
     ) found_fifo_inst (
         .clk(clk),
         .rst(rst),
-        .in_valid(core_out_valid[j] && core_out_hit[j]),
+        .in_valid(res_found_reg[j]),
         .in_ready(found_push_ready[j]),
-        .in_data({core_out_meta[j][SEQ_W+7:0], core_out_nonce[j]}),
+        .in_data({res_meta_reg[j][SEQ_W+7:0], res_nonce_reg[j]}),
         .out_valid(found_valid[j]),
         .out_ready(found_pop[j]),
         .out_data(found_head[j])
@@ -435,7 +459,7 @@ end
 wire              done_valid;
 wire              done_pop;
 wire [DONE_W-1:0] done_head;
-wire              done_push = core_out_valid[0] && core_out_meta[0][META_W-1];
+wire              done_push = res_done_reg;
 
 sync_fifo #(
     .WIDTH(DONE_W),
@@ -447,7 +471,7 @@ sync_fifo #(
     /* verilator lint_off PINCONNECTEMPTY */ // never full: outstanding_reg holds issue back
     .in_ready(),
     /* verilator lint_on PINCONNECTEMPTY */
-    .in_data(core_out_meta[0][DONE_W-1:0]),
+    .in_data(res_meta_reg[0][DONE_W-1:0]),
     .out_valid(done_valid),
     .out_ready(done_pop),
     .out_data(done_head)
@@ -478,7 +502,24 @@ function automatic newer(input [SEQ_W-1:0] seq, input [SEQ_W-1:0] than);
     end
 endfunction
 
-wire [FOUND_W-1:0] ev_head = found_head[ev_core];
+// The choice is registered, so that the compare above and the pops below are
+// not one path. It is a clock old when used, which is safe: a head changes only
+// when popped (and after a pop the event register is full for a clock, so no
+// choice made before the pop is used), or by appearing in an empty queue, and
+// a found result never appears after the done event of its own item.
+reg             choice_valid_reg = 1'b0;
+reg             choice_found_reg = 1'b0;
+reg [IDX_W-1:0] choice_core_reg = {IDX_W{1'b0}};
+always @(posedge clk) begin
+    choice_valid_reg <= ev_found || done_valid;
+    choice_found_reg <= ev_found;
+    choice_core_reg <= ev_core;
+    if (rst) begin
+        choice_valid_reg <= 1'b0;
+    end
+end
+
+wire [FOUND_W-1:0] ev_head = found_head[choice_core_reg];
 wire [7:0]  ev_tag = ev_head[39:32];
 wire [31:0] ev_nonce = ev_head[31:0];
 /* verilator lint_off UNUSEDSIGNAL */ // the sequence number stays inside
@@ -493,14 +534,14 @@ reg        event_done_reg;
 reg [7:0]  event_tag_reg;
 reg [31:0] event_nonce_reg;
 
-wire event_take = !event_valid_reg && (ev_found || done_valid);
+wire event_take = !event_valid_reg && choice_valid_reg;
 
 always @(posedge clk) begin
     if (event_take) begin
         event_valid_reg <= 1'b1;
-        event_done_reg <= !ev_found;
-        event_tag_reg <= ev_found ? ev_tag : done_head[7:0];
-        event_nonce_reg <= ev_found ? ev_nonce : 32'd0;
+        event_done_reg <= !choice_found_reg;
+        event_tag_reg <= choice_found_reg ? ev_tag : done_head[7:0];
+        event_nonce_reg <= choice_found_reg ? ev_nonce : 32'd0;
     end else if (event_ready) begin
         event_valid_reg <= 1'b0;
     end
@@ -516,9 +557,9 @@ assign event_tag = event_tag_reg;
 assign event_nonce = event_nonce_reg;
 
 for (j = 0; j < CORES; j = j + 1) begin : g_pop
-    assign found_pop[j] = event_take && ev_found && ev_core == IDX_W'(j);
+    assign found_pop[j] = event_take && choice_found_reg && choice_core_reg == IDX_W'(j);
 end
-assign done_pop = event_take && !ev_found;
+assign done_pop = event_take && !choice_found_reg;
 
 // Bookkeeping and status
 wire [$clog2(CORES+1)-1:0] dropped_now;
@@ -540,8 +581,8 @@ endfunction
 reg [$clog2(CORES+1)-1:0] dropped_now_reg = 0;
 reg [$clog2(CORES+1)-1:0] hashed_now_reg = 0;
 always @(posedge clk) begin
-    dropped_now_reg <= popcount(core_out_valid & core_out_hit & ~found_push_ready);
-    hashed_now_reg <= popcount(core_out_valid);
+    dropped_now_reg <= popcount(res_found_reg & ~found_push_ready);
+    hashed_now_reg <= popcount(res_valid_reg);
     if (rst) begin
         dropped_now_reg <= 0;
         hashed_now_reg <= 0;
@@ -560,7 +601,7 @@ if (CROSS_REGS > 0) begin : g_cross_regs
     reg [CROSS_REGS-1:0] out_valid_chain = {CROSS_REGS{1'b0}};
     always @(posedge clk) begin
         done_pop_chain <= CROSS_REGS'({done_pop_chain, done_pop});
-        out_valid_chain <= CROSS_REGS'({out_valid_chain, core_out_valid[0]});
+        out_valid_chain <= CROSS_REGS'({out_valid_chain, res_valid_reg[0]});
         if (rst) begin
             done_pop_chain <= {CROSS_REGS{1'b0}};
             out_valid_chain <= {CROSS_REGS{1'b0}};
@@ -570,7 +611,7 @@ if (CROSS_REGS > 0) begin : g_cross_regs
     assign out_valid_back = out_valid_chain[CROSS_REGS-1];
 end else begin : g_no_cross_regs
     assign done_pop_back = done_pop;
-    assign out_valid_back = core_out_valid[0];
+    assign out_valid_back = res_valid_reg[0];
 end
 
 // An issued group enters the in-flight count through a register: the count is

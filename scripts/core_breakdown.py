@@ -41,6 +41,8 @@ PARTS = [
 # Source file of a cell -> part (ring files are refined by instance path below)
 FILE_PARTS = {
     "sha256_round.v": PARTS[0],
+    "sha256_add_chmaj.v": PARTS[0],
+    "ecp5_add_chmaj.v": PARTS[0],
     "sha256_add_hkw.v": PARTS[1],
     "ecp5_add_const3.v": PARTS[1],
     "sha256_schedule.v": PARTS[2],
