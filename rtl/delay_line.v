@@ -59,32 +59,43 @@ end
 // What the memory form gives, before the OUT_REGS registers
 wire [WIDTH-1:0] stored;
 
+// Memories are sliced into 32-bit memories, each with its own pointers: a wide
+// line takes several block RAMs, placed wherever the chip has one free, and one
+// pointer register would drive all their addresses (keep on the pointers' block:
+// Yosys would merge the copies).
+localparam SLICES = (WIDTH + 31) / 32;
+genvar s;
+
 if (BLOCK != 0) begin : g_block
     // The entry written at clock T is read at T + MEM_DELAY - 2 into the RAM's read
     // register, then into out_reg: the pointers stay MEM_DELAY - 2 apart, so they never meet.
     localparam PTR_W = MEM_DELAY > 3 ? $clog2(MEM_DELAY - 1) : 1;
     localparam [PTR_W-1:0] LEAD = PTR_W'(MEM_DELAY - 2);
 
-    (* ram_style = "block", no_rw_check *) reg [WIDTH-1:0] mem [0:(1 << PTR_W) - 1];
-    reg [WIDTH-1:0] read_reg;
-    reg [WIDTH-1:0] out_reg;
-    reg [PTR_W-1:0] wr_ptr_reg = LEAD;
-    reg [PTR_W-1:0] rd_ptr_reg = {PTR_W{1'b0}};
+    for (s = 0; s < SLICES; s = s + 1) begin : g_slice
+        localparam SLICE_W = s == SLICES - 1 ? WIDTH - 32 * s : 32;
+        (* ram_style = "block", no_rw_check *) reg [SLICE_W-1:0] mem [0:(1 << PTR_W) - 1];
+        reg [SLICE_W-1:0] read_reg;
+        reg [SLICE_W-1:0] out_reg;
+        reg [PTR_W-1:0] wr_ptr_reg = LEAD;
+        reg [PTR_W-1:0] rd_ptr_reg = {PTR_W{1'b0}};
 
-    always @(posedge clk) begin
-        mem[wr_ptr_reg] <= chained;
-        read_reg <= mem[rd_ptr_reg];
-        out_reg <= read_reg;
+        always @(posedge clk) begin
+            mem[wr_ptr_reg] <= chained[32*s +: SLICE_W];
+            read_reg <= mem[rd_ptr_reg];
+            out_reg <= read_reg;
+        end
+
+        // Both pointers step every clock, so they keep their distance without a
+        // reset: a reset net reaching every line would pin the pointers' placement.
+        (* keep *)
+        always @(posedge clk) begin
+            wr_ptr_reg <= wr_ptr_reg + 1'b1;
+            rd_ptr_reg <= rd_ptr_reg + 1'b1;
+        end
+
+        assign stored[32*s +: SLICE_W] = out_reg;
     end
-
-    // Both pointers step every clock, so they keep their distance without a
-    // reset: a reset net reaching every line would pin the pointers' placement.
-    always @(posedge clk) begin
-        wr_ptr_reg <= wr_ptr_reg + 1'b1;
-        rd_ptr_reg <= rd_ptr_reg + 1'b1;
-    end
-
-    assign stored = out_reg;
 end else if (!MEMORY) begin : g_regs
     assign stored = chained;
 end else begin : g_ram
@@ -92,13 +103,7 @@ end else begin : g_ram
     localparam DEPTH = MEM_DELAY - 2;
     localparam PTR_W = DEPTH > 1 ? $clog2(DEPTH) : 1;
     localparam [PTR_W-1:0] PTR_LAST = PTR_W'(DEPTH - 1);
-    // Slices of 32 bits, each a memory with its own pointer: a wide line takes
-    // several block RAMs, placed wherever the chip has one free, and one
-    // pointer register would drive all their addresses (keep on the pointer's
-    // block: Yosys would merge the copies).
-    localparam SLICES = (WIDTH + 31) / 32;
 
-    genvar s;
     for (s = 0; s < SLICES; s = s + 1) begin : g_slice
         localparam SLICE_W = s == SLICES - 1 ? WIDTH - 32 * s : 32;
         reg [SLICE_W-1:0] mem [0:DEPTH-1];

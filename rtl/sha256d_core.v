@@ -66,6 +66,10 @@ localparam DELAY_IN_REGS = PASSES == 1 ? 2 : 0;
 // Their reads pass a register too: the memory can sit far from the adder or
 // compare that reads it (placed, 64 tiles from the threshold's compare).
 localparam DELAY_OUT_REGS = PASSES == 1 ? 1 : 0;
+// A pipeline's delays are long enough for block RAM; asked for as such, each
+// memory is read and written at two addresses that never meet, so synthesis
+// adds no logic for a read and a write of one address on one clock.
+localparam DELAY_BLOCK = PASSES == 1 ? 1 : 0;
 
 // A pipeline spans the chip. Its inputs pass a register here, beside the stages
 // that read them; the work item's words are kept in these registers too, so the
@@ -192,6 +196,7 @@ wire [255:0] midstate_late;
 delay_line #(
     .WIDTH(256),
     .DELAY(RING_LATENCY + 1),
+    .BLOCK(DELAY_BLOCK),
     .IN_REGS(DELAY_IN_REGS),
     .OUT_REGS(DELAY_OUT_REGS)
 ) midstate_delay_inst (
@@ -252,6 +257,7 @@ wire [META_W-1:0] meta_late;
 delay_line #(
     .WIDTH(64 + META_W),
     .DELAY(2 * RING_LATENCY + 2),
+    .BLOCK(DELAY_BLOCK),
     .IN_REGS(DELAY_IN_REGS),
     .OUT_REGS(DELAY_OUT_REGS)
 ) meta_delay_inst (

@@ -110,6 +110,7 @@ wire        stall = last_group && full_reg;
 wire        issue = r_active_reg && core_ready[0] && !stall;
 wire        finish = issue && last_group;
 wire        load;
+wire        fields_load;  // load, for the running item's fields
 wire        words_load;   // load, for the item's word copies
 
 wire accept = work_valid && work_ready;
@@ -138,20 +139,28 @@ if (CROSS_REGS > 0) begin : g_load_reg
     // decided a clock ahead from its inputs' next values, so no path carries
     // the decision's logic and that spread in one clock. A full pipeline takes
     // a slot on every clock (core_ready is always high), which makes that possible.
-    // The queue's and the core's word copies, by the pipeline's input, read a
-    // copy of their own (keep: Yosys would merge the two), which the placer can
-    // put between them and the decision.
+    // The running item's fields (nonce, count, threshold, tag), by the core's
+    // input, and the queue's and the core's word copies read copies of their own
+    // (keep on each: Yosys would merge them), which the placer can put between
+    // them and the decision.
     wire load_next = q_ready_next && (!r_active_next || (r_last_next && !full_next));
     reg load_reg = 1'b0;
+    reg fields_load_reg = 1'b0;
     reg words_load_reg = 1'b0;
+    (* keep *)
     always @(posedge clk) begin
         load_reg <= load_next;
+    end
+    (* keep *)
+    always @(posedge clk) begin
+        fields_load_reg <= load_next;
     end
     (* keep *)
     always @(posedge clk) begin
         words_load_reg <= load_next;
     end
     assign load = load_reg;
+    assign fields_load = fields_load_reg;
     assign words_load = words_load_reg;
     wire unused_q_ready = q_ready;
 
@@ -167,6 +176,7 @@ if (CROSS_REGS > 0) begin : g_load_reg
     assign q_penult = q_penult_reg;
 end else begin : g_load_now
     assign load = q_ready && (!r_active_reg || finish);
+    assign fields_load = load;
     assign words_load = load;
     wire unused_q_ready_next = q_ready_next;
     assign q_last = q_remaining_reg < CORES_W32;
@@ -380,7 +390,7 @@ always @(posedge clk) begin
     r_active_reg <= r_active_next;
     r_last_reg <= r_last_next;
     r_penult_reg <= r_penult_next;
-    if (load) begin
+    if (fields_load) begin
         r_tag_reg <= q_tag_reg;
         r_seq_reg <= seq_reg;
         seq_reg <= seq_reg + 1'b1;
@@ -388,7 +398,7 @@ always @(posedge clk) begin
         r_remaining_reg <= q_remaining_reg;
         r_threshold_reg <= q_threshold_reg;
     end
-    if (work_ready) begin
+    if (!q_fields_held_reg) begin
         q_tag_reg <= work_tag;
         q_start_nonce_reg <= work_nonce_start;
         q_remaining_reg <= work_nonce_end - work_nonce_start;
@@ -403,6 +413,17 @@ end
 
 assign work_ready = !q_valid_reg;
 
+// The queued range's fields follow the input while the queue is empty and
+// hold once an item is accepted, enabled by a copy of q_valid_reg of their
+// own, computed from itself as q_valid_reg is: they sit by the input, the
+// load decision that q_valid_reg feeds may not (keep: Yosys would merge them).
+reg q_fields_held_reg = 1'b0;
+(* keep *)
+always @(posedge clk) begin
+    q_fields_held_reg <= !rst && (work_valid || q_fields_held_reg)
+                         && !(q_fields_held_reg && (load || flush));
+end
+
 // Its own block with keep: Yosys would otherwise merge it with the queue words'
 // copies of it, which sit by the words, far from the load decision that reads it.
 (* keep *)
@@ -410,29 +431,44 @@ always @(posedge clk) begin
     q_valid_reg <= q_valid_next;
 end
 
-// Results pass a register beside the FIFOs: a pipeline's last stage may sit
-// far from them, and a push fans out to the write enables of their memories.
-reg  [CORES-1:0]  res_valid_reg = {CORES{1'b0}};
-reg  [CORES-1:0]  res_found_reg = {CORES{1'b0}};   // valid and a hit
-reg               res_done_reg = 1'b0;             // core 0's slot ends its item
-reg  [31:0]       res_nonce_reg [0:CORES-1];
-reg  [META_W-1:0] res_meta_reg [0:CORES-1];
+// Results pass RESULT_REGS registers on their way to the FIFOs, plain copies:
+// a full pipeline's last stage may sit far from the FIFOs, whose write enables
+// fan out over their memories.
+localparam RESULT_REGS = CROSS_REGS > 0 ? 2 : 1;
+reg [CORES-1:0]        res_valid_reg [0:RESULT_REGS-1];
+reg [CORES-1:0]        res_hit_reg [0:RESULT_REGS-1];
+reg [32*CORES-1:0]     res_nonce_reg [0:RESULT_REGS-1];
+reg [META_W*CORES-1:0] res_meta_reg [0:RESULT_REGS-1];
+wire [32*CORES-1:0]     core_out_nonce_flat;
+wire [META_W*CORES-1:0] core_out_meta_flat;
+for (j = 0; j < CORES; j = j + 1) begin : g_flat
+    assign core_out_nonce_flat[32*j +: 32] = core_out_nonce[j];
+    assign core_out_meta_flat[META_W*j +: META_W] = core_out_meta[j];
+end
 
-integer rc;
+integer rr;
 always @(posedge clk) begin
-    res_valid_reg <= core_out_valid;
-    res_found_reg <= core_out_valid & core_out_hit;
-    res_done_reg <= core_out_valid[0] && core_out_meta[0][META_W-1];
-    for (rc = 0; rc < CORES; rc = rc + 1) begin
-        res_nonce_reg[rc] <= core_out_nonce[rc];
-        res_meta_reg[rc] <= core_out_meta[rc];
+    res_valid_reg[0] <= core_out_valid;
+    res_hit_reg[0] <= core_out_hit;
+    res_nonce_reg[0] <= core_out_nonce_flat;
+    res_meta_reg[0] <= core_out_meta_flat;
+    for (rr = 1; rr < RESULT_REGS; rr = rr + 1) begin
+        res_valid_reg[rr] <= res_valid_reg[rr-1];
+        res_hit_reg[rr] <= res_hit_reg[rr-1];
+        res_nonce_reg[rr] <= res_nonce_reg[rr-1];
+        res_meta_reg[rr] <= res_meta_reg[rr-1];
     end
     if (rst) begin
-        res_valid_reg <= {CORES{1'b0}};
-        res_found_reg <= {CORES{1'b0}};
-        res_done_reg <= 1'b0;
+        for (rr = 0; rr < RESULT_REGS; rr = rr + 1) begin
+            res_valid_reg[rr] <= {CORES{1'b0}};
+        end
     end
 end
+
+wire [CORES-1:0]        res_valid = res_valid_reg[RESULT_REGS-1];
+wire [CORES-1:0]        res_found = res_valid & res_hit_reg[RESULT_REGS-1];
+wire [32*CORES-1:0]     res_nonce = res_nonce_reg[RESULT_REGS-1];
+wire [META_W*CORES-1:0] res_meta = res_meta_reg[RESULT_REGS-1];
 
 // Results: a found FIFO per core and one queue of done events
 wire [CORES-1:0] found_valid;
@@ -447,9 +483,9 @@ for (j = 0; j < CORES; j = j + 1) begin : g_found
     ) found_fifo_inst (
         .clk(clk),
         .rst(rst),
-        .in_valid(res_found_reg[j]),
+        .in_valid(res_found[j]),
         .in_ready(found_push_ready[j]),
-        .in_data({res_meta_reg[j][SEQ_W+7:0], res_nonce_reg[j]}),
+        .in_data({res_meta[META_W*j +: SEQ_W+8], res_nonce[32*j +: 32]}),
         .out_valid(found_valid[j]),
         .out_ready(found_pop[j]),
         .out_data(found_head[j])
@@ -459,7 +495,7 @@ end
 wire              done_valid;
 wire              done_pop;
 wire [DONE_W-1:0] done_head;
-wire              done_push = res_done_reg;
+wire              done_push = res_valid[0] && res_meta[META_W-1];
 
 sync_fifo #(
     .WIDTH(DONE_W),
@@ -471,7 +507,7 @@ sync_fifo #(
     /* verilator lint_off PINCONNECTEMPTY */ // never full: outstanding_reg holds issue back
     .in_ready(),
     /* verilator lint_on PINCONNECTEMPTY */
-    .in_data(res_meta_reg[0][DONE_W-1:0]),
+    .in_data(res_meta[DONE_W-1:0]),
     .out_valid(done_valid),
     .out_ready(done_pop),
     .out_data(done_head)
@@ -581,8 +617,8 @@ endfunction
 reg [$clog2(CORES+1)-1:0] dropped_now_reg = 0;
 reg [$clog2(CORES+1)-1:0] hashed_now_reg = 0;
 always @(posedge clk) begin
-    dropped_now_reg <= popcount(res_found_reg & ~found_push_ready);
-    hashed_now_reg <= popcount(res_valid_reg);
+    dropped_now_reg <= popcount(res_found & ~found_push_ready);
+    hashed_now_reg <= popcount(res_valid);
     if (rst) begin
         dropped_now_reg <= 0;
         hashed_now_reg <= 0;
@@ -601,7 +637,7 @@ if (CROSS_REGS > 0) begin : g_cross_regs
     reg [CROSS_REGS-1:0] out_valid_chain = {CROSS_REGS{1'b0}};
     always @(posedge clk) begin
         done_pop_chain <= CROSS_REGS'({done_pop_chain, done_pop});
-        out_valid_chain <= CROSS_REGS'({out_valid_chain, res_valid_reg[0]});
+        out_valid_chain <= CROSS_REGS'({out_valid_chain, res_valid[0]});
         if (rst) begin
             done_pop_chain <= {CROSS_REGS{1'b0}};
             out_valid_chain <= {CROSS_REGS{1'b0}};
@@ -611,7 +647,7 @@ if (CROSS_REGS > 0) begin : g_cross_regs
     assign out_valid_back = out_valid_chain[CROSS_REGS-1];
 end else begin : g_no_cross_regs
     assign done_pop_back = done_pop;
-    assign out_valid_back = res_valid_reg[0];
+    assign out_valid_back = res_valid[0];
 end
 
 // An issued group enters the in-flight count through a register: the count is

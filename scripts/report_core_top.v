@@ -39,10 +39,11 @@ always @(posedge clk) begin
 end
 
 // event_ready goes to the events at the pipeline's output end, the shift
-// register's other taps to its input end: three registers let it cross.
+// register's taps to its input end: it comes from din through three registers
+// of its own, so that it does not pull one end of the shift register across.
 reg [2:0] ready_reg;
 always @(posedge clk) begin
-    ready_reg <= {ready_reg[1:0], in_reg[0]};
+    ready_reg <= {ready_reg[1:0], din};
 end
 
 wire         work_ready;
@@ -88,11 +89,15 @@ sha256d_miner #(
 // The outputs of the work side and of the event side are folded apart, each
 // beside its logic, and joined through registers: one XOR over both would pull
 // the two ends of a chip-wide pipeline together.
+// busy comes from both ends (the running item and the slots in flight), so it
+// passes two registers of its own before joining the work side's fold.
+reg [1:0] busy_reg;
 reg [1:0] work_fold_reg;
 reg [1:0] event_fold_reg;
 reg dout_reg;
 always @(posedge clk) begin
-    work_fold_reg <= {work_fold_reg[0], ^{work_ready, busy, queued, current_tag}};
+    busy_reg <= {busy_reg[0], busy};
+    work_fold_reg <= {work_fold_reg[0], ^{work_ready, busy_reg[1], queued, current_tag}};
     event_fold_reg <= {event_fold_reg[0],
                        ^{event_valid, event_done, event_tag, event_nonce, found_dropped,
                          nonces_hashed}};
