@@ -5,9 +5,9 @@
 // before stage 0) and read at stages USE15 < USE10 < USE2 < USE1 (its roles
 // W[t-15], W[t-10], W[t-2], W[t-1] of later rounds). Uses outside 0..LAST_STAGE
 // are not built (their out_uses word is don't-care). Long gaps become delay_line
-// memories; the gaps BLOCK_USES marks, block RAMs, written through one or two
-// registers where the gap allows it (4 or 5 stages and more): the nearest free
-// block RAM may still be far from the word's stage.
+// memories; the gaps BLOCK_USES marks, block RAMs, with registers on both sides
+// where the gap allows it (from 4 stages): the nearest free block RAM may still
+// be far from the word's stages.
 `resetall
 `default_nettype none
 
@@ -57,12 +57,18 @@ function automatic integer fed_from(input integer k);
     end
 endfunction
 
-// Registers in front of a block RAM, out of its gap: two where the gap leaves
-// the memory its 3 clocks, one at a gap of 4. Placed, a single register left
-// more than a hundred words' bits crossing over 60 tiles in one clock to the
-// block RAM the placer found free for them.
+// Registers behind and in front of a block RAM, out of the memory's gap, which
+// keeps at least 3 clocks. The read side comes first: a block RAM's output is
+// slow (ECP5 -6: 5.8 ns), so the register it feeds has to sit beside it, and
+// one more register lets the word travel on to a reader placed far away. The
+// write side takes what is left, up to two: placed with two in front and none
+// behind, the longest paths ran from memory outputs to readers over 80 tiles off.
+function automatic integer block_out_regs(input integer gap);
+    block_out_regs = gap >= 4 ? 1 : 0;
+endfunction
+
 function automatic integer block_in_regs(input integer gap);
-    block_in_regs = gap >= 5 ? 2 : gap == 4 ? 1 : 0;
+    block_in_regs = gap - 3 - block_out_regs(gap) >= 2 ? 2 : gap - 3 - block_out_regs(gap);
 endfunction
 
 // tap[k] is the word where use k is fed from; tap[k+1] after use k.
@@ -76,7 +82,8 @@ for (k = 0; k < 4; k = k + 1) begin : g_use
             .WIDTH(32),
             .DELAY(use_at(k) - fed_from(k)),
             .BLOCK(BLOCK_USES[k] ? 1 : 0),
-            .IN_REGS(BLOCK_USES[k] ? block_in_regs(use_at(k) - fed_from(k)) : 0)
+            .IN_REGS(BLOCK_USES[k] ? block_in_regs(use_at(k) - fed_from(k)) : 0),
+            .OUT_REGS(BLOCK_USES[k] ? block_out_regs(use_at(k) - fed_from(k)) : 0)
         ) line_inst (
             .clk(clk),
             .in_data(tap[k]),
