@@ -68,7 +68,11 @@ function automatic integer block_out_regs(input integer gap);
 endfunction
 
 function automatic integer block_in_regs(input integer gap);
-    block_in_regs = gap - 3 - block_out_regs(gap) >= 2 ? 2 : gap - 3 - block_out_regs(gap);
+    integer spare;
+    begin
+        spare = gap - 3 - block_out_regs(gap);
+        block_in_regs = spare >= 2 ? 2 : spare;
+    end
 endfunction
 
 // tap[k] is the word where use k is fed from; tap[k+1] after use k.
