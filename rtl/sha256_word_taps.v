@@ -5,9 +5,9 @@
 // before stage 0) and read at stages USE15 < USE10 < USE2 < USE1 (its roles
 // W[t-15], W[t-10], W[t-2], W[t-1] of later rounds). Uses outside 0..LAST_STAGE
 // are not built (their out_uses word is don't-care). Long gaps become delay_line
-// memories; the gaps BLOCK_USES marks, block RAMs, with registers on both sides
-// where the gap allows it (from 4 stages): the nearest free block RAM may still
-// be far from the word's stages.
+// memories; the gaps BLOCK_USES marks, block RAMs, with a register on the read
+// side from a gap of 4 stages and on the write side from 5: the nearest free
+// block RAM may still be far from the word's stages.
 `resetall
 `default_nettype none
 
@@ -82,12 +82,13 @@ assign tap[0] = in_word;
 genvar k;
 for (k = 0; k < 4; k = k + 1) begin : g_use
     if (built(k) != 0) begin : g_line
+        localparam GAP = use_at(k) - fed_from(k);
         delay_line #(
             .WIDTH(32),
-            .DELAY(use_at(k) - fed_from(k)),
+            .DELAY(GAP),
             .BLOCK(BLOCK_USES[k] ? 1 : 0),
-            .IN_REGS(BLOCK_USES[k] ? block_in_regs(use_at(k) - fed_from(k)) : 0),
-            .OUT_REGS(BLOCK_USES[k] ? block_out_regs(use_at(k) - fed_from(k)) : 0)
+            .IN_REGS(BLOCK_USES[k] ? block_in_regs(GAP) : 0),
+            .OUT_REGS(BLOCK_USES[k] ? block_out_regs(GAP) : 0)
         ) line_inst (
             .clk(clk),
             .in_data(tap[k]),
