@@ -195,6 +195,10 @@ pub struct BoardSpec {
     pub rounds_per_clk: u32,
     /// Parallel sha256d cores (`miner_top` parameter `CORES`).
     pub cores: u32,
+    /// Block RAMs per core that hold message-schedule delays (`miner_top`
+    /// parameter `SCHEDULE_BRAMS`); only an ECP5 core at 64 rounds per clock
+    /// uses them, so any other board has 0.
+    pub schedule_brams: u32,
     /// UART baud rate between host and board.
     pub baud: u32,
     /// USB identity of the FTDI bridge.
@@ -277,6 +281,12 @@ impl BoardSpec {
                 board: self.name.clone(),
                 rounds_per_clk: self.rounds_per_clk,
                 cores: self.cores,
+            });
+        }
+        if self.schedule_brams > 0 && (self.family != Family::Ecp5 || self.rounds_per_clk != 64) {
+            return Err(BoardTableError::UnusedScheduleBrams {
+                board: self.name.clone(),
+                schedule_brams: self.schedule_brams,
             });
         }
         // The UART receiver oversamples 16x; below that it cannot find bit centres.
@@ -377,6 +387,15 @@ pub enum BoardTableError {
         rounds_per_clk: u32,
         /// The table's `cores`.
         cores: u32,
+    },
+    /// `schedule_brams` is set on a board whose core has no block-RAM schedule
+    /// delays (iCE40, or fewer than 64 rounds per clock). Set it to 0.
+    #[error("board `{board}`: schedule_brams {schedule_brams} needs an ECP5 board at rounds_per_clk 64; set it to 0")]
+    UnusedScheduleBrams {
+        /// The board.
+        board: String,
+        /// The table's `schedule_brams`.
+        schedule_brams: u32,
     },
     /// Clocks must be non-zero and the core clock at least 16 times the baud rate.
     #[error("board `{board}`: clock_hz {clock_hz}, core_hz {core_hz} and baud {baud} do not fit (core_hz >= 16 * baud)")]
@@ -678,7 +697,8 @@ pub fn make_fragment(board: &BoardSpec) -> String {
          ROUNDS_PER_CLK := {rounds}\n\
          CORES := {cores}\n\
          HASHES_PER_CLOCK := {hashes_per_clock}\n\
-         PARAMS := -set CLK_HZ {core_hz} -set BAUD {baud} -set ROUNDS_PER_CLK {rounds} -set CORES {cores}\n",
+         PARAMS := -set CLK_HZ {core_hz} -set BAUD {baud} -set ROUNDS_PER_CLK {rounds} -set CORES {cores} \
+         -set SCHEDULE_BRAMS {schedule_brams}\n",
         name = board.name,
         family = board.family,
         device = board.device,
@@ -692,6 +712,7 @@ pub fn make_fragment(board: &BoardSpec) -> String {
         core_mhz = f64::from(board.core_hz) / 1e6,
         rounds = board.rounds_per_clk,
         cores = board.cores,
+        schedule_brams = board.schedule_brams,
         hashes_per_clock = board.hashes_per_clock(),
         baud = board.baud,
     )
@@ -721,6 +742,7 @@ clock_hz       = 12_000_000
 core_hz        = 24_000_000
 rounds_per_clk = 1
 cores          = 1
+schedule_brams = 0
 baud           = 115_200
 usb            = {{ vid = 0x0403, pid = 0x6010 }}
 program        = {{ interface = "A", method = "ice40-spi" }}
@@ -879,7 +901,7 @@ stream         = {{ interface = "B" }}
     #[test]
     fn entry_checks() {
         type IsExpected = fn(&BoardTableError) -> bool;
-        let cases: [(&str, &str, IsExpected); 8] = [
+        let cases: [(&str, &str, IsExpected); 9] = [
             ("\"test-board\"", "\"Test_Board\"", |e| {
                 matches!(e, BoardTableError::BadName(_))
             }),
@@ -904,6 +926,15 @@ stream         = {{ interface = "B" }}
             ("cores          = 1", "cores          = 17", |e| {
                 matches!(e, BoardTableError::BadCore { cores: 17, .. })
             }),
+            ("schedule_brams = 0", "schedule_brams = 196", |e| {
+                matches!(
+                    e,
+                    BoardTableError::UnusedScheduleBrams {
+                        schedule_brams: 196,
+                        ..
+                    }
+                )
+            }),
             (
                 "baud           = 115_200",
                 "baud           = 2_000_000",
@@ -924,6 +955,30 @@ stream         = {{ interface = "B" }}
             let err = parse_table(&text).unwrap_err();
             assert!(check(&err), "{from} -> {to}: {err:?}");
         }
+    }
+
+    #[test]
+    fn schedule_brams_only_where_the_core_has_block_ram_delays() {
+        let ecp5 = |rounds: &str, brams: &str| {
+            one_board("")
+                .replace("\"ice40\"", "\"ecp5\"")
+                .replace("\"up5k\"", "\"85k\"")
+                .replace("icebreaker.pcf", "ulx3s-85f.lpf")
+                .replace("\"ice40-spi\"", "\"ecp5-jtag\"")
+                .replace("rounds_per_clk = 1", rounds)
+                .replace("schedule_brams = 0", brams)
+        };
+        let board = parse_table(&ecp5("rounds_per_clk = 64", "schedule_brams = 196"))
+            .unwrap()
+            .remove(0);
+        assert_eq!(board.schedule_brams, 196);
+        assert!(make_fragment(&board).contains("-set SCHEDULE_BRAMS 196\n"));
+        let err = parse_table(&ecp5("rounds_per_clk = 32", "schedule_brams = 1")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "board `test-board`: schedule_brams 1 needs an ECP5 board at rounds_per_clk 64; set it to 0"
+        );
+        assert!(parse_table(&ecp5("rounds_per_clk = 32", "schedule_brams = 0")).is_ok());
     }
 
     #[test]
@@ -1036,8 +1091,9 @@ stream         = {{ interface = "B" }}
             "CLOCK_HZ := 12000000\n",
             &format!("CORE_HZ := {}\n", b.core_hz),
             &format!(
-                "PARAMS := -set CLK_HZ {} -set BAUD {} -set ROUNDS_PER_CLK {} -set CORES {}\n",
-                b.core_hz, b.baud, b.rounds_per_clk, b.cores
+                "PARAMS := -set CLK_HZ {} -set BAUD {} -set ROUNDS_PER_CLK {} -set CORES {} \
+                 -set SCHEDULE_BRAMS {}\n",
+                b.core_hz, b.baud, b.rounds_per_clk, b.cores, b.schedule_brams
             ),
         ] {
             assert!(mk.contains(line), "{line}");

@@ -10,7 +10,8 @@ module board_miner #(
     parameter ROUNDS_PER_CLK = 1,
     parameter CORES = 1,
     parameter BUILD_ID = 32'h0,
-    parameter ECP5_CARRY = 0                // 1: ECP5 tops (see sha256_add_hkw)
+    parameter ECP5_CARRY = 0,               // 1: ECP5 tops (see sha256_add_hkw)
+    parameter SCHEDULE_BRAMS = 0            // boards.toml schedule_brams, through the top
 ) (
     input  wire clk,
     input  wire clk_ok,                     // asynchronous: PLL locked, reset button released
@@ -39,7 +40,8 @@ miner_top #(
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
     .BUILD_ID(BUILD_ID),
-    .ECP5_CARRY(ECP5_CARRY)
+    .ECP5_CARRY(ECP5_CARRY),
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
 ) miner (
     .clk(clk),
     .rst(rst),

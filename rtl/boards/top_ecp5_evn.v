@@ -11,7 +11,8 @@ module top_ecp5_evn #(
     parameter BAUD = 115_200,
     parameter ROUNDS_PER_CLK = 32,
     parameter CORES = 1,
-    parameter BUILD_ID = 32'h0
+    parameter BUILD_ID = 32'h0,
+    parameter SCHEDULE_BRAMS = 0
 ) (
     input  wire clk_12mhz,
     input  wire btn_n,
@@ -53,7 +54,8 @@ board_miner #(
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
     .BUILD_ID(BUILD_ID),
-    .ECP5_CARRY(1)
+    .ECP5_CARRY(1),
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
 ) miner (
     .clk(clk),
     .clk_ok(pll_locked && btn_n),

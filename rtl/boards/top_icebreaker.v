@@ -11,7 +11,8 @@ module top_icebreaker #(
     parameter BAUD = 115_200,
     parameter ROUNDS_PER_CLK = 1,
     parameter CORES = 1,
-    parameter BUILD_ID = 32'h0
+    parameter BUILD_ID = 32'h0,
+    parameter SCHEDULE_BRAMS = 0
 ) (
     input  wire clk_12mhz,
     input  wire btn_n,
@@ -62,7 +63,8 @@ board_miner #(
     .BAUD(BAUD),
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
-    .BUILD_ID(BUILD_ID)
+    .BUILD_ID(BUILD_ID),
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
 ) miner (
     .clk(clk),
     .clk_ok(pll_locked && btn_n),

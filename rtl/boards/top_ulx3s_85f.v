@@ -10,7 +10,8 @@ module top_ulx3s_85f #(
     parameter BAUD = 115_200,
     parameter ROUNDS_PER_CLK = 32,
     parameter CORES = 1,
-    parameter BUILD_ID = 32'h0
+    parameter BUILD_ID = 32'h0,
+    parameter SCHEDULE_BRAMS = 0
 ) (
     input  wire clk_25mhz,
     input  wire btn_fire1,
@@ -49,7 +50,8 @@ board_miner #(
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
     .BUILD_ID(BUILD_ID),
-    .ECP5_CARRY(1)
+    .ECP5_CARRY(1),
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
 ) miner (
     .clk(clk),
     .clk_ok(pll_locked && !btn_fire1),
