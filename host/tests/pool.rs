@@ -664,3 +664,105 @@ fn rejections_carry_the_pools_code_and_reason() {
     assert_eq!(log.counts().rejected, 2);
     src.shutdown(Duration::from_millis(200));
 }
+
+/// The shares a new session's work would not rebuild are never sent: a reconnect
+/// without resume, after which the pool sends the same job id again (real pools
+/// use global job ids).
+#[test]
+fn a_new_session_with_the_same_job_id_never_submits_old_work() {
+    let server = StratumServer::start(ServerConfig {
+        resume_sessions: false,
+        ..easy()
+    });
+    server.notify(job("a", true));
+    let log = ShareLog::default();
+    let mut src = start(&[&server], opts(), log.clone());
+    new_work(&mut src);
+    let old = mine_share(&mut src);
+    server.drop_connections();
+    wait_event(&mut src, "a new session", |e| {
+        matches!(e, SourceEvent::Connected { resumed: false, .. })
+    });
+    let e = new_work(&mut src);
+    assert!(
+        matches!(&e, SourceEvent::NewWork { clean: true, job_id, .. } if job_id == "a"),
+        "the new session's work flushes the old: {e:?}"
+    );
+    src.submit(old);
+    let outcome = share_outcome(&mut src);
+    assert!(
+        matches!(
+            outcome,
+            ShareResult::Stale { .. } | ShareResult::Lost { .. }
+        ),
+        "{outcome:?}"
+    );
+    assert!(server.invalid().is_empty(), "{:?}", server.invalid());
+    // Work of the new session is good.
+    let share = mine_share(&mut src);
+    src.submit(share);
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
+    src.shutdown(Duration::from_millis(200));
+}
+
+/// `mining.set_extranonce`, then a notify for the current job id without clean_jobs:
+/// work cut with the old extranonce1 is flushed and its shares are not sent.
+#[test]
+fn set_extranonce_then_the_same_job_id_never_submits_old_work() {
+    let server = StratumServer::start(easy());
+    server.notify(job("a", true));
+    let mut src = start(&[&server], opts(), ShareLog::default());
+    new_work(&mut src);
+    let old = mine_share(&mut src);
+    server.set_extranonce(&[9, 8, 7, 6], 4);
+    server.notify(job("a", false));
+    let e = new_work(&mut src);
+    assert!(
+        matches!(e, SourceEvent::NewWork { clean: true, .. }),
+        "work with the old extranonce1 is flushed: {e:?}"
+    );
+    src.submit(old);
+    let outcome = share_outcome(&mut src);
+    assert!(matches!(outcome, ShareResult::Stale { .. }), "{outcome:?}");
+    assert!(server.invalid().is_empty(), "{:?}", server.invalid());
+    let share = mine_share(&mut src);
+    src.submit(share);
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
+    src.shutdown(Duration::from_millis(200));
+}
+
+/// `mining.set_version_mask` narrowed mid-job: work rolled in bits the pool no
+/// longer allows is never submitted, and the job is cut again under the new mask.
+#[test]
+fn a_narrowed_version_mask_never_submits_old_work() {
+    let server = StratumServer::start(ServerConfig {
+        version_mask: Some(0x1fff_e000),
+        ..easy()
+    });
+    server.notify(job("a", true));
+    let mut o = opts();
+    o.version_rolling = Some(0x1fff_e000);
+    o.max_versions = 4;
+    let mut src = start(&[&server], o, ShareLog::default());
+    new_work(&mut src);
+    let items: Vec<WorkItem> = (0..3).map(|_| src.next_work(u32::MAX).unwrap()).collect();
+    assert_eq!(items[2].version, 0x2000_2000);
+    let rolled = mine(&items[2], 4096).unwrap();
+    // Bit 13 is no longer the miner's.
+    server.set_version_mask(0x1fff_c000);
+    let e = new_work(&mut src);
+    assert!(
+        matches!(e, SourceEvent::NewWork { clean: true, .. }),
+        "the job is cut again under the new mask: {e:?}"
+    );
+    assert_eq!(src.current_job().unwrap().version_mask, 0x1fff_c000);
+    src.submit(rolled);
+    let outcome = share_outcome(&mut src);
+    assert!(matches!(outcome, ShareResult::Stale { .. }), "{outcome:?}");
+    assert!(server.invalid().is_empty(), "{:?}", server.invalid());
+    for _ in 0..4 {
+        let item = src.next_work(u32::MAX).unwrap();
+        assert_eq!(item.version & 0x2000, 0, "no work in the withdrawn bit");
+    }
+    src.shutdown(Duration::from_millis(200));
+}

@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::protocol::{
     BoardFrame, FrameDecoder, FrameError, HostFrame, Identity, NakReason, Status, Work,
+    PROTOCOL_VERSION,
 };
 use crate::hash::{BlockHash, HeaderTail, Midstate, Nonce};
 use crate::link::{Link, LinkError};
@@ -24,6 +25,15 @@ const TYPE_WORK: u8 = 0x02;
 const TYPE_FLUSH: u8 = 0x03;
 /// STATUS_REQUEST frame type byte.
 const TYPE_STATUS_REQUEST: u8 = 0x04;
+
+/// Rate assumed when judging STATUS counters of a board whose IDENTITY gives none.
+const MIN_PLAUSIBLE_RATE: f64 = 1e9;
+/// How many times its nominal rate a board may seem to hash between two STATUS
+/// readings (clock tolerance, readings bunched by the link) before the reading is
+/// refused as implausible.
+const RATE_TOLERANCE: f64 = 4.0;
+/// Nonces a reading may exceed the rate bound by: one whole range.
+const COUNTER_SLACK: f64 = 4_294_967_296.0;
 
 /// Timing and retry policy of one driver.
 #[derive(Clone, Debug)]
@@ -127,6 +137,63 @@ pub enum DeviceEvent {
     },
     /// The board answered IDENTIFY again after silence; work was re-sent.
     Recovered(Identity),
+    /// The board said something a board should not; the driver survived it.
+    Anomaly(Anomaly),
+}
+
+/// Something a board reported that cannot be right, and what the driver did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Anomaly {
+    /// An IDENTITY field holds a value no board has ([`Identity::problems`]); the
+    /// driver keeps going (the nominal rate is then unknown).
+    Identity {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: u32,
+    },
+    /// The board refused WORK with QUEUE_FULL although its IDENTITY promised room:
+    /// the driver now keeps only as many units queued as the board took.
+    QueueShorter {
+        /// The queue depth IDENTITY claims.
+        claimed: u8,
+        /// The depth the driver now believes.
+        believed: u8,
+    },
+    /// A STATUS `nonces_hashed` the board cannot have reached (further than its
+    /// rate allows, or backwards past a reset): not counted.
+    CounterJump {
+        /// The previous reading.
+        from: u64,
+        /// The refused reading.
+        to: u64,
+    },
+    /// The board sent IDENTITY on its own with other figures (it was reset or
+    /// reprogrammed): its work was sent again.
+    Reidentified(Identity),
+}
+
+impl std::fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Anomaly::Identity { field, value } => {
+                write!(f, "IDENTITY reports {field} = {value}, which no board has")
+            }
+            Anomaly::QueueShorter { claimed, believed } => write!(
+                f,
+                "the board refuses work beyond a queue of {believed} (its IDENTITY claims {claimed}); keeping {believed} queued"
+            ),
+            Anomaly::CounterJump { from, to } => write!(
+                f,
+                "STATUS nonces_hashed went from {from} to {to}, which the board cannot have hashed; reading ignored"
+            ),
+            Anomaly::Reidentified(id) => write!(
+                f,
+                "the board identified itself again ({} cores, {} rounds/clk, {} Hz, queue {}); work sent again",
+                id.cores, id.rounds_per_clk, id.core_clock_hz, id.queue_depth
+            ),
+        }
+    }
 }
 
 /// Counters of one board.
@@ -156,6 +223,11 @@ pub struct BoardStats {
     pub board_bad_frames: u32,
     /// The board's lost-result counter (last STATUS).
     pub board_dropped_results: u32,
+    /// Results the board found but dropped (its result FIFO overflowed), summed
+    /// over its STATUS counter (a counter that restarts is taken as a board reset).
+    pub dropped_results: u64,
+    /// STATUS counter readings refused as implausible.
+    pub counter_jumps: u64,
 }
 
 /// A driver that can no longer drive its board.
@@ -213,23 +285,36 @@ impl HashrateMeter {
     }
 
     /// Records a board counter reading. A counter that went backwards means
-    /// the board restarted: counting continues from its new value.
-    pub fn record(&mut self, at: Instant, nonces_hashed: u64) {
+    /// the board restarted: counting continues from its new value. A reading
+    /// further on than `max_rate` hashes per second since the last one allows
+    /// (plus one whole range) is refused: `false`, and the next reading is
+    /// compared with the last good one.
+    pub fn record(&mut self, at: Instant, nonces_hashed: u64, max_rate: f64) -> bool {
+        let since = self
+            .samples
+            .back()
+            .map_or(Duration::ZERO, |&(t, _)| at.saturating_duration_since(t));
         let delta = match self.last_raw {
             Some(last) if nonces_hashed >= last => nonces_hashed - last,
             Some(_) => nonces_hashed,
             None => 0,
         };
+        // u64 → f64 rounds; the bound is far from where rounding matters.
+        let plausible = (delta as f64) <= max_rate * since.as_secs_f64() + COUNTER_SLACK;
+        if !plausible {
+            return false;
+        }
         self.last_raw = Some(nonces_hashed);
-        self.total = self.total.wrapping_add(delta);
+        self.total = self.total.saturating_add(delta);
         self.samples.push_back((at, self.total));
         while let Some(&(t, _)) = self.samples.front() {
-            if at.duration_since(t) > self.long && self.samples.len() > 2 {
+            if at.saturating_duration_since(t) > self.long && self.samples.len() > 2 {
                 self.samples.pop_front();
             } else {
                 break;
             }
         }
+        true
     }
 
     /// Nonces hashed since the first reading.
@@ -248,7 +333,7 @@ impl HashrateMeter {
             .copied();
         match first {
             Some((t, n)) if now.duration_since(t) > Duration::ZERO => {
-                (last - n) as f64 / now.duration_since(t).as_secs_f64()
+                last.saturating_sub(n) as f64 / now.duration_since(t).as_secs_f64()
             }
             _ => 0.0,
         }
@@ -308,6 +393,14 @@ pub struct Driver {
     silent_attempts: u32,
     idle_strikes: u32,
     sent: Vec<DeviceEvent>,
+    /// The queue depth the board's NAKs allow (at most its IDENTITY's).
+    depth_limit: u8,
+    /// QUEUE_FULL NAKs for WORK sent since the last confirmed flush.
+    queue_full_naks: usize,
+    /// A refused WORK must go out again once the frames in hand are handled.
+    resend_due: bool,
+    /// The last STATUS counter reading was refused.
+    jumping: bool,
 }
 
 impl std::fmt::Debug for Driver {
@@ -351,11 +444,15 @@ impl Driver {
             silent_attempts: 0,
             idle_strikes: 0,
             sent: Vec::new(),
+            depth_limit: u8::MAX,
+            queue_full_naks: 0,
+            resend_due: false,
+            jumping: false,
         };
         let tries = driver.config.identify_tries.max(1);
         for _ in 0..tries {
             if let Some(identity) = driver.identify_once()? {
-                driver.identity = identity;
+                driver.adopt(identity);
                 return Ok(driver);
             }
         }
@@ -407,7 +504,27 @@ impl Driver {
     }
 
     fn slots(&self) -> usize {
-        usize::from(self.identity.queue_depth) + 1
+        usize::from(self.queue_depth()) + 1
+    }
+
+    /// The queue depth the driver uses: the IDENTITY's, or less when the board
+    /// refused work below it.
+    pub fn queue_depth(&self) -> u8 {
+        self.identity.queue_depth.min(self.depth_limit)
+    }
+
+    /// Takes a board's IDENTITY; reports the fields no board has.
+    fn adopt(&mut self, identity: Identity) {
+        self.identity = identity;
+        for (field, value) in identity.problems() {
+            self.sent
+                .push(DeviceEvent::Anomaly(Anomaly::Identity { field, value }));
+        }
+    }
+
+    /// Rate beyond which a STATUS counter cannot be right.
+    fn max_rate(&self) -> f64 {
+        self.identity.nominal_hashrate().max(MIN_PLAUSIBLE_RATE) * RATE_TOLERANCE
     }
 
     /// Hands a unit to the board; it is sent as soon as the board has room.
@@ -512,7 +629,7 @@ impl Driver {
             for frame in self.receive(&buf[..n]) {
                 match frame {
                     Ok(BoardFrame::Identity(identity)) => {
-                        if identity.protocol_version != 1 {
+                        if identity.protocol_version != PROTOCOL_VERSION {
                             return Err(DriverError::Version {
                                 link: self.name.clone(),
                                 version: identity.protocol_version,
@@ -555,6 +672,9 @@ impl Driver {
                 Ok(frame) => self.handle(frame, &mut events)?,
                 Err(_) => self.stats.bad_frames += 1,
             }
+        }
+        if std::mem::take(&mut self.resend_due) {
+            self.resend_active()?;
         }
         self.pump()?;
         events.append(&mut self.sent);
@@ -599,7 +719,9 @@ impl Driver {
         });
         if let Some(identity) = self.identify_once()? {
             self.silent_attempts = 0;
-            self.identity = identity;
+            if identity != self.identity {
+                self.adopt(identity);
+            }
             events.push(DeviceEvent::Recovered(identity));
             self.last_request = Instant::now();
             // The board may have reset: abandon what it had and send it again.
@@ -633,7 +755,8 @@ impl Driver {
                 self.stats.naks += 1;
                 events.push(DeviceEvent::Nak { reason, refused });
                 match refused {
-                    TYPE_WORK if reason != NakReason::BadRange => self.resend_active()?,
+                    TYPE_WORK if reason == NakReason::QueueFull => self.on_queue_full(events),
+                    TYPE_WORK if reason != NakReason::BadRange => self.resend_due = true,
                     TYPE_FLUSH => {
                         self.send(&HostFrame::Flush)?;
                     }
@@ -649,9 +772,58 @@ impl Driver {
                     _ => {}
                 }
             }
-            BoardFrame::Identity(identity) => self.identity = identity,
+            BoardFrame::Identity(identity) => self.on_identity(identity, events)?,
         }
         Ok(())
+    }
+
+    /// An IDENTITY nobody asked for: a late answer changes nothing; other figures
+    /// mean a reset or a new bitstream.
+    fn on_identity(
+        &mut self,
+        identity: Identity,
+        events: &mut Vec<DeviceEvent>,
+    ) -> Result<(), DriverError> {
+        if identity.protocol_version != PROTOCOL_VERSION {
+            return Err(DriverError::Version {
+                link: self.name.clone(),
+                version: identity.protocol_version,
+            });
+        }
+        if identity == self.identity {
+            return Ok(());
+        }
+        self.adopt(identity);
+        self.depth_limit = u8::MAX;
+        events.append(&mut self.sent);
+        events.push(DeviceEvent::Anomaly(Anomaly::Reidentified(identity)));
+        self.resend_due = true;
+        Ok(())
+    }
+
+    /// A WORK refused for a full queue. NAKs that arrive while a flush is
+    /// outstanding answer WORK sent before it and are already dealt with; the others
+    /// say how many units the board really holds, and the driver believes that over
+    /// the IDENTITY (it never raises the limit again until the board re-identifies).
+    fn on_queue_full(&mut self, events: &mut Vec<DeviceEvent>) {
+        let flushing = self
+            .expected
+            .iter()
+            .any(|c| matches!(c, StatusCause::Flush { .. }));
+        if flushing {
+            return;
+        }
+        self.queue_full_naks += 1;
+        let holds = self.active.len().saturating_sub(self.queue_full_naks);
+        let believed = u8::try_from(holds.saturating_sub(1)).unwrap_or(u8::MAX);
+        if believed < self.queue_depth() {
+            self.depth_limit = believed;
+            events.push(DeviceEvent::Anomaly(Anomaly::QueueShorter {
+                claimed: self.identity.queue_depth,
+                believed,
+            }));
+        }
+        self.resend_due = true;
     }
 
     fn on_result(&mut self, tag: u8, nonce: u32, events: &mut Vec<DeviceEvent>) {
@@ -691,13 +863,39 @@ impl Driver {
         status: Status,
         events: &mut Vec<DeviceEvent>,
     ) -> Result<(), DriverError> {
-        self.meter.record(Instant::now(), status.nonces_hashed);
+        let previous = self.last_status.map(|s| s.nonces_hashed);
+        let counted = self
+            .meter
+            .record(Instant::now(), status.nonces_hashed, self.max_rate());
+        if !counted {
+            self.stats.counter_jumps += 1;
+            // One report per run of refused readings.
+            if self.stats.counter_jumps == 1 || !self.jumping {
+                events.push(DeviceEvent::Anomaly(Anomaly::CounterJump {
+                    from: previous.unwrap_or(0),
+                    to: status.nonces_hashed,
+                }));
+            }
+        }
+        self.jumping = !counted;
         self.stats.board_bad_frames = status.bad_frames;
+        let dropped = match self.last_status {
+            Some(last) if status.dropped_results >= last.dropped_results => {
+                status.dropped_results - last.dropped_results
+            }
+            // The first reading, or a counter that restarted with the board.
+            _ => status.dropped_results,
+        };
+        self.stats.dropped_results = self
+            .stats
+            .dropped_results
+            .saturating_add(u64::from(dropped));
         self.stats.board_dropped_results = status.dropped_results;
         self.last_status = Some(status);
         match self.expected.pop_front() {
             Some(StatusCause::Flush { .. }) => {
                 let ids = std::mem::take(&mut self.flushed).into_values().collect();
+                self.queue_full_naks = 0;
                 events.push(DeviceEvent::Flushed { ids });
             }
             Some(StatusCause::Request { seq, .. }) => {
@@ -1053,11 +1251,19 @@ mod tests {
     fn meter_survives_a_board_reset() {
         let mut m = HashrateMeter::new(Duration::from_secs(5), Duration::from_secs(60));
         let t = Instant::now();
-        m.record(t, 100);
-        m.record(t + Duration::from_secs(1), 1100);
-        m.record(t + Duration::from_secs(2), 500);
+        assert!(m.record(t, 100, 1e6));
+        assert!(m.record(t + Duration::from_secs(1), 1100, 1e6));
+        assert!(m.record(t + Duration::from_secs(2), 500, 1e6));
         assert_eq!(m.total(), 1500);
         assert_eq!(m.short_rate(), 750.0);
+        // A counter at 2^64 - 1 one second later is not a hashrate.
+        assert!(!m.record(t + Duration::from_secs(3), u64::MAX, 1e6));
+        assert!(!m.record(t + Duration::from_secs(4), u64::MAX, 1e6));
+        assert_eq!(m.total(), 1500);
+        // Back to sense: counted from the last good reading.
+        assert!(m.record(t + Duration::from_secs(5), 1500, 1e6));
+        assert_eq!(m.total(), 2500);
+        assert!(m.short_rate() < 1e6);
     }
 
     #[test]

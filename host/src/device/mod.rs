@@ -5,5 +5,5 @@ pub mod driver;
 pub mod protocol;
 
 pub use driver::{
-    BoardStats, DeviceEvent, Driver, DriverConfig, DriverError, HashrateMeter, WorkUnit,
+    Anomaly, BoardStats, DeviceEvent, Driver, DriverConfig, DriverError, HashrateMeter, WorkUnit,
 };

@@ -172,11 +172,42 @@ pub struct Identity {
     pub queue_depth: u8,
 }
 
+/// Most SHA-256 rounds per clock a core computes (a fully unrolled round).
+pub const MAX_ROUNDS_PER_CLK: u8 = 64;
+
 impl Identity {
-    /// Nonces per second the board hashes at full duty (cores × rounds/64 × clock).
+    /// Nonces per second the board hashes at full duty (cores × rounds/64 × clock);
+    /// 0 when the IDENTITY's figures are not those of a board ([`Identity::problems`]).
     pub fn nominal_hashrate(&self) -> f64 {
+        if self.cores == 0 || !(1..=MAX_ROUNDS_PER_CLK).contains(&self.rounds_per_clk) {
+            return 0.0;
+        }
         crate::board::hashes_per_clock(u32::from(self.rounds_per_clk), u32::from(self.cores))
             * f64::from(self.core_clock_hz)
+    }
+
+    /// Fields whose values no version-1 board reports, as (field, value): no cores,
+    /// rounds per clock outside 1..=64, a clock of 0 Hz, no work queue, ranges not
+    /// end-inclusive. The host survives them (a queue of 0 still takes one running
+    /// unit; the rate is then unknown) and reports them.
+    pub fn problems(&self) -> Vec<(&'static str, u32)> {
+        let mut out = Vec::new();
+        if self.cores == 0 {
+            out.push(("cores", 0));
+        }
+        if !(1..=MAX_ROUNDS_PER_CLK).contains(&self.rounds_per_clk) {
+            out.push(("rounds_per_clk", u32::from(self.rounds_per_clk)));
+        }
+        if self.core_clock_hz == 0 {
+            out.push(("core_clock_hz", 0));
+        }
+        if self.queue_depth == 0 {
+            out.push(("queue_depth", 0));
+        }
+        if self.flags & FLAG_END_INCLUSIVE == 0 {
+            out.push(("flags", u32::from(self.flags)));
+        }
+        out
     }
 }
 
