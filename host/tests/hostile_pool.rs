@@ -47,12 +47,19 @@ fn options() -> ClientOptions {
 }
 
 fn miner(server: &StratumServer, opts: ClientOptions, log: ShareLog) -> (Miner, FakeBoard) {
-    let config = PoolConfig {
-        url: server.url().parse().unwrap(),
-        user: "worker".into(),
-        pass: "x".into(),
-    };
-    let source = PoolSource::start(vec![config], opts, log).unwrap();
+    miner_on(&[server], opts, log)
+}
+
+fn miner_on(servers: &[&StratumServer], opts: ClientOptions, log: ShareLog) -> (Miner, FakeBoard) {
+    let configs = servers
+        .iter()
+        .map(|server| PoolConfig {
+            url: server.url().parse().unwrap(),
+            user: "worker".into(),
+            pass: "x".into(),
+        })
+        .collect();
+    let source = PoolSource::start(configs, opts, log).unwrap();
     let (board, link) = FakeBoard::new(
         FakeConfig {
             nonces_per_read: 1024,
@@ -95,9 +102,17 @@ fn mine_accepted(miner: &mut Miner, events: &mut Vec<MinerEvent>, n: usize) {
 }
 
 /// Ends the run and checks its accounts: no invalid share reached the pool, and
-/// every share found has exactly one outcome. Returns (submitted, invalid, found
-/// without an outcome).
-fn finish(name: &str, mut miner: Miner, mut events: Vec<MinerEvent>, server: &StratumServer) {
+/// every share found has exactly one outcome.
+fn finish(name: &str, miner: Miner, events: Vec<MinerEvent>, server: &StratumServer) {
+    finish_on(name, miner, events, &[server]);
+}
+
+fn finish_on(
+    name: &str,
+    mut miner: Miner,
+    mut events: Vec<MinerEvent>,
+    servers: &[&StratumServer],
+) {
     events.extend(miner.shutdown(Duration::from_millis(100), Duration::from_secs(2)));
     let found = events
         .iter()
@@ -115,7 +130,7 @@ fn finish(name: &str, mut miner: Miner, mut events: Vec<MinerEvent>, server: &St
         .iter()
         .filter(|e| matches!(e, MinerEvent::Share(_)))
         .count();
-    let subs = server.submissions();
+    let subs: Vec<_> = servers.iter().flat_map(|s| s.submissions()).collect();
     let invalid = subs
         .iter()
         .filter(|s| s.verdict == Verdict::Invalid)
@@ -131,9 +146,55 @@ fn finish(name: &str, mut miner: Miner, mut events: Vec<MinerEvent>, server: &St
         subs.len(),
         found.saturating_sub(outcomes)
     );
-    let first: Vec<_> = server.invalid().into_iter().take(3).collect();
+    let first: Vec<_> = subs
+        .iter()
+        .filter(|s| s.verdict == Verdict::Invalid)
+        .take(3)
+        .collect();
     assert_eq!(invalid, 0, "invalid shares, the first: {first:?}");
     assert_eq!(outcomes, found, "every share found has one outcome");
+}
+
+/// A pool that stops answering with its socket open (after a few shares): its
+/// unanswered submit marks it dead at the answer deadline, work moves to the
+/// backup at once, and the shares it swallowed are accounted for.
+#[test]
+fn hostile_pool_goes_silent_and_the_backup_takes_over() {
+    let primary = StratumServer::start(ServerConfig {
+        difficulty: DIFFICULTY,
+        silent_after: Some(4),
+        ..ServerConfig::default()
+    });
+    let backup = StratumServer::start(ServerConfig {
+        difficulty: DIFFICULTY,
+        ..ServerConfig::default()
+    });
+    primary.notify(job("p", true));
+    backup.notify(job("b", true));
+    let mut opts = options();
+    opts.answer_timeout = Duration::from_millis(300);
+    opts.inactivity = Duration::from_secs(600);
+    let (mut miner, _board) = miner_on(&[&primary, &backup], opts, ShareLog::default());
+    let mut events = Vec::new();
+    let until = Instant::now() + LIMIT;
+    while backup.submissions().iter().filter(|s| s.accepted).count() < 5 {
+        assert!(
+            Instant::now() < until,
+            "the backup was never used; events: {events:?}"
+        );
+        events.extend(miner.step());
+    }
+    assert!(
+        events.iter().any(|e| matches!(e,
+            MinerEvent::Disconnected { error, .. } if error.contains("mining.submit unanswered"))),
+        "{events:?}"
+    );
+    finish_on(
+        "silent after 4 shares, backup",
+        miner,
+        events,
+        &[&primary, &backup],
+    );
 }
 
 /// Item 1 of the hostile scenarios: reconnects without session resume, after each
@@ -251,4 +312,34 @@ fn hostile_version_mask_narrowed_mid_job() {
     let first: Vec<_> = invalid.iter().take(3).collect();
     assert!(invalid.is_empty(), "invalid shares, the first: {first:?}");
     assert_eq!(outcomes, found, "every share found has one outcome");
+}
+
+/// A flood of clean jobs whose ids carry terminal escape sequences: only the
+/// newest jobs reach the board (flushes are paced, not one per job), the run goes
+/// on, and no share of a superseded job is sent as valid work.
+#[test]
+fn hostile_flood_of_clean_jobs_with_escape_sequences() {
+    let server = StratumServer::start(ServerConfig {
+        difficulty: DIFFICULTY,
+        ..ServerConfig::default()
+    });
+    server.notify(job("start", true));
+    let (mut miner, board) = miner(&server, options(), ShareLog::default());
+    let mut events = Vec::new();
+    mine_accepted(&mut miner, &mut events, 2);
+    let flushes = board.counts().flush;
+    let mut steps = 0u64;
+    for i in 0..1000 {
+        server.notify(job(&format!("j\u{1b}[2J\r{i}"), true));
+        if i % 50 == 0 {
+            events.extend(miner.step());
+            steps += 1;
+        }
+    }
+    mine_accepted(&mut miner, &mut events, 3);
+    let flood_flushes = board.counts().flush - flushes;
+    println!("flood: 1000 clean jobs, {flood_flushes} flushes of the board");
+    assert!(flood_flushes < 100, "{flood_flushes} flushes for 1000 jobs");
+    assert!(steps > 0);
+    finish("flood of clean jobs", miner, events, &server);
 }

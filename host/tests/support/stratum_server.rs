@@ -44,6 +44,8 @@ pub struct ServerConfig {
     /// Go silent (read everything, answer nothing, keep the socket open) after
     /// this many submissions.
     pub silent_after: Option<usize>,
+    /// Answer `mining.subscribe` with this result instead of a good one.
+    pub subscribe_result: Option<Value>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +58,7 @@ impl Default for ServerConfig {
             resume_sessions: true,
             refuse_authorize: false,
             silent_after: None,
+            subscribe_result: None,
         }
     }
 }
@@ -496,6 +499,10 @@ fn handle(st: &mut State, id: usize, msg: &Value) {
                 }
                 None => json!({"version-rolling": false}),
             };
+            reply(st, result, Value::Null);
+        }
+        "mining.subscribe" if st.cfg.subscribe_result.is_some() => {
+            let result = st.cfg.subscribe_result.clone().unwrap_or_default();
             reply(st, result, Value::Null);
         }
         "mining.subscribe" => {
