@@ -326,7 +326,7 @@ fn scan_says_how_many_results_the_board_dropped() {
         "--count",
         "20000",
     ];
-    let o = amber(&[&args[..], &["--json"]].concat());
+    let o = amber(&[&args[..], &["--json"][..]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     let lines = json_lines(&o);
     let summary = lines.last().unwrap();

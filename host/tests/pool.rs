@@ -866,3 +866,24 @@ fn a_narrowed_version_mask_never_submits_old_work() {
     }
     src.shutdown(Duration::from_millis(200));
 }
+
+/// Some pools send the first job before they answer `mining.authorize`: it is
+/// used once the worker is authorized.
+#[test]
+fn a_job_sent_before_the_authorization_is_used_once_authorized() {
+    let server = StratumServer::start(ServerConfig {
+        notify_before_authorize: true,
+        ..easy()
+    });
+    server.notify(job("early", true));
+    let mut src = start(&[&server], opts(), ShareLog::default());
+    let e = new_work(&mut src);
+    assert!(
+        matches!(&e, SourceEvent::NewWork { job_id, .. } if job_id == "early"),
+        "{e:?}"
+    );
+    let share = mine_share(&mut src);
+    src.submit(share);
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
+    src.shutdown(Duration::from_millis(200));
+}

@@ -169,6 +169,8 @@ impl PoolSource {
                     pool: name,
                     resumed,
                 });
+                // A job that came before the authorization is usable now.
+                self.reselect();
             }
             ClientEvent::Disconnected { error, retry_in } => {
                 slot.up = false;

@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub silent_after: Option<usize>,
     /// Answer `mining.subscribe` with this result instead of a good one.
     pub subscribe_result: Option<Value>,
+    /// Send the current job before answering `mining.authorize` (some pools do).
+    pub notify_before_authorize: bool,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +61,7 @@ impl Default for ServerConfig {
             refuse_authorize: false,
             silent_after: None,
             subscribe_result: None,
+            notify_before_authorize: false,
         }
     }
 }
@@ -549,7 +552,10 @@ fn handle(st: &mut State, id: usize, msg: &Value) {
             reply(st, Value::Null, json!([24, "unauthorized worker", null]));
         }
         "mining.authorize" => {
-            reply(st, json!(true), Value::Null);
+            let early = st.cfg.notify_before_authorize;
+            if !early {
+                reply(st, json!(true), Value::Null);
+            }
             let difficulty = st.difficulty;
             let current = st.current.clone();
             if let Some(conn) = st.conns.iter_mut().find(|c| c.id == id) {
@@ -564,6 +570,9 @@ fn handle(st: &mut State, id: usize, msg: &Value) {
                         &json!({"id": null, "method": "mining.notify", "params": params}),
                     );
                 }
+            }
+            if early {
+                reply(st, json!(true), Value::Null);
             }
         }
         "mining.extranonce.subscribe" => reply(st, json!(true), Value::Null),
