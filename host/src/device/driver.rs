@@ -12,11 +12,13 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use super::events::{Anomaly, BoardStats, DeviceEvent, WorkUnit};
+use super::meter::HashrateMeter;
 use super::protocol::{
     BoardFrame, FrameDecoder, FrameError, HostFrame, Identity, NakReason, Status, Work,
     PROTOCOL_VERSION,
 };
-use crate::hash::{BlockHash, HeaderTail, Midstate, Nonce};
+use crate::hash::Nonce;
 use crate::link::{Link, LinkError};
 
 /// WORK frame type byte, as NAK names it.
@@ -32,8 +34,6 @@ const MIN_PLAUSIBLE_RATE: f64 = 1e9;
 /// readings (clock tolerance, readings bunched by the link) before the reading is
 /// refused as implausible.
 const RATE_TOLERANCE: f64 = 4.0;
-/// Nonces a reading may exceed the rate bound by: one whole range.
-const COUNTER_SLACK: f64 = 4_294_967_296.0;
 
 /// Timing and retry policy of one driver.
 #[derive(Clone, Debug)]
@@ -60,174 +60,6 @@ impl Default for DriverConfig {
             long_window: Duration::from_secs(120),
         }
     }
-}
-
-/// One range of nonces over one header, as the board sweeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkUnit {
-    /// The caller's name for this unit; events carry it back.
-    pub id: u64,
-    /// SHA-256 state after the header's first 64 bytes.
-    pub midstate: Midstate,
-    /// Header bytes 64..75.
-    pub tail: HeaderTail,
-    /// First nonce.
-    pub nonce_start: u32,
-    /// Last nonce (inclusive).
-    pub nonce_end: u32,
-    /// Board threshold: report hashes whose leading 32-bit word is at most this.
-    pub threshold: u32,
-}
-
-/// What a poll of the driver observed.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DeviceEvent {
-    /// A nonce that the reference hasher confirms meets the unit's threshold.
-    Found {
-        /// The unit.
-        id: u64,
-        /// The nonce.
-        nonce: Nonce,
-        /// Its block hash (reference hasher).
-        hash: BlockHash,
-    },
-    /// The board claimed a nonce that does not hash below the threshold (or
-    /// lies outside the unit's range): never submitted.
-    HardwareError {
-        /// The unit.
-        id: u64,
-        /// The claimed nonce.
-        nonce: Nonce,
-    },
-    /// The unit's WORK frame was written to the link.
-    Sent {
-        /// The unit.
-        id: u64,
-        /// When it was written.
-        at: Instant,
-    },
-    /// The board reported the unit's first STATUS while hashing it.
-    Started {
-        /// The unit.
-        id: u64,
-    },
-    /// Every nonce of the unit has been hashed.
-    Done {
-        /// The unit.
-        id: u64,
-    },
-    /// A flush finished: the board abandoned the listed units.
-    Flushed {
-        /// Units abandoned before they were done.
-        ids: Vec<u64>,
-    },
-    /// A STATUS arrived.
-    Status(Status),
-    /// The board refused a frame.
-    Nak {
-        /// Why.
-        reason: NakReason,
-        /// The refused frame type.
-        refused: u8,
-    },
-    /// No answer within the deadline; the driver is re-identifying.
-    Silent {
-        /// Re-identify attempt number (1-based).
-        attempt: u32,
-    },
-    /// The board answered IDENTIFY again after silence; work was re-sent.
-    Recovered(Identity),
-    /// The board said something a board should not; the driver survived it.
-    Anomaly(Anomaly),
-}
-
-/// Something a board reported that cannot be right, and what the driver did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Anomaly {
-    /// An IDENTITY field holds a value no board has ([`Identity::problems`]); the
-    /// driver keeps going (the nominal rate is then unknown).
-    Identity {
-        /// The field.
-        field: &'static str,
-        /// Its value.
-        value: u32,
-    },
-    /// The board refused WORK with QUEUE_FULL although its IDENTITY promised room:
-    /// the driver now keeps only as many units queued as the board took.
-    QueueShorter {
-        /// The queue depth IDENTITY claims.
-        claimed: u8,
-        /// The depth the driver now believes.
-        believed: u8,
-    },
-    /// A STATUS `nonces_hashed` the board cannot have reached (further than its
-    /// rate allows, or backwards past a reset): not counted.
-    CounterJump {
-        /// The previous reading.
-        from: u64,
-        /// The refused reading.
-        to: u64,
-    },
-    /// The board sent IDENTITY on its own with other figures (it was reset or
-    /// reprogrammed): its work was sent again.
-    Reidentified(Identity),
-}
-
-impl std::fmt::Display for Anomaly {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Anomaly::Identity { field, value } => {
-                write!(f, "IDENTITY reports {field} = {value}, which no board has")
-            }
-            Anomaly::QueueShorter { claimed, believed } => write!(
-                f,
-                "the board refuses work beyond a queue of {believed} (its IDENTITY claims {claimed}); keeping {believed} queued"
-            ),
-            Anomaly::CounterJump { from, to } => write!(
-                f,
-                "STATUS nonces_hashed went from {from} to {to}, which the board cannot have hashed; reading ignored"
-            ),
-            Anomaly::Reidentified(id) => write!(
-                f,
-                "the board identified itself again ({} cores, {} rounds/clk, {} Hz, queue {}); work sent again",
-                id.cores, id.rounds_per_clk, id.core_clock_hz, id.queue_depth
-            ),
-        }
-    }
-}
-
-/// Counters of one board.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BoardStats {
-    /// Verified nonces reported.
-    pub found: u64,
-    /// Nonces that failed the reference check.
-    pub hardware_errors: u64,
-    /// Nonces reported twice for the same unit (dropped).
-    pub duplicates: u64,
-    /// Results and DONEs for flushed units (discarded).
-    pub flushed_results: u64,
-    /// Results and DONEs with a tag the driver never had on the board.
-    pub unknown_tags: u64,
-    /// Units completed.
-    pub units_done: u64,
-    /// Frames from the board the decoder dropped (CRC, length, type).
-    pub bad_frames: u64,
-    /// NAKs received.
-    pub naks: u64,
-    /// Units re-sent after a refusal, a lost frame or a silence.
-    pub resent: u64,
-    /// Times the board went silent.
-    pub silences: u64,
-    /// The board's own bad-frame counter (last STATUS).
-    pub board_bad_frames: u32,
-    /// The board's lost-result counter (last STATUS).
-    pub board_dropped_results: u32,
-    /// Results the board found but dropped (its result FIFO overflowed), summed
-    /// over its STATUS counter (a counter that restarts is taken as a board reset).
-    pub dropped_results: u64,
-    /// STATUS counter readings refused as implausible.
-    pub counter_jumps: u64,
 }
 
 /// A driver that can no longer drive its board.
@@ -260,94 +92,6 @@ pub enum DriverError {
         /// Re-identify attempts made.
         tries: u32,
     },
-}
-
-/// Nonces-hashed samples turned into short and long averages.
-#[derive(Clone, Debug)]
-pub struct HashrateMeter {
-    samples: VecDeque<(Instant, u64)>,
-    total: u64,
-    last_raw: Option<u64>,
-    short: Duration,
-    long: Duration,
-}
-
-impl HashrateMeter {
-    /// A meter with the given averaging windows.
-    pub fn new(short: Duration, long: Duration) -> Self {
-        HashrateMeter {
-            samples: VecDeque::new(),
-            total: 0,
-            last_raw: None,
-            short,
-            long,
-        }
-    }
-
-    /// Records a board counter reading. A counter that went backwards means
-    /// the board restarted: counting continues from its new value. A reading
-    /// further on than `max_rate` hashes per second since the last one allows
-    /// (plus one whole range) is refused: `false`, and the next reading is
-    /// compared with the last good one.
-    pub fn record(&mut self, at: Instant, nonces_hashed: u64, max_rate: f64) -> bool {
-        let since = self
-            .samples
-            .back()
-            .map_or(Duration::ZERO, |&(t, _)| at.saturating_duration_since(t));
-        let delta = match self.last_raw {
-            Some(last) if nonces_hashed >= last => nonces_hashed - last,
-            Some(_) => nonces_hashed,
-            None => 0,
-        };
-        // u64 → f64 rounds; the bound is far from where rounding matters.
-        let plausible = (delta as f64) <= max_rate * since.as_secs_f64() + COUNTER_SLACK;
-        if !plausible {
-            return false;
-        }
-        self.last_raw = Some(nonces_hashed);
-        self.total = self.total.saturating_add(delta);
-        self.samples.push_back((at, self.total));
-        while let Some(&(t, _)) = self.samples.front() {
-            if at.saturating_duration_since(t) > self.long && self.samples.len() > 2 {
-                self.samples.pop_front();
-            } else {
-                break;
-            }
-        }
-        true
-    }
-
-    /// Nonces hashed since the first reading.
-    pub fn total(&self) -> u64 {
-        self.total
-    }
-
-    fn rate_over(&self, window: Duration) -> f64 {
-        let Some(&(now, last)) = self.samples.back() else {
-            return 0.0;
-        };
-        let first = self
-            .samples
-            .iter()
-            .find(|(t, _)| now.duration_since(*t) <= window)
-            .copied();
-        match first {
-            Some((t, n)) if now.duration_since(t) > Duration::ZERO => {
-                last.saturating_sub(n) as f64 / now.duration_since(t).as_secs_f64()
-            }
-            _ => 0.0,
-        }
-    }
-
-    /// Hashes per second over the short window.
-    pub fn short_rate(&self) -> f64 {
-        self.rate_over(self.short)
-    }
-
-    /// Hashes per second over the long window.
-    pub fn long_rate(&self) -> f64 {
-        self.rate_over(self.long)
-    }
 }
 
 #[derive(Debug)]
@@ -1245,25 +989,6 @@ mod tests {
         assert_eq!(driver.meter().total(), 2000);
         assert!(driver.meter().short_rate() > 0.0);
         assert!(driver.meter().long_rate() > 0.0);
-    }
-
-    #[test]
-    fn meter_survives_a_board_reset() {
-        let mut m = HashrateMeter::new(Duration::from_secs(5), Duration::from_secs(60));
-        let t = Instant::now();
-        assert!(m.record(t, 100, 1e6));
-        assert!(m.record(t + Duration::from_secs(1), 1100, 1e6));
-        assert!(m.record(t + Duration::from_secs(2), 500, 1e6));
-        assert_eq!(m.total(), 1500);
-        assert_eq!(m.short_rate(), 750.0);
-        // A counter at 2^64 - 1 one second later is not a hashrate.
-        assert!(!m.record(t + Duration::from_secs(3), u64::MAX, 1e6));
-        assert!(!m.record(t + Duration::from_secs(4), u64::MAX, 1e6));
-        assert_eq!(m.total(), 1500);
-        // Back to sense: counted from the last good reading.
-        assert!(m.record(t + Duration::from_secs(5), 1500, 1e6));
-        assert_eq!(m.total(), 2500);
-        assert!(m.short_rate() < 1e6);
     }
 
     #[test]
