@@ -67,7 +67,8 @@ impl HashrateMeter {
         self.total
     }
 
-    fn rate_over(&self, window: Duration) -> f64 {
+    /// Hashes per second over the last `window` (as far back as readings go).
+    pub fn rate_over(&self, window: Duration) -> f64 {
         let Some(&(now, last)) = self.samples.back() else {
             return 0.0;
         };

@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 use super::client::{Channels, Client, ClientEvent, Command};
 use super::config::{ClientOptions, PoolConfig, PoolCounters, PoolStats};
 use crate::work::{
-    DropReason, JobSpec, JobWork, Share, ShareCounts, ShareLog, ShareRecord, ShareResult,
-    SourceEvent, WorkItem, WorkSource,
+    DropReason, JobSpec, JobWork, PoolStatus, Share, ShareCounts, ShareLog, ShareRecord,
+    ShareResult, ShareTally, SourceEvent, WorkItem, WorkSource,
 };
 
 /// One pool as the manager sees it.
 struct Slot {
     name: String,
+    url: String,
+    user: String,
     commands: Sender<Command>,
     thread: Option<JoinHandle<()>>,
     up: bool,
@@ -33,6 +35,8 @@ struct Slot {
 /// work continues on the last job and shares queue for its pool.
 pub struct PoolSource {
     pools: Vec<Slot>,
+    /// Pool indices, preferred first.
+    order: Vec<usize>,
     events: Receiver<(usize, ClientEvent)>,
     pending: VecDeque<SourceEvent>,
     active: Option<usize>,
@@ -56,6 +60,7 @@ impl PoolSource {
             let (commands, command_rx) = mpsc::channel();
             let stats = Arc::new(PoolStats::default());
             let name = config.url.authority();
+            let (url, user) = (config.url.to_string(), config.user.clone());
             let client = Client::new(
                 index,
                 name.clone(),
@@ -73,6 +78,8 @@ impl PoolSource {
                 .spawn(move || client.run())?;
             slots.push(Slot {
                 name,
+                url,
+                user,
                 commands,
                 thread: Some(thread),
                 up: false,
@@ -81,6 +88,7 @@ impl PoolSource {
             });
         }
         Ok(PoolSource {
+            order: (0..slots.len()).collect(),
             pools: slots,
             events,
             pending: VecDeque::new(),
@@ -142,7 +150,11 @@ impl PoolSource {
 
     /// Moves work to the best pool with work, if that is not where it is.
     fn reselect(&mut self) {
-        let best = self.pools.iter().position(|p| p.up && p.job.is_some());
+        let best = self
+            .order
+            .iter()
+            .copied()
+            .find(|&i| self.pools.get(i).is_some_and(|p| p.up && p.job.is_some()));
         if let Some(best) = best {
             if Some(best) != self.active {
                 self.install(best, true);
@@ -263,6 +275,44 @@ impl WorkSource for PoolSource {
 
     fn counts(&self) -> ShareCounts {
         self.log.counts()
+    }
+
+    fn tally(&self) -> ShareTally {
+        self.log.tally()
+    }
+
+    fn pools(&self) -> Vec<PoolStatus> {
+        let mut tallies = self.log.pool_tallies();
+        self.pools
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let counters = p.stats.snapshot();
+                PoolStatus {
+                    name: p.name.clone(),
+                    url: p.url.clone(),
+                    user: p.user.clone(),
+                    up: p.up,
+                    active: self.active == Some(i),
+                    priority: self.order.iter().position(|&o| o == i).unwrap_or(i),
+                    difficulty: p.job.as_ref().map_or(0.0, |j| j.difficulty),
+                    jobs: counters.jobs,
+                    failures: counters.disconnections,
+                    tally: tallies.remove(&p.name).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    fn prefer(&mut self, index: usize) -> bool {
+        let Some(at) = self.order.iter().position(|&i| i == index) else {
+            return false;
+        };
+        self.pump();
+        let first = self.order.remove(at);
+        self.order.insert(0, first);
+        self.reselect();
+        true
     }
 
     /// Also joins the client threads; a thread inside a TCP connect finishes it first

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    check_share, HeaderBase, Share, ShareCounts, ShareLog, ShareRecord, ShareResult, SourceEvent,
-    WorkItem, WorkSource,
+    check_share, HeaderBase, PoolStatus, Share, ShareCounts, ShareLog, ShareRecord, ShareResult,
+    ShareTally, SourceEvent, WorkItem, WorkSource,
 };
 use crate::hash::{Header, Nonce, Target};
 
@@ -154,6 +154,30 @@ impl WorkSource for Benchmark {
 
     fn counts(&self) -> ShareCounts {
         self.log.counts()
+    }
+
+    fn tally(&self) -> ShareTally {
+        self.log.tally()
+    }
+
+    fn pools(&self) -> Vec<PoolStatus> {
+        vec![PoolStatus {
+            name: BENCHMARK_POOL.to_string(),
+            url: BENCHMARK_POOL.to_string(),
+            up: true,
+            active: true,
+            difficulty: self
+                .blocks
+                .get(self.next.saturating_sub(1))
+                .map_or(0.0, |b| b.target.difficulty()),
+            jobs: self.blocks.len() as u64,
+            tally: self
+                .log
+                .pool_tallies()
+                .remove(BENCHMARK_POOL)
+                .unwrap_or_default(),
+            ..PoolStatus::default()
+        }]
     }
 
     fn shutdown(&mut self, _wait: Duration) {}

@@ -18,5 +18,6 @@ pub use item::{
 };
 pub use job::{coinbase, merkle_root, prevhash_from_stratum, StratumJob, WorkError};
 pub use source::{
-    DropReason, ShareCounts, ShareLog, ShareRecord, ShareResult, SourceEvent, WorkSource,
+    DropReason, PoolStatus, ShareCounts, ShareLog, ShareRecord, ShareResult, ShareTally,
+    SourceEvent, WorkSource,
 };

@@ -1,7 +1,7 @@
 //! The interface a device driver takes work from, whether a pool or the benchmark,
 //! and the share log every share outcome is written to.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -58,9 +58,54 @@ pub trait WorkSource: Send {
     /// Share outcomes so far.
     fn counts(&self) -> ShareCounts;
 
+    /// Every share so far, tallied (outcomes, difficulty, best share).
+    fn tally(&self) -> ShareTally {
+        ShareTally {
+            counts: self.counts(),
+            ..ShareTally::default()
+        }
+    }
+
+    /// The pools this source draws on, in the order they were given.
+    fn pools(&self) -> Vec<PoolStatus> {
+        Vec::new()
+    }
+
+    /// Makes pool `index` (in the order given) the preferred one, as cgminer's
+    /// `switchpool` does; false when there is no such pool or nothing to switch.
+    fn prefer(&mut self, index: usize) -> bool {
+        let _ = index;
+        false
+    }
+
     /// Stops: waits up to `wait` for outstanding submissions to be answered, then
     /// records whatever is still unanswered as lost.
     fn shutdown(&mut self, wait: Duration);
+}
+
+/// One pool a work source draws on, as status displays show it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PoolStatus {
+    /// The name share records carry (`HOST:PORT`, or "benchmark").
+    pub name: String,
+    /// The URL as given.
+    pub url: String,
+    /// Worker name.
+    pub user: String,
+    /// Connected and authorized.
+    pub up: bool,
+    /// Work comes from this pool now.
+    pub active: bool,
+    /// Place in the preference order (0 = preferred).
+    pub priority: usize,
+    /// Share difficulty of its newest job (0 before the first).
+    pub difficulty: f64,
+    /// Jobs received.
+    pub jobs: u64,
+    /// Connections that ended or failed.
+    pub failures: u64,
+    /// Its shares.
+    pub tally: ShareTally,
 }
 
 /// Something the driver should know about.
@@ -253,12 +298,64 @@ pub struct ShareCounts {
     pub log_errors: u64,
 }
 
+/// One pool's shares (or every pool's) as the share log tallies them: outcomes,
+/// the share difficulty they carried, and the best share found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ShareTally {
+    /// Outcomes by kind (`log_errors` stays 0: write errors belong to the log).
+    pub counts: ShareCounts,
+    /// Sum of the share difficulty of accepted shares.
+    pub difficulty_accepted: f64,
+    /// Sum of the share difficulty of rejected shares.
+    pub difficulty_rejected: f64,
+    /// Sum of the share difficulty of stale and lost shares.
+    pub difficulty_stale: f64,
+    /// The highest difficulty any share's hash reached, whatever became of it
+    /// (0 before the first share).
+    pub best: f64,
+    /// Share difficulty of the last share.
+    pub last_difficulty: f64,
+    /// When the last share was accepted (seconds since the Unix epoch).
+    pub last_accepted: Option<f64>,
+}
+
+impl ShareTally {
+    /// Counts one outcome.
+    pub fn add(&mut self, record: &ShareRecord) {
+        let difficulty = record.share.difficulty;
+        let c = &mut self.counts;
+        match record.result {
+            ShareResult::Accepted => {
+                c.accepted += 1;
+                self.difficulty_accepted += difficulty;
+                self.last_accepted = Some(record.time);
+            }
+            ShareResult::Rejected { .. } => {
+                c.rejected += 1;
+                self.difficulty_rejected += difficulty;
+            }
+            ShareResult::Stale { .. } => {
+                c.stale += 1;
+                self.difficulty_stale += difficulty;
+            }
+            ShareResult::Lost { .. } => {
+                c.lost += 1;
+                self.difficulty_stale += difficulty;
+            }
+        }
+        self.last_difficulty = difficulty;
+        self.best = self.best.max(record.share.hash.difficulty());
+    }
+}
+
 /// How many recent records the log keeps in memory.
 const RECENT: usize = 1024;
 
 struct LogInner {
     sink: Option<Box<dyn Write + Send>>,
     counts: ShareCounts,
+    total: ShareTally,
+    pools: BTreeMap<String, ShareTally>,
     recent: VecDeque<ShareRecord>,
     last_write_error: Option<String>,
 }
@@ -287,6 +384,8 @@ impl ShareLog {
         ShareLog(Arc::new(Mutex::new(LogInner {
             sink,
             counts: ShareCounts::default(),
+            total: ShareTally::default(),
+            pools: BTreeMap::new(),
             recent: VecDeque::new(),
             last_write_error: None,
         })))
@@ -309,13 +408,16 @@ impl ShareLog {
     /// Records one outcome: counts it, writes its line, keeps it in memory.
     pub fn record(&self, record: &ShareRecord) {
         let mut inner = self.lock();
-        let c = &mut inner.counts;
-        match record.result {
-            ShareResult::Accepted => c.accepted += 1,
-            ShareResult::Rejected { .. } => c.rejected += 1,
-            ShareResult::Stale { .. } => c.stale += 1,
-            ShareResult::Lost { .. } => c.lost += 1,
-        }
+        inner.total.add(record);
+        inner.counts = ShareCounts {
+            log_errors: inner.counts.log_errors,
+            ..inner.total.counts
+        };
+        inner
+            .pools
+            .entry(record.pool.clone())
+            .or_default()
+            .add(record);
         if let Some(sink) = inner.sink.as_mut() {
             let line = record.to_json().to_string();
             let written = writeln!(sink, "{line}").and_then(|()| sink.flush());
@@ -333,6 +435,16 @@ impl ShareLog {
     /// Outcomes so far.
     pub fn counts(&self) -> ShareCounts {
         self.lock().counts
+    }
+
+    /// Every pool's shares together.
+    pub fn tally(&self) -> ShareTally {
+        self.lock().total.clone()
+    }
+
+    /// Shares by pool name (the names the records carry).
+    pub fn pool_tallies(&self) -> BTreeMap<String, ShareTally> {
+        self.lock().pools.clone()
     }
 
     /// The most recent records, oldest first.
@@ -469,5 +581,54 @@ mod tests {
         assert_eq!(log.counts().log_errors, 1);
         assert_eq!(log.last_write_error().as_deref(), Some("disk full"));
         assert_eq!(log.counts().accepted, 1);
+    }
+
+    #[test]
+    fn tallies_count_difficulty_and_the_best_share_per_pool() {
+        let log = ShareLog::default();
+        // A hash with 40 leading zero bits: difficulty about 256 (2^40 / 2^32).
+        let mut bytes = [0xffu8; 32];
+        bytes[27..32].fill(0);
+        let deep = crate::hash::BlockHash::from_bytes(bytes);
+        let mut s = share();
+        s.hash = deep;
+        s.difficulty = 2.0;
+        log.record(&ShareRecord::now(
+            "a".into(),
+            s.clone(),
+            ShareResult::Accepted,
+        ));
+        let mut shallow = share();
+        shallow.hash = crate::hash::BlockHash::from_bytes([0xff; 32]);
+        log.record(&ShareRecord::now(
+            "b".into(),
+            shallow.clone(),
+            ShareResult::Rejected {
+                code: None,
+                message: "x".into(),
+            },
+        ));
+        log.record(&ShareRecord::now(
+            "b".into(),
+            shallow,
+            ShareResult::Lost {
+                reason: DropReason::Shutdown,
+            },
+        ));
+        let pools = log.pool_tallies();
+        let a = &pools["a"];
+        assert_eq!(a.counts.accepted, 1);
+        assert_eq!(a.difficulty_accepted, 2.0);
+        assert!((a.best - 256.0).abs() < 0.01, "{}", a.best);
+        assert!(a.last_accepted.is_some());
+        let b = &pools["b"];
+        assert_eq!((b.counts.rejected, b.counts.lost), (1, 1));
+        assert_eq!(b.difficulty_rejected, 0.5);
+        assert_eq!(b.difficulty_stale, 0.5);
+        assert!(b.best < a.best);
+        assert_eq!(b.last_accepted, None);
+        let total = log.tally();
+        assert_eq!(total.best, a.best);
+        assert_eq!(total.counts, log.counts());
     }
 }

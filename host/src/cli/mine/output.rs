@@ -15,6 +15,32 @@ use amber::work::ShareResult;
 
 use super::rate;
 
+/// A share difficulty in three significant figures with an SI suffix
+/// (`0.0312`, `12.3`, `4.57k`, `1.20M`), as miners print best shares.
+pub(super) fn difficulty_text(d: f64) -> String {
+    if !d.is_finite() {
+        return format!("{d}");
+    }
+    const UNITS: [&str; 7] = ["", "k", "M", "G", "T", "P", "E"];
+    let mut value = d;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let decimals = if value >= 100.0 || value == 0.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else if value >= 1.0 {
+        2
+    } else {
+        // Three significant figures below 1: 0.0312, 0.000123.
+        (2 - value.log10().floor() as i32).clamp(2, 12) as usize
+    };
+    format!("{value:.decimals$}{}", UNITS[unit])
+}
+
 fn uptime(d: Duration) -> String {
     let s = d.as_secs();
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
@@ -128,7 +154,8 @@ impl Output {
                         "dropped_results": s.dropped_results(),
                         "share_log_errors": s.shares.log_errors,
                         "hardware_errors": s.hardware_errors(), "pool": s.pool,
-                        "difficulty": s.difficulty})
+                        "difficulty": s.difficulty, "best_share": s.total.best,
+                        "pools": pools_json(s)})
                 );
             }
             return;
@@ -169,6 +196,7 @@ impl Output {
                     "dropped_results": s.dropped_results(),
                     "share_log_errors": s.shares.log_errors,
                     "hardware_errors": s.hardware_errors(),
+                    "best_share": s.total.best, "pools": pools_json(s),
                     "latency_ms": latency.map(|(min, med, max)| json!({"min": min, "median": med, "max": max}))})
             );
             return;
@@ -196,6 +224,19 @@ impl Output {
             s.shares.lost,
             s.dropped_results()
         );
+        for p in &s.pools {
+            let t = &p.tally.counts;
+            println!(
+                "  pool {}: {} accepted, {} rejected, {} stale, {} lost; best share {}",
+                escape(&p.name),
+                t.accepted,
+                t.rejected,
+                t.stale,
+                t.lost,
+                difficulty_text(p.tally.best)
+            );
+        }
+        println!("  best share: {}", difficulty_text(s.total.best));
         if s.shares.log_errors > 0 {
             println!(
                 "  share log: {} line(s) could not be written",
@@ -230,8 +271,13 @@ fn status_text(s: &Snapshot) -> String {
     } else {
         String::new()
     };
+    let pool_best = s
+        .pools
+        .iter()
+        .find(|p| p.name == s.pool)
+        .map_or(0.0, |p| p.tally.best);
     format!(
-        "{} | total {} / {} | A {} R {} S {} L {} D {} HW {}{log} | {} diff {} | up {}",
+        "{} | total {} / {} | A {} R {} S {} L {} D {} HW {}{log} | {} diff {} best {} | best {} | up {}",
         boards.join(", "),
         rate(s.total_short_rate()),
         rate(s.total_long_rate()),
@@ -243,8 +289,22 @@ fn status_text(s: &Snapshot) -> String {
         s.hardware_errors(),
         escape(&s.pool),
         s.difficulty,
+        difficulty_text(pool_best),
+        difficulty_text(s.total.best),
         uptime(s.uptime)
     )
+}
+
+/// Each pool's share outcomes and best share, for the JSON status and summary.
+fn pools_json(s: &Snapshot) -> serde_json::Value {
+    s.pools
+        .iter()
+        .map(|p| {
+            let t = &p.tally.counts;
+            json!({"pool": p.name, "accepted": t.accepted, "rejected": t.rejected,
+                "stale": t.stale, "lost": t.lost, "best_share": p.tally.best})
+        })
+        .collect()
 }
 
 /// One event as a line of text; every string from a pool or board escaped.
@@ -498,6 +558,49 @@ mod tests {
             }
         )))
         .contains("REJECTED (error 24: x)"));
+    }
+
+    #[test]
+    fn difficulties_print_in_three_figures() {
+        assert_eq!(difficulty_text(0.0), "0");
+        assert_eq!(difficulty_text(0.031_234), "0.0312");
+        assert_eq!(difficulty_text(1.0), "1.00");
+        assert_eq!(difficulty_text(12.34), "12.3");
+        assert_eq!(difficulty_text(4567.0), "4.57k");
+        assert_eq!(difficulty_text(1.2e6), "1.20M");
+        assert_eq!(difficulty_text(f64::INFINITY), "inf");
+    }
+
+    /// The status line and the summary's pool lines carry the best share, per
+    /// pool and in total.
+    #[test]
+    fn the_status_line_shows_the_best_share_of_the_pool_and_of_all() {
+        use amber::work::{PoolStatus, ShareTally};
+        let pool = |name: &str, best: f64| PoolStatus {
+            name: name.into(),
+            tally: ShareTally {
+                best,
+                ..ShareTally::default()
+            },
+            ..PoolStatus::default()
+        };
+        let s = Snapshot {
+            pool: "a:1".into(),
+            difficulty: 2.0,
+            pools: vec![pool("a:1", 12.34), pool("b:2", 4567.0)],
+            total: ShareTally {
+                best: 4567.0,
+                ..ShareTally::default()
+            },
+            ..Snapshot::default()
+        };
+        let text = status_text(&s);
+        assert!(
+            text.contains("a:1 diff 2 best 12.3 | best 4.57k |"),
+            "{text}"
+        );
+        let json = pools_json(&s);
+        assert_eq!(json[1]["best_share"], 4567.0);
     }
 
     #[test]

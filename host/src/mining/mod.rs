@@ -6,13 +6,35 @@
 //! This is the one place where work sources and devices meet; neither knows
 //! the other.
 
+mod event;
+mod snapshot;
+
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::device::{Anomaly, DeviceEvent, Driver, DriverError, WorkUnit};
-use crate::hash::{BlockHash, Nonce};
+pub use event::MinerEvent;
+pub use snapshot::{BoardSnapshot, PoolSnapshot, SharedSnapshot, Snapshot};
+
+use crate::device::{DeviceEvent, Driver, DriverError, WorkUnit};
 use crate::text::error_chain;
-use crate::work::{ShareCounts, ShareRecord, SourceEvent, WorkItem, WorkSource};
+use crate::work::{Share, ShareTally, SourceEvent, WorkItem, WorkSource};
+
+/// What tells two shares apart: (session, job, extranonce2, ntime, version, nonce).
+type ShareKey = (u64, String, Vec<u8>, u32, u32, u32);
+
+fn share_key(share: &Share) -> ShareKey {
+    (
+        share.session,
+        share.job_id.clone(),
+        share.extranonce2.clone(),
+        share.ntime,
+        share.version,
+        share.nonce.0,
+    )
+}
+
+/// Window of the API's five-second hashrate (cgminer's `MHS 5s`).
+pub const RATE_5S: Duration = Duration::from_secs(5);
 
 /// Seconds of hashing per work unit when the size is left to the miner.
 pub const UNIT_SECONDS: f64 = 2.0;
@@ -51,182 +73,6 @@ impl Default for MinerConfig {
     }
 }
 
-/// Something worth showing or logging.
-#[derive(Debug)]
-pub enum MinerEvent {
-    /// The source has new work (`clean`: boards are flushed).
-    NewWork {
-        /// Boards are flushed.
-        clean: bool,
-        /// Jobs announced since the last step that this one replaced before they
-        /// reached the boards.
-        superseded: usize,
-        /// Pool name.
-        pool: String,
-        /// Job id.
-        job_id: String,
-        /// Share difficulty.
-        difficulty: f64,
-    },
-    /// A board found a nonce the reference hasher confirms.
-    Found {
-        /// Board index.
-        board: usize,
-        /// Job id of the work.
-        job_id: String,
-        /// The nonce.
-        nonce: Nonce,
-        /// Hash of the rebuilt header.
-        hash: BlockHash,
-        /// It meets the share target and was submitted.
-        submitted: bool,
-    },
-    /// A board returned a nonce that does not hash as claimed: not submitted.
-    HardwareError {
-        /// Board index.
-        board: usize,
-        /// Job id of the work.
-        job_id: String,
-        /// The claimed nonce.
-        nonce: Nonce,
-    },
-    /// A share's final outcome.
-    Share(ShareRecord),
-    /// A pool session came up.
-    Connected {
-        /// Pool name.
-        pool: String,
-        /// The session was resumed.
-        resumed: bool,
-    },
-    /// A pool connection ended (the source reconnects).
-    Disconnected {
-        /// Pool name.
-        pool: String,
-        /// Why, as text, with its causes.
-        error: String,
-        /// When the next attempt is made.
-        retry_in: Option<Duration>,
-    },
-    /// A pool sent a line that is not a usable message (counted and survived).
-    PoolMalformed {
-        /// Pool name.
-        pool: String,
-        /// What was wrong, with the start of the line.
-        error: String,
-        /// Malformed lines from this pool so far.
-        count: u64,
-    },
-    /// A board's STATUS says it dropped results (its result FIFO overflowed):
-    /// nonces it found that never reached the host.
-    ResultsDropped {
-        /// Board index.
-        board: usize,
-        /// Newly dropped since the last report.
-        new: u64,
-        /// Dropped so far.
-        total: u64,
-    },
-    /// A board stopped answering; the driver is re-identifying it.
-    BoardSilent {
-        /// Board index.
-        board: usize,
-        /// Attempt number.
-        attempt: u32,
-    },
-    /// A silent board answered again.
-    BoardRecovered {
-        /// Board index.
-        board: usize,
-    },
-    /// A board said something a board should not; it is still driven.
-    BoardAnomaly {
-        /// Board index.
-        board: usize,
-        /// What, and what the driver did.
-        anomaly: Anomaly,
-    },
-    /// A board is given up; the others go on.
-    BoardFailed {
-        /// Board index.
-        board: usize,
-        /// Why.
-        error: DriverError,
-    },
-    /// New work reached a board: the latency from the work announcement to
-    /// the WORK frame being written and to the board's first STATUS showing it.
-    Latency {
-        /// Board index.
-        board: usize,
-        /// Announcement → WORK written.
-        to_sent: Duration,
-        /// Announcement → first STATUS hashing the new work.
-        to_hashing: Duration,
-    },
-}
-
-/// One board's figures.
-#[derive(Clone, Debug)]
-pub struct BoardSnapshot {
-    /// Link name.
-    pub name: String,
-    /// Hashrate, short average (H/s).
-    pub short_rate: f64,
-    /// Hashrate, long average (H/s).
-    pub long_rate: f64,
-    /// Hashrate its IDENTITY promises (H/s).
-    pub nominal_rate: f64,
-    /// Nonces hashed (as STATUS counts them).
-    pub nonces_hashed: u64,
-    /// Verified nonces.
-    pub found: u64,
-    /// Hardware errors.
-    pub hardware_errors: u64,
-    /// Results the board found but dropped (its STATUS counter).
-    pub dropped_results: u64,
-    /// Still driven (false once given up).
-    pub alive: bool,
-}
-
-/// The whole miner's figures.
-#[derive(Clone, Debug)]
-pub struct Snapshot {
-    /// Per board.
-    pub boards: Vec<BoardSnapshot>,
-    /// Share outcomes.
-    pub shares: ShareCounts,
-    /// Current pool name.
-    pub pool: String,
-    /// Current share difficulty.
-    pub difficulty: f64,
-    /// Time since start.
-    pub uptime: Duration,
-    /// Latencies measured so far (announcement → first STATUS hashing it).
-    pub latencies: Vec<Duration>,
-}
-
-impl Snapshot {
-    /// Sum of the boards' short averages.
-    pub fn total_short_rate(&self) -> f64 {
-        self.boards.iter().map(|b| b.short_rate).sum()
-    }
-
-    /// Sum of the boards' long averages.
-    pub fn total_long_rate(&self) -> f64 {
-        self.boards.iter().map(|b| b.long_rate).sum()
-    }
-
-    /// Hardware errors over all boards.
-    pub fn hardware_errors(&self) -> u64 {
-        self.boards.iter().map(|b| b.hardware_errors).sum()
-    }
-
-    /// Results dropped on the boards, over all boards.
-    pub fn dropped_results(&self) -> u64 {
-        self.boards.iter().map(|b| b.dropped_results).sum()
-    }
-}
-
 struct Board {
     driver: Driver,
     alive: bool,
@@ -234,6 +80,8 @@ struct Board {
     dropped_reported: u64,
     /// Announcement time of work not yet seen hashing, with the WORK write time.
     pending_latency: Option<(Instant, Option<Instant>, u64)>,
+    /// The outcomes of the shares its nonces became.
+    shares: ShareTally,
 }
 
 /// Boards fed from one work source.
@@ -253,9 +101,11 @@ pub struct Miner {
     last_flush: Option<Instant>,
     stopping: bool,
     latencies: Vec<Duration>,
-    /// Shares submitted: (session, job, extranonce2, ntime, version, nonce), so
-    /// work a board is given twice (after a refusal or a silence) never submits twice.
-    submitted: HashSet<(u64, String, Vec<u8>, u32, u32, u32)>,
+    /// Shares submitted, so work a board is given twice (after a refusal or a
+    /// silence) never submits twice.
+    submitted: HashSet<ShareKey>,
+    /// The board each submitted share came from, until its outcome arrives.
+    origin: HashMap<ShareKey, usize>,
 }
 
 impl std::fmt::Debug for Miner {
@@ -280,6 +130,7 @@ impl Miner {
                     alive: true,
                     dropped_reported: 0,
                     pending_latency: None,
+                    shares: ShareTally::default(),
                 })
                 .collect(),
             items: HashMap::new(),
@@ -294,6 +145,7 @@ impl Miner {
             stopping: false,
             latencies: Vec::new(),
             submitted: HashSet::new(),
+            origin: HashMap::new(),
         }
     }
 
@@ -442,7 +294,14 @@ impl Miner {
                 error: error_chain(error.as_ref()),
                 count,
             }),
-            SourceEvent::Share(record) => out.push(MinerEvent::Share(record)),
+            SourceEvent::Share(record) => {
+                if let Some(board) = self.origin.remove(&share_key(&record.share)) {
+                    if let Some(b) = self.boards.get_mut(board) {
+                        b.shares.add(&record);
+                    }
+                }
+                out.push(MinerEvent::Share(record))
+            }
         }
     }
 
@@ -519,19 +378,12 @@ impl Miner {
                     return;
                 }
                 let job_id = item.job_id.clone();
-                let share = &check.share;
-                let key = (
-                    share.session,
-                    share.job_id.clone(),
-                    share.extranonce2.clone(),
-                    share.ntime,
-                    share.version,
-                    share.nonce.0,
-                );
-                if !self.submitted.insert(key) {
+                let key = share_key(&check.share);
+                if !self.submitted.insert(key.clone()) {
                     return;
                 }
                 if check.meets_target {
+                    self.origin.insert(key, index);
                     self.source.submit(check.share);
                 }
                 out.push(MinerEvent::Found {
@@ -627,6 +479,12 @@ impl Miner {
         out
     }
 
+    /// Makes pool `index` the preferred one (the API's `switchpool`); false when
+    /// the source has no such pool.
+    pub fn prefer_pool(&mut self, index: usize) -> bool {
+        self.source.prefer(index)
+    }
+
     /// Current figures.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
@@ -635,23 +493,32 @@ impl Miner {
                 .iter()
                 .map(|b| {
                     let stats = b.driver.stats();
+                    let meter = b.driver.meter();
                     BoardSnapshot {
                         name: b.driver.name().to_string(),
-                        short_rate: b.driver.meter().short_rate(),
-                        long_rate: b.driver.meter().long_rate(),
+                        build_id: b.driver.identity().build_id,
+                        short_rate: meter.short_rate(),
+                        rate_5s: meter.rate_over(RATE_5S),
+                        long_rate: meter.long_rate(),
                         nominal_rate: b.driver.expected_hashrate(),
-                        nonces_hashed: b.driver.meter().total(),
+                        nonces_hashed: meter.total(),
                         found: stats.found,
                         hardware_errors: stats.hardware_errors,
+                        bad_frames: stats.bad_frames,
+                        board_bad_frames: stats.board_bad_frames,
                         dropped_results: stats.dropped_results,
+                        shares: b.shares.clone(),
                         alive: b.alive,
                     }
                 })
                 .collect(),
+            pools: self.source.pools(),
             shares: self.source.counts(),
+            total: self.source.tally(),
             pool: self.pool.clone(),
             difficulty: self.difficulty,
             uptime: self.started.elapsed(),
+            taken_at: snapshot::unix_now(),
             latencies: self.latencies.clone(),
         }
     }
