@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod board;
 pub mod device;
 pub mod hash;
@@ -15,6 +16,7 @@ pub mod mining;
 pub mod mpsse;
 pub mod pool;
 pub mod program;
+pub mod serve;
 pub mod text;
 pub mod usb;
 pub mod work;

@@ -82,6 +82,8 @@ struct Board {
     pending_latency: Option<(Instant, Option<Instant>, u64)>,
     /// The outcomes of the shares its nonces became.
     shares: ShareTally,
+    /// Nonces whose hash met the network target.
+    blocks: u64,
 }
 
 /// Boards fed from one work source.
@@ -131,6 +133,7 @@ impl Miner {
                     dropped_reported: 0,
                     pending_latency: None,
                     shares: ShareTally::default(),
+                    blocks: 0,
                 })
                 .collect(),
             items: HashMap::new(),
@@ -382,6 +385,9 @@ impl Miner {
                 if !self.submitted.insert(key.clone()) {
                     return;
                 }
+                if check.block {
+                    self.boards[index].blocks += 1;
+                }
                 if check.meets_target {
                     self.origin.insert(key, index);
                     self.source.submit(check.share);
@@ -503,6 +509,7 @@ impl Miner {
                         nominal_rate: b.driver.expected_hashrate(),
                         nonces_hashed: meter.total(),
                         found: stats.found,
+                        found_blocks: b.blocks,
                         hardware_errors: stats.hardware_errors,
                         bad_frames: stats.bad_frames,
                         board_bad_frames: stats.board_bad_frames,
@@ -515,6 +522,7 @@ impl Miner {
             pools: self.source.pools(),
             shares: self.source.counts(),
             total: self.source.tally(),
+            found_blocks: self.boards.iter().map(|b| b.blocks).sum(),
             pool: self.pool.clone(),
             difficulty: self.difficulty,
             uptime: self.started.elapsed(),

@@ -26,6 +26,8 @@ pub struct BoardSnapshot {
     pub nonces_hashed: u64,
     /// Verified nonces.
     pub found: u64,
+    /// Verified nonces whose hash meets the network target.
+    pub found_blocks: u64,
     /// Hardware errors.
     pub hardware_errors: u64,
     /// Frames from the board the host refused (CRC, length, truncation, …).
@@ -54,6 +56,8 @@ pub struct Snapshot {
     pub shares: ShareCounts,
     /// Every share tallied: difficulty sums and the best share of all pools.
     pub total: ShareTally,
+    /// Verified nonces whose hash meets the network target, all boards.
+    pub found_blocks: u64,
     /// Current pool name.
     pub pool: String,
     /// Current share difficulty.

@@ -51,6 +51,14 @@ pub enum HeaderBase {
 }
 
 impl HeaderBase {
+    /// The network target (nBits) of headers built from this base.
+    pub fn bits(&self) -> u32 {
+        match self {
+            HeaderBase::Stratum { job, .. } => job.bits,
+            HeaderBase::Fixed(h) => h.bits(),
+        }
+    }
+
     /// Rebuilds the 80-byte header a share stands for: for a pool job, coinbase →
     /// merkle root → header, then the share's version and nonce.
     pub fn header(&self, share: &Share) -> Header {
@@ -117,6 +125,8 @@ pub struct NonceCheck {
     pub passes_threshold: bool,
     /// The hash meets the share target: submit it.
     pub meets_target: bool,
+    /// The hash meets the network target: a block.
+    pub block: bool,
 }
 
 impl WorkItem {
@@ -155,9 +165,11 @@ impl WorkItem {
         let share = self.share(nonce);
         let hash = share.hash;
         let in_range = (self.nonce_start..=self.nonce_end).contains(&nonce.0);
+        let block = Target::from_nbits(self.base.bits()).is_ok_and(|t| hash.meets(&t));
         NonceCheck {
             passes_threshold: in_range && hash.leading_word() <= self.threshold,
             meets_target: hash.meets(&self.share_target),
+            block,
             share,
             hash,
         }

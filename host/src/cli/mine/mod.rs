@@ -7,18 +7,20 @@ mod settings;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
 
+use amber::api::Control;
 use amber::board::BoardSpec;
 use amber::device::{Driver, DriverConfig};
 use amber::link::ftdi::FtdiUart;
 use amber::link::serial::SerialLink;
 use amber::link::Link;
-use amber::mining::{Miner, MinerConfig, MinerEvent};
+use amber::mining::{Miner, MinerConfig, MinerEvent, SharedSnapshot};
 use amber::pool::{ClientOptions, PoolSource};
 use amber::text::error_chain;
 use amber::usb::DeviceSelector;
@@ -70,6 +72,14 @@ pub struct Cmd {
     /// moves to the next pool [default: 180].
     #[arg(long, value_name = "SECS")]
     pool_timeout: Option<f64>,
+    /// Serve cgminer's API (summary, devs, pools, stats, …) on [ADDR:]PORT; a port
+    /// alone listens on 127.0.0.1 (cgminer's port is 4028).
+    #[arg(long, value_name = "[ADDR:]PORT")]
+    api_listen: Option<String>,
+    /// Clients allowed to use the API, cgminer's form: [W:]ADDR[/PREFIX],… (W: may
+    /// also switchpool and quit) [default: this machine, read-only].
+    #[arg(long, value_name = "LIST")]
+    api_allow: Option<String>,
 }
 
 /// Which boards to drive (shared with `amber scan`).
@@ -211,13 +221,27 @@ fn run_loop(
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .context("installing the Ctrl-C handler")?;
     }
+    let shared = SharedSnapshot::default();
+    shared.publish(miner.snapshot());
+    let (control, controls) = mpsc::channel();
+    let _api = match &settings.api {
+        Some(config) => {
+            let server = amber::api::start(config.clone(), shared.clone(), control.clone())
+                .with_context(|| format!("starting the API on {}", config.listen))?;
+            out.listening("api", server.local_addr());
+            Some(server)
+        }
+        None => None,
+    };
     let started = Instant::now();
     let mut found = 0u64;
     let mut last_status = Instant::now();
     let mut failure = None;
     let mut log_errors = 0;
     loop {
-        for event in miner.step() {
+        let events = miner.step();
+        let changed = !events.is_empty();
+        for event in events {
             if matches!(event, MinerEvent::Found { .. }) {
                 found += 1;
             }
@@ -231,8 +255,13 @@ fn run_loop(
             log_errors = errors;
             out.share_log_failed(errors, &log.last_write_error().unwrap_or_default());
         }
+        if apply_controls(&controls, &mut miner, &stop) || changed {
+            shared.publish(miner.snapshot());
+        }
         if last_status.elapsed() >= Duration::from_millis(250) {
-            out.status(&miner.snapshot());
+            let snapshot = miner.snapshot();
+            out.status(&snapshot);
+            shared.publish(snapshot);
             last_status = Instant::now();
         }
         if stop.load(Ordering::SeqCst)
@@ -252,13 +281,27 @@ fn run_loop(
             &log.last_write_error().unwrap_or_default(),
         );
     }
-    out.summary(&miner.snapshot());
+    let last = miner.snapshot();
+    out.summary(&last);
+    shared.publish(last);
     match failure {
         Some(error) if !miner.any_alive() => {
             Err(anyhow::anyhow!(error)).context("every board failed")
         }
         _ => Ok(()),
     }
+}
+
+/// Carries out what API clients asked for; true when something changed.
+fn apply_controls(controls: &Receiver<Control>, miner: &mut Miner, stop: &AtomicBool) -> bool {
+    let mut changed = false;
+    while let Ok(control) = controls.try_recv() {
+        match control {
+            Control::Quit => stop.store(true, Ordering::SeqCst),
+            Control::SwitchPool(index) => changed |= miner.prefer_pool(index),
+        }
+    }
+    changed
 }
 
 /// Human-readable H/s.

@@ -118,6 +118,18 @@ impl Output {
         }
     }
 
+    /// A server (the API, the metrics) listens on `addr`.
+    pub(super) fn listening(&self, what: &str, addr: std::net::SocketAddr) {
+        if self.json {
+            println!(
+                "{}",
+                json!({"event": "listening", "server": what, "addr": addr.to_string()})
+            );
+        } else {
+            self.line(format!("{what}: listening on {addr}"));
+        }
+    }
+
     /// The share log could not be written (`errors` lines so far).
     pub(super) fn share_log_failed(&self, errors: u64, cause: &str) {
         if self.json {

@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Deserialize;
 
+use amber::api::{AllowList, ApiConfig};
 use amber::pool::{PoolConfig, PoolUrl};
+use amber::serve::{parse_listen, Limits};
 use amber::usb::DeviceSelector;
 
 use super::super::BadInput;
@@ -36,6 +38,8 @@ pub(super) struct ConfigFile {
     pub(super) until_found: Option<u64>,
     pub(super) range: Option<u32>,
     pub(super) pool_timeout: Option<f64>,
+    pub(super) api_listen: Option<String>,
+    pub(super) api_allow: Option<String>,
 }
 
 /// One `[[pool]]` table of the settings file.
@@ -89,6 +93,8 @@ pub(super) struct Settings {
     pub(super) until_found: Option<u64>,
     pub(super) range: Option<u32>,
     pub(super) pool_timeout: Option<Duration>,
+    /// The cgminer-compatible API, when asked for.
+    pub(super) api: Option<ApiConfig>,
 }
 
 /// A positive number of seconds that a [`Duration`] can hold, or a clear error.
@@ -170,7 +176,25 @@ impl Settings {
         if range == Some(0) {
             return Err(BadInput("--range must be at least 1 nonce".into()).into());
         }
+        let api_allow = cmd
+            .api_allow
+            .or(file.api_allow)
+            .map(|text| text.parse::<AllowList>())
+            .transpose()
+            .map_err(|e| BadInput(e.to_string()))?;
+        let api = match cmd.api_listen.or(file.api_listen) {
+            Some(text) => Some(ApiConfig {
+                listen: parse_listen(&text).map_err(|e| BadInput(format!("--api-listen {e}")))?,
+                allow: api_allow,
+                limits: Limits::default(),
+            }),
+            None if api_allow.is_some() => {
+                return Err(BadInput("--api-allow needs --api-listen [ADDR:]PORT".into()).into())
+            }
+            None => None,
+        };
         Ok(Settings {
+            api,
             pools,
             boards,
             json: cmd.json || file.json.unwrap_or(false),
