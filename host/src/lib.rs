@@ -12,6 +12,7 @@ pub mod board;
 pub mod device;
 pub mod hash;
 pub mod link;
+pub mod metrics;
 pub mod mining;
 pub mod mpsse;
 pub mod pool;

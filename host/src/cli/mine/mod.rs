@@ -80,6 +80,10 @@ pub struct Cmd {
     /// also switchpool and quit) [default: this machine, read-only].
     #[arg(long, value_name = "LIST")]
     api_allow: Option<String>,
+    /// Serve Prometheus metrics at http://[ADDR:]PORT/metrics; a port alone
+    /// listens on 127.0.0.1.
+    #[arg(long, value_name = "[ADDR:]PORT")]
+    metrics_listen: Option<String>,
 }
 
 /// Which boards to drive (shared with `amber scan`).
@@ -229,6 +233,15 @@ fn run_loop(
             let server = amber::api::start(config.clone(), shared.clone(), control.clone())
                 .with_context(|| format!("starting the API on {}", config.listen))?;
             out.listening("api", server.local_addr());
+            Some(server)
+        }
+        None => None,
+    };
+    let _metrics = match &settings.metrics {
+        Some(config) => {
+            let server = amber::metrics::start(config.clone(), shared.clone())
+                .with_context(|| format!("starting the metrics server on {}", config.listen))?;
+            out.listening("metrics", server.local_addr());
             Some(server)
         }
         None => None,

@@ -8,6 +8,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use amber::api::{AllowList, ApiConfig};
+use amber::metrics::MetricsConfig;
 use amber::pool::{PoolConfig, PoolUrl};
 use amber::serve::{parse_listen, Limits};
 use amber::usb::DeviceSelector;
@@ -40,6 +41,7 @@ pub(super) struct ConfigFile {
     pub(super) pool_timeout: Option<f64>,
     pub(super) api_listen: Option<String>,
     pub(super) api_allow: Option<String>,
+    pub(super) metrics_listen: Option<String>,
 }
 
 /// One `[[pool]]` table of the settings file.
@@ -95,6 +97,8 @@ pub(super) struct Settings {
     pub(super) pool_timeout: Option<Duration>,
     /// The cgminer-compatible API, when asked for.
     pub(super) api: Option<ApiConfig>,
+    /// The Prometheus metrics, when asked for.
+    pub(super) metrics: Option<MetricsConfig>,
 }
 
 /// A positive number of seconds that a [`Duration`] can hold, or a clear error.
@@ -193,8 +197,17 @@ impl Settings {
             }
             None => None,
         };
+        let metrics = match cmd.metrics_listen.or(file.metrics_listen) {
+            Some(text) => Some(MetricsConfig {
+                listen: parse_listen(&text)
+                    .map_err(|e| BadInput(format!("--metrics-listen {e}")))?,
+                limits: Limits::default(),
+            }),
+            None => None,
+        };
         Ok(Settings {
             api,
+            metrics,
             pools,
             boards,
             json: cmd.json || file.json.unwrap_or(false),
