@@ -78,6 +78,7 @@ fn pool_source(server: &StratumServer, log: ShareLog) -> PoolSource {
         url: server.url().parse().expect("the test server's URL parses"),
         user: "worker".to_string(),
         pass: "x".to_string(),
+        ca: None,
     };
     PoolSource::start(vec![config], pool_options(), log).expect("pool client starts")
 }

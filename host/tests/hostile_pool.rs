@@ -57,6 +57,7 @@ fn miner_on(servers: &[&StratumServer], opts: ClientOptions, log: ShareLog) -> (
             url: server.url().parse().unwrap(),
             user: "worker".into(),
             pass: "x".into(),
+            ca: None,
         })
         .collect();
     let source = PoolSource::start(configs, opts, log).unwrap();
@@ -261,6 +262,7 @@ fn hostile_version_mask_narrowed_mid_job() {
         url: server.url().parse().unwrap(),
         user: "worker".into(),
         pass: "x".into(),
+        ca: None,
     };
     let log = ShareLog::default();
     let mut source = PoolSource::start(vec![config], opts, log.clone()).unwrap();

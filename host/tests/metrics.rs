@@ -9,38 +9,10 @@ mod support;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::miner_process::{http_get, raw, Amber};
-
-/// Runs `promtool check metrics` on `page`; returns its verdict and output.
-pub fn promtool(page: &str) -> (bool, String) {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs (make setup installs Debian's prometheus package)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(page.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success() && text.trim().is_empty(), text)
-}
-
-/// The value of the sample `series` (name and labels exactly as printed).
-pub fn sample(page: &str, series: &str) -> Option<f64> {
-    page.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
+use support::miner_process::{http_get, promtool, raw, sample, Amber};
 
 fn start() -> (Amber, SocketAddr) {
     let mut amber = Amber::start(&[

@@ -39,6 +39,7 @@ fn pool(server: &StratumServer) -> PoolConfig {
         url: server.url().parse().unwrap(),
         user: "worker".into(),
         pass: "x".into(),
+        ca: None,
     }
 }
 
@@ -545,6 +546,7 @@ fn an_unreachable_pool_is_reported_and_retried() {
         url: url.parse().unwrap(),
         user: "u".into(),
         pass: "p".into(),
+        ca: None,
     };
     let mut src = PoolSource::start(vec![config], opts(), ShareLog::default()).unwrap();
     for _ in 0..2 {
@@ -654,6 +656,7 @@ fn shutdown_does_not_wait_for_a_hanging_connect() {
         url: format!("stratum+tcp://{addr}").parse().unwrap(),
         user: "u".into(),
         pass: "p".into(),
+        ca: None,
     };
     let mut o = opts();
     o.connect_timeout = Duration::from_secs(120);

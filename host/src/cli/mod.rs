@@ -66,6 +66,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || cause.is::<amber::work::WorkError>()
             || cause.is::<BadInput>()
             || cause.is::<amber::pool::UrlError>()
+            || cause.is::<amber::pool::CaError>()
+            || cause.is::<amber::api::AllowError>()
+            || cause.is::<amber::serve::ListenError>()
             || cause.is::<amber::board::BoardTableError>()
             || cause.is::<amber::usb::SelectorError>()
             || cause

@@ -20,7 +20,7 @@ use super::message::{
     parse_subscribe, response_error, response_ok, Incoming,
 };
 use super::session::Session;
-use super::transport::{connect_tcp, Connection};
+use super::transport::{connect, Connection};
 use super::StratumError;
 use crate::hash::Target;
 use crate::work::{DropReason, JobSpec, Share, ShareLog, ShareRecord, ShareResult, StratumJob};
@@ -147,6 +147,8 @@ pub(crate) struct Client {
     difficulty: f64,
     queue: VecDeque<Share>,
     stop_at: Option<Instant>,
+    /// TLS settings for a TLS pool.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// Where a client thread reports and what it listens to.
@@ -164,8 +166,13 @@ impl Client {
         channels: Channels,
         log: ShareLog,
         stats: Arc<PoolStats>,
-    ) -> Self {
-        Client {
+    ) -> Result<Self, rustls::Error> {
+        let tls = match config.url.is_tls() {
+            true => Some(super::tls::client_config(config.ca.as_ref())?),
+            false => None,
+        };
+        Ok(Client {
+            tls,
             index,
             name,
             config,
@@ -178,7 +185,7 @@ impl Client {
             difficulty: 1.0,
             queue: VecDeque::new(),
             stop_at: None,
-        }
+        })
     }
 
     fn emit(&self, event: ClientEvent) {
@@ -290,7 +297,8 @@ impl Client {
     fn connect(&mut self) -> Result<Option<Box<dyn Connection>>, StratumError> {
         let url = self.config.url.clone();
         let (timeout, tick) = (self.opts.connect_timeout, self.opts.tick);
-        connect_tcp(&url, timeout, tick, &mut || {
+        let tls = self.tls.clone();
+        connect(&url, tls, timeout, tick, &mut || {
             self.queue_commands();
             self.stop_at.is_some()
         })

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::PoolUrl;
+use super::{PoolCa, PoolUrl};
 
 /// The user agent sent in `mining.subscribe`.
 pub const USER_AGENT: &str = concat!("amber/", env!("CARGO_PKG_VERSION"));
@@ -29,6 +29,9 @@ pub struct PoolConfig {
     pub user: String,
     /// Password for `mining.authorize`.
     pub pass: String,
+    /// For a TLS pool, the certificates its own must chain to (`--pool-ca`);
+    /// `None`: Mozilla's roots.
+    pub ca: Option<PoolCa>,
 }
 
 /// Timeouts and limits of the pool client; the defaults suit real pools, tests

@@ -15,6 +15,17 @@ pub enum StratumError {
         #[source]
         source: io::Error,
     },
+    /// The TLS handshake failed: the pool's certificate did not verify (not for
+    /// its host name, or not from a trusted issuer: see `--pool-ca`), or the pool
+    /// does not speak TLS there. The connection is dropped, never continued in plain TCP.
+    #[error("TLS with pool {addr} failed: {source}")]
+    Tls {
+        /// HOST:PORT.
+        addr: String,
+        /// What failed (a rustls error inside, for certificate problems).
+        #[source]
+        source: io::Error,
+    },
     /// Reading from or writing to the pool socket failed.
     #[error("pool socket: {source}")]
     Io {

@@ -2,8 +2,9 @@
 //! longer than the limit is reported once and the rest of it skipped, so that no
 //! input grows memory without bound.
 
-use std::io::{self, Read};
+use std::io::Read;
 
+use super::transport::nothing_yet;
 use super::StratumError;
 
 /// Splits a byte stream into lines.
@@ -37,16 +38,7 @@ impl LineReader {
         let n = match stream.read(&mut chunk) {
             Ok(0) => return Err(StratumError::Disconnected),
             Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                return Ok(Vec::new())
-            }
+            Err(e) if nothing_yet(&e) => return Ok(Vec::new()),
             Err(e) => return Err(StratumError::Io { source: e }),
         };
         Ok(self.split(chunk.get(..n).unwrap_or_default()))

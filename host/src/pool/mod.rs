@@ -1,4 +1,4 @@
-//! Stratum v1 pool client: one blocking thread per pool, and a [`PoolSource`] that
+//! Stratum v1 pool client, over TCP or TLS: one blocking thread per pool, and a [`PoolSource`] that
 //! picks the highest-priority pool with work (failover and switch-back) and hands
 //! the driver work through the [`WorkSource`](crate::work::WorkSource) interface.
 //!
@@ -28,7 +28,8 @@
 //! for [`ClientOptions::inactivity`] is taken for dead; work then moves to the next
 //! pool at once. Files by job: `config` (options, counters), `lines` (line reader),
 //! `message` (parsing), `session` (generations, share admission), `client` (the
-//! connection loop), `transport` (the byte stream), `source` (failover).
+//! connection loop), `transport` (the byte stream), `tls` (its TLS form),
+//! `source` (failover).
 
 mod client;
 mod config;
@@ -37,6 +38,7 @@ mod lines;
 mod message;
 mod session;
 mod source;
+mod tls;
 mod transport;
 mod url;
 
@@ -46,7 +48,8 @@ pub use config::{
 };
 pub use error::StratumError;
 pub use source::PoolSource;
-pub use url::{PoolUrl, UrlError, SCHEME};
+pub use tls::{CaError, PoolCa};
+pub use url::{PoolUrl, UrlError, SCHEME, TLS_SCHEMES};
 
 #[cfg(test)]
 mod tests {
@@ -62,6 +65,7 @@ mod tests {
             include_str!("message.rs"),
             include_str!("session.rs"),
             include_str!("source.rs"),
+            include_str!("tls.rs"),
             include_str!("transport.rs"),
             include_str!("url.rs"),
             include_str!("../work/mod.rs"),

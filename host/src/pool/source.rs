@@ -72,7 +72,8 @@ impl PoolSource {
                 },
                 log.clone(),
                 stats.clone(),
-            );
+            )
+            .map_err(|e| std::io::Error::other(format!("TLS settings for pool {name}: {e}")))?;
             let thread = std::thread::Builder::new()
                 .name(format!("pool-{index}"))
                 .spawn(move || client.run())?;

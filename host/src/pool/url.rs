@@ -1,18 +1,21 @@
-//! `stratum+tcp://HOST:PORT` pool addresses.
+//! Pool addresses: `stratum+tcp://HOST:PORT`, and over TLS
+//! `stratum+ssl://HOST:PORT` or `stratum+tls://HOST:PORT` (the two names pools use).
 
 use std::fmt;
 use std::str::FromStr;
 
 use thiserror::Error;
 
-/// The only scheme supported.
+/// Plain TCP.
 pub const SCHEME: &str = "stratum+tcp://";
+/// The schemes of Stratum over TLS.
+pub const TLS_SCHEMES: [&str; 2] = ["stratum+ssl://", "stratum+tls://"];
 
 /// A pool URL that could not be used.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum UrlError {
-    /// The URL does not start with `stratum+tcp://`; TLS and other schemes are not supported.
-    #[error("pool URL {url:?} must start with stratum+tcp://")]
+    /// The URL does not start with `stratum+tcp://`, `stratum+ssl://` or `stratum+tls://`.
+    #[error("pool URL {url:?} must start with stratum+tcp://, stratum+ssl:// or stratum+tls://")]
     Scheme {
         /// The URL given.
         url: String,
@@ -47,16 +50,23 @@ pub enum UrlError {
     },
 }
 
-/// A parsed `stratum+tcp://HOST:PORT`.
+/// A parsed pool URL.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PoolUrl {
     /// Host name or address (IPv6 without brackets).
     pub host: String,
     /// TCP port.
     pub port: u16,
+    /// The scheme as given (lower case), e.g. `stratum+ssl://`.
+    pub scheme: &'static str,
 }
 
 impl PoolUrl {
+    /// Over TLS (`stratum+ssl://` or `stratum+tls://`).
+    pub fn is_tls(&self) -> bool {
+        self.scheme != SCHEME
+    }
+
     /// `HOST:PORT` (IPv6 bracketed), for connecting and for names.
     pub fn authority(&self) -> String {
         if self.host.contains(':') {
@@ -69,7 +79,7 @@ impl PoolUrl {
 
 impl fmt::Display for PoolUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{SCHEME}{}", self.authority())
+        write!(f, "{}{}", self.scheme, self.authority())
     }
 }
 
@@ -79,10 +89,14 @@ impl FromStr for PoolUrl {
     fn from_str(url: &str) -> Result<Self, UrlError> {
         let own = || url.to_string();
         let trimmed = url.trim();
-        let rest = match trimmed.get(..SCHEME.len()) {
-            Some(s) if s.eq_ignore_ascii_case(SCHEME) => &trimmed[SCHEME.len()..],
-            _ => return Err(UrlError::Scheme { url: own() }),
+        let Some(scheme) = std::iter::once(SCHEME).chain(TLS_SCHEMES).find(|s| {
+            trimmed
+                .get(..s.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+        }) else {
+            return Err(UrlError::Scheme { url: own() });
         };
+        let rest = &trimmed[scheme.len()..];
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         let (host, after) = if let Some(v6) = rest.strip_prefix('[') {
             let Some(end) = v6.find(']') else {
@@ -135,6 +149,7 @@ impl FromStr for PoolUrl {
         Ok(PoolUrl {
             host: host.to_string(),
             port,
+            scheme,
         })
     }
 }
@@ -157,15 +172,23 @@ mod tests {
         let u = parse("stratum+tcp://[::1]:65535").unwrap();
         assert_eq!((u.host.as_str(), u.port), ("::1", 65535));
         assert_eq!(u.authority(), "[::1]:65535");
+        assert!(!u.is_tls());
+        let u = parse("stratum+ssl://pool.example.org:443").unwrap();
+        assert!(u.is_tls());
+        assert_eq!(u.to_string(), "stratum+ssl://pool.example.org:443");
+        let u = parse("Stratum+TLS://127.0.0.1:3334").unwrap();
+        assert!(u.is_tls());
+        assert_eq!(u.to_string(), "stratum+tls://127.0.0.1:3334");
     }
 
     #[test]
     fn bad_urls() {
         assert!(matches!(parse("http://a:1"), Err(UrlError::Scheme { .. })));
         assert!(matches!(
-            parse("stratum+ssl://a:1"),
+            parse("stratum+tcps://a:1"),
             Err(UrlError::Scheme { .. })
         ));
+        assert!(matches!(parse("ssl://a:1"), Err(UrlError::Scheme { .. })));
         assert!(matches!(parse("a:1"), Err(UrlError::Scheme { .. })));
         assert!(matches!(parse(""), Err(UrlError::Scheme { .. })));
         assert!(matches!(

@@ -160,3 +160,30 @@ pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         .map_or(String::new(), |(_, b)| b.to_string());
     (code, body)
 }
+
+/// Runs `promtool check metrics` on `page`; returns its verdict and output.
+pub fn promtool(page: &str) -> (bool, String) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs (make setup installs Debian's prometheus package)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success() && text.trim().is_empty(), text)
+}
+
+/// The value of the sample `series` (name and labels exactly as printed).
+pub fn sample(page: &str, series: &str) -> Option<f64> {
+    page.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}

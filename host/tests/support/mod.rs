@@ -2,3 +2,4 @@
 pub mod fake_board;
 pub mod miner_process;
 pub mod stratum_server;
+pub mod tls_front;

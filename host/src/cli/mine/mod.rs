@@ -38,7 +38,8 @@ pub const DEFAULT_BAUD: u32 = 115_200;
 /// re-checked with the reference hasher, shares are submitted.
 #[derive(Debug, Args)]
 pub struct Cmd {
-    /// Pool URL (stratum+tcp://HOST:PORT); repeat for failover pools, in priority order.
+    /// Pool URL (stratum+tcp://HOST:PORT, or stratum+ssl:// / stratum+tls:// for TLS);
+    /// repeat for failover pools, in priority order.
     /// Without a pool, boards mine the built-in real block headers.
     #[arg(long = "pool", value_name = "URL")]
     pools: Vec<String>,
@@ -48,6 +49,10 @@ pub struct Cmd {
     /// Password for each --pool, in order (the last one given applies to the rest) [default: x].
     #[arg(long = "pass", value_name = "P")]
     passes: Vec<String>,
+    /// PEM file of the certificates the TLS --pool's certificate must chain to (a
+    /// pool's own, self-signed one) [default: Mozilla's roots].
+    #[arg(long, value_name = "FILE")]
+    pool_ca: Option<PathBuf>,
     #[command(flatten)]
     boards: BoardArgs,
     /// Settings file (TOML: pool list, boards, share log, bounds); flags add to it.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use amber::api::{AllowList, ApiConfig};
 use amber::metrics::MetricsConfig;
-use amber::pool::{PoolConfig, PoolUrl};
+use amber::pool::{PoolCa, PoolConfig, PoolUrl};
 use amber::serve::{parse_listen, Limits};
 use amber::usb::DeviceSelector;
 
@@ -52,6 +52,8 @@ pub(super) struct PoolEntry {
     user: String,
     #[serde(default = "default_pass")]
     pub(super) pass: String,
+    /// PEM certificates a TLS pool's certificate must chain to.
+    ca: Option<PathBuf>,
 }
 
 pub(super) fn default_pass() -> String {
@@ -117,9 +119,32 @@ fn pick(values: &[String], i: usize) -> Option<String> {
     values.get(i).or(values.last()).cloned()
 }
 
-fn pool_config(url: &str, user: String, pass: String) -> anyhow::Result<PoolConfig> {
+fn pool_config(
+    url: &str,
+    user: String,
+    pass: String,
+    ca: Option<&Path>,
+) -> anyhow::Result<PoolConfig> {
     let url: PoolUrl = url.parse().context("reading the pool URL")?;
-    Ok(PoolConfig { url, user, pass })
+    let ca = match ca {
+        Some(path) if !url.is_tls() => {
+            return Err(BadInput(format!(
+                "{url} is plain TCP: a CA file ({}) is for stratum+ssl:// pools",
+                path.display()
+            ))
+            .into())
+        }
+        Some(path) => Some(
+            PoolCa::load(path).with_context(|| format!("loading the CA file for pool {url}"))?,
+        ),
+        None => None,
+    };
+    Ok(PoolConfig {
+        url,
+        user,
+        pass,
+        ca,
+    })
 }
 
 impl Settings {
@@ -135,13 +160,30 @@ impl Settings {
     pub(super) fn merge(cmd: Cmd, file: ConfigFile) -> anyhow::Result<Settings> {
         let mut pools = Vec::new();
         for entry in file.pool {
-            pools.push(pool_config(&entry.url, entry.user, entry.pass)?);
+            pools.push(pool_config(
+                &entry.url,
+                entry.user,
+                entry.pass,
+                entry.ca.as_deref(),
+            )?);
         }
+        let mut ca_used = false;
         for (i, url) in cmd.pools.iter().enumerate() {
             let user = pick(&cmd.users, i)
                 .ok_or_else(|| BadInput(format!("--pool {url} needs a --user (worker name)")))?;
             let pass = pick(&cmd.passes, i).unwrap_or_else(default_pass);
-            pools.push(pool_config(url, user, pass)?);
+            // --pool-ca is for the TLS pools among the flags.
+            let tls = url.parse::<PoolUrl>().is_ok_and(|u| u.is_tls());
+            let ca = cmd.pool_ca.as_deref().filter(|_| tls);
+            ca_used |= ca.is_some();
+            pools.push(pool_config(url, user, pass, ca)?);
+        }
+        if cmd.pool_ca.is_some() && !ca_used {
+            return Err(BadInput(
+                "--pool-ca is for a --pool stratum+ssl://HOST:PORT (TLS) pool, and none is given"
+                    .into(),
+            )
+            .into());
         }
         let mut boards = cmd.boards;
         let mut ports = file.ports;
@@ -270,6 +312,77 @@ mod tests {
         let s = merged(&["--duration", "2.5", "--pool-timeout", "30"], "").unwrap();
         assert_eq!(s.duration, Some(Duration::from_millis(2500)));
         assert_eq!(s.pool_timeout, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn pool_ca_goes_to_tls_pools_and_bad_ones_are_input_errors() {
+        let dir = std::env::temp_dir().join(format!("amber-settings-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pem = dir.join("ca.pem");
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        std::fs::write(&pem, cert.cert.pem()).unwrap();
+        let pem_arg = pem.to_str().unwrap();
+        let s = merged(
+            &[
+                "--pool",
+                "stratum+ssl://localhost:3334",
+                "--pool",
+                "stratum+tcp://b:1",
+                "--user",
+                "w",
+                "--pool-ca",
+                pem_arg,
+            ],
+            "",
+        )
+        .unwrap();
+        assert!(s.pools[0].ca.is_some());
+        assert!(s.pools[1].ca.is_none(), "a plain pool takes no CA");
+        let file =
+            format!("[[pool]]\nurl = \"stratum+tls://a:1\"\nuser = \"w\"\nca = {pem_arg:?}\n");
+        assert!(merged(&[], &file).unwrap().pools[0].ca.is_some());
+        for (args, file) in [
+            (
+                vec![
+                    "--pool",
+                    "stratum+tcp://a:1",
+                    "--user",
+                    "w",
+                    "--pool-ca",
+                    pem_arg,
+                ],
+                String::new(),
+            ),
+            (vec!["--pool-ca", pem_arg], String::new()),
+            (
+                vec![],
+                format!("[[pool]]\nurl = \"stratum+tcp://a:1\"\nuser = \"w\"\nca = {pem_arg:?}\n"),
+            ),
+        ] {
+            let err = merged(&args, &file).unwrap_err();
+            assert!(err.is::<BadInput>(), "{args:?}: {err:#}");
+        }
+        let err = merged(
+            &[
+                "--pool",
+                "stratum+ssl://a:1",
+                "--user",
+                "w",
+                "--pool-ca",
+                "/nonexistent/ca.pem",
+            ],
+            "",
+        )
+        .unwrap_err();
+        assert!(
+            err.chain().any(|c| c.is::<amber::pool::CaError>()),
+            "{err:#}"
+        );
+        assert!(
+            format!("{err:#}").contains("/nonexistent/ca.pem"),
+            "{err:#}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
