@@ -2,7 +2,9 @@
 //! UART on its pins and the host's frame codec. Shared by the rtl_uart,
 //! rtl_frame and rtl_miner_top tests.
 
-use amber::device::protocol::{BoardFrame, FrameDecoder, HostFrame, Identity, Status, Work};
+use amber::device::protocol::{
+    BoardFrame, FrameDecoder, HostFrame, Identity, NonceOrder, Status, Work,
+};
 use amber::hash::{Header, Nonce};
 use amber_sim::miner_top::MinerTop;
 use amber_sim::uart_pins::UartPins;
@@ -39,6 +41,7 @@ pub fn work(tag: u8, header: &Header, start: u32, end: u32, threshold: u32) -> H
         nonce_start: Nonce(start),
         nonce_end: Nonce(end),
         threshold,
+        order: NonceOrder::Number,
     })
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use amber::device::protocol::{BoardFrame, FrameDecoder};
+use amber::device::protocol::{BoardFrame, FrameDecoder, NonceOrder};
 use amber::device::{DeviceEvent, Driver, DriverConfig, DriverError, WorkUnit};
 use amber::hash::{BlockHash, Header, Nonce};
 use amber::link::sim::SimLink;
@@ -223,6 +223,7 @@ fn genesis_vector_reproduces_through_the_real_pipeline() {
         nonce_start: item.nonce_start,
         nonce_end: item.nonce_end,
         threshold: item.threshold,
+        order: NonceOrder::Number,
     };
     let (found, driver) = sweep(Box::new(sim_link()), unit);
     // Every nonce of the range the reference hasher says meets the threshold,
@@ -577,6 +578,7 @@ fn silent_link_that_comes_back_gets_its_work_again() {
             nonce_start: 0x7c2b_a000,
             nonce_end: 0x7c2b_afff,
             threshold: 0,
+            order: NonceOrder::Number,
         })
         .unwrap();
     silent.store(true, Ordering::SeqCst);
@@ -753,6 +755,7 @@ fn real_headers_mined_through_the_ftdi_uart_on_the_simulated_board() {
             nonce_start: real.saturating_sub(1500),
             nonce_end: real.saturating_add(500),
             threshold: target.leading_word(),
+            order: NonceOrder::Number,
         };
         driver.push(unit).expect("work is sent");
         let until = Instant::now() + RUN_LIMIT;

@@ -274,7 +274,7 @@ fn an_identity_nobody_asked_for_is_checked() {
         board.counts().work > sent
     });
     // Another protocol version: the board is given up with a clear error.
-    other.protocol_version = 2;
+    other.protocol_version = 3;
     board.inject(BoardFrame::Identity(other));
     run_until(&mut miner, &mut events, "the board given up", |e, _| {
         e.iter()
@@ -285,7 +285,7 @@ fn an_identity_nobody_asked_for_is_checked() {
         _ => None,
     });
     assert!(
-        matches!(failed, Some(DriverError::Version { version: 2, .. })),
+        matches!(failed, Some(DriverError::Version { version: 3, .. })),
         "{failed:?}"
     );
 }

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
+use amber::device::protocol::NonceOrder;
 use amber::device::{DeviceEvent, Driver, DriverConfig, WorkUnit};
 use amber::hash::{Header, HeaderTail, Midstate};
 use amber::text::escape;
@@ -98,6 +99,7 @@ impl Cmd {
             nonce_start: self.from,
             nonce_end,
             threshold: self.threshold.unwrap_or(default_threshold),
+            order: NonceOrder::Number,
         };
         let threshold = unit.threshold;
         driver.push(unit).context("sending the work")?;

@@ -15,8 +15,8 @@ use thiserror::Error;
 use super::events::{Anomaly, BoardStats, DeviceEvent, WorkUnit};
 use super::meter::HashrateMeter;
 use super::protocol::{
-    BoardFrame, FrameDecoder, FrameError, HostFrame, Identity, NakReason, Status, Work,
-    PROTOCOL_VERSION,
+    BoardFrame, FrameDecoder, FrameError, HostFrame, Identity, NakReason, NonceOrder, Status, Work,
+    MIN_PROTOCOL_VERSION, PROTOCOL_VERSION,
 };
 use crate::hash::Nonce;
 use crate::link::{Link, LinkError};
@@ -77,12 +77,25 @@ pub enum DriverError {
         tries: u32,
     },
     /// The board speaks another protocol version; rebuild the bitstream.
-    #[error("board on {link} speaks protocol version {version}, this host speaks 1")]
+    #[error("board on {link} speaks protocol version {version}, this host speaks 1 and 2")]
     Version {
         /// The link's name.
         link: String,
         /// The version it reported.
         version: u8,
+    },
+    /// Work asks for what the board's protocol version cannot carry (header-byte
+    /// order needs version 2): rebuild the board's bitstream.
+    #[error("board on {link} speaks protocol version {version}; {what} needs version {needs}: rebuild its bitstream")]
+    Unsupported {
+        /// The link's name.
+        link: String,
+        /// The version it speaks.
+        version: u8,
+        /// What was asked.
+        what: &'static str,
+        /// The version that has it.
+        needs: u8,
     },
     /// The board stopped answering and did not come back.
     #[error("board on {link} went silent and did not answer {tries} re-identify attempts")]
@@ -115,6 +128,11 @@ impl StatusCause {
             StatusCause::Request { at, .. } | StatusCause::Flush { at } => *at,
         }
     }
+}
+
+/// True for the protocol versions this host speaks.
+fn spoken(version: u8) -> bool {
+    (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version)
 }
 
 /// Drives one board over one link.
@@ -216,6 +234,11 @@ impl Driver {
         &self.identity
     }
 
+    /// The protocol version spoken with the board (its IDENTITY's).
+    pub fn protocol_version(&self) -> u8 {
+        self.identity.protocol_version
+    }
+
     /// Hashes per second the board should reach by its IDENTITY:
     /// cores × rounds_per_clk / 64 × clock.
     pub fn expected_hashrate(&self) -> f64 {
@@ -272,7 +295,16 @@ impl Driver {
     }
 
     /// Hands a unit to the board; it is sent as soon as the board has room.
+    /// A unit in header-byte order needs a board of protocol version 2.
     pub fn push(&mut self, unit: WorkUnit) -> Result<(), DriverError> {
+        if unit.order != NonceOrder::Number && self.protocol_version() < 2 {
+            return Err(DriverError::Unsupported {
+                link: self.name.clone(),
+                version: self.protocol_version(),
+                what: "counting the nonce in header-byte order",
+                needs: 2,
+            });
+        }
         self.backlog.push_back(unit);
         self.pump()
     }
@@ -314,7 +346,18 @@ impl Driver {
     }
 
     fn send(&mut self, frame: &HostFrame) -> Result<u64, DriverError> {
-        self.link.write_all(&frame.encode())?;
+        // IDENTIFY (all there is before the IDENTITY) reads the same in every
+        // version; `push` refuses what the board's version cannot carry.
+        let version = self.protocol_version().max(MIN_PROTOCOL_VERSION);
+        let bytes = frame
+            .encode_for(version)
+            .ok_or_else(|| DriverError::Unsupported {
+                link: self.name.clone(),
+                version,
+                what: "counting the nonce in header-byte order",
+                needs: 2,
+            })?;
+        self.link.write_all(&bytes)?;
         self.seq += 1;
         Ok(self.seq)
     }
@@ -344,6 +387,7 @@ impl Driver {
                 nonce_start: Nonce(unit.nonce_start),
                 nonce_end: Nonce(unit.nonce_end),
                 threshold: unit.threshold,
+                order: unit.order,
             }))?;
             self.sent.push(DeviceEvent::Sent {
                 id: unit.id,
@@ -373,7 +417,7 @@ impl Driver {
             for frame in self.receive(&buf[..n]) {
                 match frame {
                     Ok(BoardFrame::Identity(identity)) => {
-                        if identity.protocol_version != PROTOCOL_VERSION {
+                        if !spoken(identity.protocol_version) {
                             return Err(DriverError::Version {
                                 link: self.name.clone(),
                                 version: identity.protocol_version,
@@ -528,7 +572,7 @@ impl Driver {
         identity: Identity,
         events: &mut Vec<DeviceEvent>,
     ) -> Result<(), DriverError> {
-        if identity.protocol_version != PROTOCOL_VERSION {
+        if !spoken(identity.protocol_version) {
             return Err(DriverError::Version {
                 link: self.name.clone(),
                 version: identity.protocol_version,
@@ -581,7 +625,8 @@ impl Driver {
         };
         let unit = &slot.unit;
         let hash = unit.midstate.hash_with(&unit.tail, Nonce(nonce));
-        let in_range = (unit.nonce_start..=unit.nonce_end).contains(&nonce);
+        let counter = unit.order.counter(Nonce(nonce));
+        let in_range = (unit.nonce_start..=unit.nonce_end).contains(&counter);
         if !in_range || hash.leading_word() > unit.threshold {
             self.stats.hardware_errors += 1;
             events.push(DeviceEvent::HardwareError {
@@ -694,6 +739,8 @@ mod tests {
         replies: VecDeque<u8>,
         silent: bool,
         identity_replies: bool,
+        /// The IDENTITY's protocol version (`None`: 1).
+        version: Option<u8>,
     }
 
     #[derive(Clone)]
@@ -704,7 +751,9 @@ mod tests {
             let mut b = self.0.lock().unwrap();
             b.sent.push(bytes.to_vec());
             if bytes[1] == 0x01 && b.identity_replies && !b.silent {
-                let id = BoardFrame::Identity(identity()).encode();
+                let mut id = identity();
+                id.protocol_version = b.version.unwrap_or(1);
+                let id = BoardFrame::Identity(id).encode();
                 b.replies.extend(id);
             }
             Ok(())
@@ -740,8 +789,13 @@ mod tests {
     }
 
     fn setup() -> (Arc<Mutex<Board>>, Driver) {
+        setup_version(1)
+    }
+
+    fn setup_version(version: u8) -> (Arc<Mutex<Board>>, Driver) {
         let board = Arc::new(Mutex::new(Board {
             identity_replies: true,
+            version: Some(version),
             ..Board::default()
         }));
         let config = DriverConfig {
@@ -763,6 +817,7 @@ mod tests {
             nonce_start: 0x7c2b_0000,
             nonce_end: 0x7c2b_ffff,
             threshold: 0,
+            order: NonceOrder::Number,
         }
     }
 
@@ -788,6 +843,73 @@ mod tests {
             all.extend(driver.poll(Duration::from_millis(1)).unwrap());
         }
         all
+    }
+
+    /// Header-byte order: refused for a version 1 board, sent with its flag to a
+    /// version 2 board, and results checked against the range as counters.
+    #[test]
+    fn header_byte_order_needs_version_2_and_ranges_are_counters() {
+        let header_order = |id, start, end| WorkUnit {
+            nonce_start: start,
+            nonce_end: end,
+            order: NonceOrder::HeaderBytes,
+            ..unit(id)
+        };
+        let (_, mut v1) = setup();
+        let err = v1
+            .push(header_order(1, 0x1dac_0000, 0x1dac_ffff))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DriverError::Unsupported {
+                    version: 1,
+                    needs: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("rebuild its bitstream"), "{err}");
+        let (board, mut v2) = setup_version(2);
+        assert_eq!(v2.protocol_version(), 2);
+        v2.push(header_order(1, 0x1dac_0000, 0x1dac_ffff)).unwrap();
+        // The genesis nonce's counter is outside this one: a hardware error.
+        v2.push(header_order(2, 0x7c2b_0000, 0x7c2b_ffff)).unwrap();
+        let works: Vec<Vec<u8>> = board
+            .lock()
+            .unwrap()
+            .sent
+            .iter()
+            .filter(|f| f[1] == 0x02)
+            .cloned()
+            .collect();
+        assert_eq!(works.len(), 2);
+        assert_eq!(
+            (works[0][2], works[0][60]),
+            (58, 0x01),
+            "LEN 58, flags bit 0"
+        );
+        for work in &works {
+            reply(
+                &board,
+                BoardFrame::Result {
+                    tag: work[3],
+                    nonce: Nonce(GENESIS_NONCE),
+                },
+            );
+        }
+        let events = poll_all(&mut v2);
+        assert!(events.iter().any(
+            |e| matches!(e, DeviceEvent::Found { id: 1, nonce, .. } if nonce.0 == GENESIS_NONCE)
+        ));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, DeviceEvent::HardwareError { id: 2, .. })));
+        // Number order to a version 2 board: LEN 58, flags 0.
+        v2.push(unit(3)).unwrap();
+        let last = board.lock().unwrap().sent.last().cloned().unwrap();
+        assert_eq!((last[1], last[2], last[60]), (0x02, 58, 0x00));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::protocol::{Identity, NakReason, Status};
+use super::protocol::{Identity, NakReason, NonceOrder, Status};
 use crate::hash::{BlockHash, HeaderTail, Midstate, Nonce};
 
 /// One range of nonces over one header, as the board sweeps it.
@@ -15,12 +15,15 @@ pub struct WorkUnit {
     pub midstate: Midstate,
     /// Header bytes 64..75.
     pub tail: HeaderTail,
-    /// First nonce.
+    /// First counter of the range.
     pub nonce_start: u32,
-    /// Last nonce (inclusive).
+    /// Last counter of the range (inclusive).
     pub nonce_end: u32,
     /// Board threshold: report hashes whose leading 32-bit word is at most this.
     pub threshold: u32,
+    /// How the board counts through the range (`nonce_start..=nonce_end` are
+    /// counters in this order; results are the nonces hashed).
+    pub order: NonceOrder,
 }
 
 /// What a poll of the driver observed.

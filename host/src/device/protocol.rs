@@ -1,5 +1,7 @@
-//! The wire protocol, version 1 (`docs/protocol.md`): frame types, typed
-//! messages, the encoder and a streaming decoder.
+//! The wire protocol, versions 1 and 2 (`docs/protocol.md`): frame types,
+//! typed messages, the encoder and a streaming decoder. Version 2 adds a flags
+//! byte to WORK (bit 0: count the nonce in header-byte order); the host speaks
+//! the version a board's IDENTITY reports.
 //!
 //! A frame is `SYNC TYPE LEN PAYLOAD CRC_HI CRC_LO`; the CRC is
 //! CRC-16/CCITT-FALSE over `TYPE`, `LEN` and the payload. Encoding is
@@ -18,8 +20,12 @@ use crate::hash::{HeaderTail, Midstate, Nonce};
 
 /// The first byte of every frame.
 pub const SYNC: u8 = 0xA5;
-/// The protocol version this codec speaks (IDENTITY `protocol_version`).
-pub const PROTOCOL_VERSION: u8 = 1;
+/// The newest protocol version this codec speaks (IDENTITY `protocol_version`).
+pub const PROTOCOL_VERSION: u8 = 2;
+/// The oldest protocol version this codec speaks.
+pub const MIN_PROTOCOL_VERSION: u8 = 1;
+/// WORK flags bit 0 (version 2): count the nonce in header-byte order.
+pub const WORK_FLAG_HEADER_ORDER: u8 = 0x01;
 /// Bytes in a frame besides the payload: SYNC, TYPE, LEN and the two CRC bytes.
 pub const FRAME_OVERHEAD: usize = 5;
 /// IDENTITY flag bit 0: nonce ranges are end-inclusive.
@@ -70,10 +76,12 @@ impl FrameType {
         Self::ALL.into_iter().find(|t| *t as u8 == code)
     }
 
-    /// The fixed payload length of this type.
-    pub fn payload_len(self) -> usize {
+    /// The fixed payload length of this type in a protocol version (WORK has a
+    /// flags byte from version 2 on).
+    pub fn payload_len(self, version: u8) -> usize {
         match self {
             FrameType::Identify | FrameType::Flush | FrameType::StatusRequest => 0,
+            FrameType::Work if version >= 2 => 58,
             FrameType::Work => 57,
             FrameType::Identity => 13,
             FrameType::Result => 5,
@@ -123,6 +131,46 @@ impl NakReason {
     }
 }
 
+/// The order a board counts through a WORK range.
+///
+/// ```
+/// use amber::device::protocol::NonceOrder;
+/// use amber::hash::Nonce;
+/// // Counter 0x000187a2 hashes the header whose nonce bytes read 00 01 87 a2.
+/// let nonce = NonceOrder::HeaderBytes.nonce(0x0001_87a2);
+/// assert_eq!(nonce.header_bytes(), [0x00, 0x01, 0x87, 0xa2]);
+/// assert_eq!(NonceOrder::HeaderBytes.counter(nonce), 0x0001_87a2);
+/// assert_eq!(NonceOrder::Number.nonce(5), Nonce(5));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum NonceOrder {
+    /// The nonce as a number (the header stores it little-endian): counter
+    /// `c` hashes nonce `c`. Version 1's only order.
+    #[default]
+    Number,
+    /// The nonce's four header bytes read big-endian, as an Icarus device
+    /// counts: counter `c` hashes nonce `c.swap_bytes()`. Version 2.
+    HeaderBytes,
+}
+
+impl NonceOrder {
+    /// The nonce counter `c` of a range hashes.
+    pub fn nonce(self, counter: u32) -> Nonce {
+        match self {
+            NonceOrder::Number => Nonce(counter),
+            NonceOrder::HeaderBytes => Nonce(counter.swap_bytes()),
+        }
+    }
+
+    /// The counter a nonce stands at (what WORK ranges are in).
+    pub fn counter(self, nonce: Nonce) -> u32 {
+        match self {
+            NonceOrder::Number => nonce.0,
+            NonceOrder::HeaderBytes => nonce.0.swap_bytes(),
+        }
+    }
+}
+
 /// A work item as it travels in a WORK frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Work {
@@ -132,12 +180,14 @@ pub struct Work {
     pub midstate: Midstate,
     /// Header bytes 64..76.
     pub tail: HeaderTail,
-    /// First nonce to hash.
+    /// First counter of the range ([`NonceOrder`]).
     pub nonce_start: Nonce,
-    /// Last nonce to hash (inclusive).
+    /// Last counter of the range (inclusive).
     pub nonce_end: Nonce,
     /// Report a nonce when the hash's leading word is `<=` this.
     pub threshold: u32,
+    /// How the board counts (version 2; version 1 boards count [`NonceOrder::Number`]).
+    pub order: NonceOrder,
 }
 
 /// A frame the host sends.
@@ -156,7 +206,7 @@ pub enum HostFrame {
 /// IDENTITY payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Identity {
-    /// Protocol version the board speaks (1).
+    /// Protocol version the board speaks (1 or 2).
     pub protocol_version: u8,
     /// Build identifier fixed at synthesis.
     pub build_id: u32,
@@ -367,8 +417,21 @@ impl HostFrame {
         }
     }
 
-    /// The frame's bytes on the wire.
+    /// The frame's bytes on the wire in the newest version.
     pub fn encode(&self) -> Vec<u8> {
+        self.bytes(PROTOCOL_VERSION)
+    }
+
+    /// The frame's bytes in protocol `version`; `None` when that version cannot
+    /// carry it (header-byte order before version 2).
+    pub fn encode_for(&self, version: u8) -> Option<Vec<u8>> {
+        match self {
+            HostFrame::Work(w) if version < 2 && w.order != NonceOrder::Number => None,
+            _ => Some(self.bytes(version)),
+        }
+    }
+
+    fn bytes(&self, version: u8) -> Vec<u8> {
         let mut p = Vec::new();
         if let HostFrame::Work(w) = self {
             p.push(w.tag);
@@ -377,6 +440,13 @@ impl HostFrame {
             p.extend_from_slice(&w.nonce_start.0.to_be_bytes());
             p.extend_from_slice(&w.nonce_end.0.to_be_bytes());
             p.extend_from_slice(&w.threshold.to_be_bytes());
+            if version >= 2 {
+                let flags = match w.order {
+                    NonceOrder::Number => 0,
+                    NonceOrder::HeaderBytes => WORK_FLAG_HEADER_ORDER,
+                };
+                p.push(flags);
+            }
         }
         frame(self.frame_type(), &p)
     }
@@ -449,6 +519,13 @@ impl Message for HostFrame {
                 nonce_start: Nonce(f.u32()),
                 nonce_end: Nonce(f.u32()),
                 threshold: f.u32(),
+                // Version 2's flags byte (absent in version 1: reads as 0);
+                // the other bits are reserved and ignored, as the RTL does.
+                order: if f.u8() & WORK_FLAG_HEADER_ORDER != 0 {
+                    NonceOrder::HeaderBytes
+                } else {
+                    NonceOrder::Number
+                },
             }),
             FrameType::Flush => HostFrame::Flush,
             FrameType::StatusRequest => HostFrame::StatusRequest,
@@ -523,6 +600,7 @@ impl Message for BoardFrame {
 /// ```
 #[derive(Debug)]
 pub struct FrameDecoder<M = BoardFrame> {
+    version: u8,
     buf: Vec<u8>,
     out: VecDeque<Result<M, FrameError>>,
     skipped: u64,
@@ -537,9 +615,15 @@ impl<M: Message> Default for FrameDecoder<M> {
 }
 
 impl<M: Message> FrameDecoder<M> {
-    /// An empty decoder hunting for `SYNC`.
+    /// An empty decoder hunting for `SYNC`, for the newest protocol version.
     pub fn new() -> Self {
+        Self::for_version(PROTOCOL_VERSION)
+    }
+
+    /// An empty decoder for protocol `version` (it decides WORK's length).
+    pub fn for_version(version: u8) -> Self {
         FrameDecoder {
+            version,
             buf: Vec::new(),
             out: VecDeque::new(),
             skipped: 0,
@@ -612,7 +696,7 @@ impl<M: Message> FrameDecoder<M> {
                 self.refuse(FrameError::UnknownType { ty: code });
                 continue;
             };
-            let expected = ty.payload_len();
+            let expected = ty.payload_len(self.version);
             if usize::from(len) != expected {
                 self.refuse(FrameError::BadLength {
                     ty: code,
@@ -698,16 +782,84 @@ mod tests {
     #[test]
     fn every_example_round_trips() {
         let ex = examples();
-        assert_eq!(ex.len(), 9);
+        assert_eq!(ex.len(), 11);
         for (name, bytes) in ex {
             let ty = FrameType::from_code(bytes[1]).unwrap();
+            let version = if name.ends_with("_v1") {
+                1
+            } else {
+                PROTOCOL_VERSION
+            };
             let encoded = if ty.from_board() {
                 decode_one::<BoardFrame>(&bytes).unwrap().encode()
             } else {
-                decode_one::<HostFrame>(&bytes).unwrap().encode()
+                let mut dec = FrameDecoder::<HostFrame>::for_version(version);
+                let got: Vec<_> = dec.push(&bytes).collect();
+                let [Ok(frame)] = got.as_slice() else {
+                    panic!("{name}: {got:?}")
+                };
+                frame.encode_for(version).unwrap()
             };
             assert_eq!(encoded, bytes, "{name}");
         }
+    }
+
+    /// Version 2's flags byte: header-byte order is carried only from version 2
+    /// on, a version 1 decoder refuses the longer WORK, a version 2 one the shorter.
+    #[test]
+    fn work_flags_and_versions() {
+        let genesis = crate::hash::Header::from_hex(
+            "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c",
+        )
+        .unwrap();
+        let counter = NonceOrder::HeaderBytes.counter(genesis.nonce());
+        assert_eq!(counter, 0x1dac_2b7c);
+        let work = HostFrame::Work(Work {
+            tag: 7,
+            midstate: genesis.midstate(),
+            tail: genesis.tail(),
+            nonce_start: Nonce(counter & 0xffff_0000),
+            nonce_end: Nonce(counter | 0xffff),
+            threshold: 0,
+            order: NonceOrder::HeaderBytes,
+        });
+        assert_eq!(work.encode(), example("work_header_order"));
+        assert_eq!(work.encode_for(1), None, "version 1 has no flags byte");
+        let mut v2 = FrameDecoder::<HostFrame>::for_version(2);
+        assert_eq!(
+            v2.push(&example("work_header_order")).collect::<Vec<_>>(),
+            [Ok(work)]
+        );
+        assert_eq!(
+            v2.push(&example("work_v1")).collect::<Vec<_>>(),
+            [Err(FrameError::BadLength {
+                ty: 2,
+                len: 57,
+                expected: 58
+            })]
+        );
+        let mut v1 = FrameDecoder::<HostFrame>::for_version(1);
+        assert_eq!(
+            v1.push(&example("work")).collect::<Vec<_>>(),
+            [Err(FrameError::BadLength {
+                ty: 2,
+                len: 58,
+                expected: 57
+            })]
+        );
+        // Reserved flag bits are ignored.
+        let mut odd = example("work");
+        odd[60] = 0xfe;
+        let crc = crc16(&odd[1..61]);
+        odd[61..].copy_from_slice(&crc.to_be_bytes());
+        let got: Vec<_> = FrameDecoder::<HostFrame>::new().push(&odd).collect();
+        assert!(matches!(
+            got[..],
+            [Ok(HostFrame::Work(Work {
+                order: NonceOrder::Number,
+                ..
+            }))]
+        ));
     }
 
     #[test]
@@ -723,13 +875,15 @@ mod tests {
             nonce_start: Nonce(0x7c2b_0000),
             nonce_end: Nonce(0x7c2b_ffff),
             threshold: 0,
+            order: NonceOrder::Number,
         });
         assert_eq!(work.encode(), example("work"));
+        assert_eq!(work.encode_for(1).unwrap(), example("work_v1"));
         assert_eq!(HostFrame::Identify.encode(), example("identify"));
         assert_eq!(HostFrame::Flush.encode(), example("flush"));
         assert_eq!(HostFrame::StatusRequest.encode(), example("status_request"));
         let id = Identity {
-            protocol_version: 1,
+            protocol_version: 2,
             build_id: 0x414d_4231,
             cores: 1,
             rounds_per_clk: 1,

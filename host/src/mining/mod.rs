@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 pub use event::MinerEvent;
 pub use snapshot::{BoardSnapshot, PoolSnapshot, SharedSnapshot, Snapshot};
 
+use crate::device::protocol::NonceOrder;
 use crate::device::{DeviceEvent, Driver, DriverError, WorkUnit};
 use crate::text::error_chain;
 use crate::work::{Share, ShareTally, SourceEvent, WorkItem, WorkSource};
@@ -325,6 +326,7 @@ impl Miner {
                     nonce_start: item.nonce_start,
                     nonce_end: item.nonce_end,
                     threshold: item.threshold,
+                    order: NonceOrder::Number,
                 };
                 self.items.insert(id, (index, item));
                 self.boards[index].driver.push(unit)?;

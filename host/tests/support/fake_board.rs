@@ -211,8 +211,8 @@ impl FakeBoard {
     /// A board with `cfg`, and the link to give the driver.
     pub fn new(cfg: FakeConfig, name: &str) -> (FakeBoard, FakeLink) {
         let board = FakeBoard(Arc::new(Mutex::new(Board {
+            decoder: FrameDecoder::for_version(cfg.identity.protocol_version),
             cfg,
-            decoder: FrameDecoder::new(),
             out: VecDeque::new(),
             running: None,
             queue: VecDeque::new(),
@@ -249,9 +249,11 @@ impl FakeBoard {
         self.lock().send(frame);
     }
 
-    /// Changes what IDENTIFY is answered with.
+    /// Changes what IDENTIFY is answered with (and the version it decodes).
     pub fn set_identity(&self, identity: Identity) {
-        self.lock().cfg.identity = identity;
+        let mut b = self.lock();
+        b.cfg.identity = identity;
+        b.decoder = FrameDecoder::for_version(identity.protocol_version);
     }
 
     /// Silent: swallow writes, answer nothing.
