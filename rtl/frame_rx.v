@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
-// frame_rx: wire protocol v1 decoder (docs/protocol.md) for host -> board frames.
+// frame_rx: wire protocol v2 decoder (docs/protocol.md) for host -> board frames.
 // Bytes in from uart_rx; per frame exactly one one-clock pulse out: cmd_valid (good
 // frame, payload held until the next frame completes) or nak_valid (refused frame:
 // bad CRC, unknown type, wrong LEN at once, or TIMEOUT_CLKS idle inside a frame).
@@ -19,10 +19,10 @@ module frame_rx #(
     input  wire [7:0]   rx_data,
     input  wire         line_active,
 
-    // Good frame: type and payload (first byte in [455:448]; WORK fills all 57)
+    // Good frame: type and payload (first byte in [463:456]; WORK fills all 58)
     output wire         cmd_valid,
     output wire [7:0]   cmd_type,
-    output wire [455:0] cmd_payload,
+    output wire [463:0] cmd_payload,
 
     // Refused frame: NAK reason and the refused type (0 when not yet received)
     output wire         nak_valid,
@@ -62,7 +62,7 @@ reg [5:0]   len_reg = 6'd0;      // payload bytes expected
 reg [5:0]   count_reg = 6'd0;    // payload bytes received
 reg [15:0]  crc_reg = 16'hffff;
 reg [7:0]   crc_hi_reg = 8'h00;
-reg [455:0] payload_reg;
+reg [463:0] payload_reg;
 reg [TW-1:0] idle_reg = {TW{1'b0}};
 
 reg         cmd_valid_reg = 1'b0;
@@ -86,7 +86,7 @@ always @* begin
     type_len   = 6'd0;
     case (rx_data)
         T_IDENTIFY, T_FLUSH, T_STATUS: type_len = 6'd0;
-        T_WORK:                        type_len = 6'd57;
+        T_WORK:                        type_len = 6'd58;
         default:                       type_known = 1'b0;
     endcase
 end
@@ -155,7 +155,7 @@ always @(posedge clk) begin
             end
             ST_PAYLOAD: begin
                 crc_reg     <= crc_next;
-                payload_reg <= {payload_reg[447:0], rx_data};
+                payload_reg <= {payload_reg[455:0], rx_data};
                 count_reg   <= count_reg + 6'd1;
                 if (count_reg == len_reg - 6'd1) begin
                     state_reg <= ST_CRC_HI;

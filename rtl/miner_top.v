@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
 // miner_top: a whole portable board behind one UART: uart -> frame_rx -> sha256d_miner
-// -> frame_tx -> uart, speaking wire protocol v1 (docs/protocol.md). Answers IDENTIFY,
+// -> frame_tx -> uart, speaking wire protocol v2 (docs/protocol.md). Answers IDENTIFY,
 // STATUS_REQUEST, FLUSH (STATUS once work is abandoned), refuses frames with NAK and
 // turns miner events into RESULT/DONE. Responses share the line round-robin.
 `resetall
@@ -49,7 +49,7 @@ localparam [7:0] T_NAK      = 8'h8F;
 localparam [7:0] R_QUEUE_FULL = 8'h05;
 localparam [7:0] R_BAD_RANGE  = 8'h06;
 
-localparam [7:0] PROTOCOL_VERSION = 8'd1;
+localparam [7:0] PROTOCOL_VERSION = 8'd2;
 localparam [7:0] FLAGS = 8'h01;            // bit 0: ranges are end-inclusive
 localparam [7:0] QUEUE_DEPTH = 8'd1;       // the miner's double buffer: one waits
 localparam RESULT_FIFO_DEPTH = 16;
@@ -119,7 +119,7 @@ uart_tx tx_inst (
 // Frames in
 wire         cmd_valid;
 wire [7:0]   cmd_type;
-wire [455:0] cmd_payload;
+wire [463:0] cmd_payload;
 wire         rx_nak_valid;
 wire [7:0]   rx_nak_reason;
 wire [7:0]   rx_nak_type;
@@ -140,13 +140,18 @@ frame_rx #(
     .nak_type(rx_nak_type)
 );
 
-// WORK payload: tag, midstate, tail, nonce_start, nonce_end, threshold
-wire [7:0]   work_tag         = cmd_payload[455:448];
-wire [255:0] work_midstate    = cmd_payload[447:192];
-wire [95:0]  work_tail        = cmd_payload[191:96];
-wire [31:0]  work_nonce_start = cmd_payload[95:64];
-wire [31:0]  work_nonce_end   = cmd_payload[63:32];
-wire [31:0]  work_threshold   = cmd_payload[31:0];
+// WORK payload: tag, midstate, tail, nonce_start, nonce_end, threshold, flags
+// (bit 0: count in header-byte order; bits 7..1 reserved, ignored)
+wire [7:0]   work_tag          = cmd_payload[463:456];
+wire [255:0] work_midstate     = cmd_payload[455:200];
+wire [95:0]  work_tail         = cmd_payload[199:104];
+wire [31:0]  work_nonce_start  = cmd_payload[103:72];
+wire [31:0]  work_nonce_end    = cmd_payload[71:40];
+wire [31:0]  work_threshold    = cmd_payload[39:8];
+wire         work_header_order = cmd_payload[0];
+/* verilator lint_off UNUSEDSIGNAL */
+wire [6:0]   work_flags_reserved = cmd_payload[7:1];
+/* verilator lint_on UNUSEDSIGNAL */
 
 // Miner
 reg          work_valid_reg = 1'b0;
@@ -180,6 +185,7 @@ sha256d_miner #(
     .work_nonce_start(work_nonce_start),
     .work_nonce_end(work_nonce_end),
     .work_threshold(work_threshold),
+    .work_header_order(work_header_order),
     .flush(flush_reg),
     .event_valid(event_valid),
     .event_ready(event_ready),

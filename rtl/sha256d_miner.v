@@ -3,8 +3,9 @@
 // sha256d_miner: CORES sha256d_core pipelines (sha256d_serial round units at one
 // round per clock) sweeping double-buffered work items.
 // Work in and events out are valid/ready. The cores take nonces in lockstep
-// (core j hashes start + j, start + j + CORES, ...); a queued item starts on the
-// slot after the running one's last nonce. Events: found nonces, then "done" per item.
+// (core j hashes start + j, start + j + CORES, ...; in header-byte order, those
+// counters byte-swapped); a queued item starts on the slot after the running one's
+// last nonce. Events: found nonces, then "done" per item.
 `resetall
 `default_nettype none
 
@@ -32,6 +33,7 @@ module sha256d_miner #(
     input  wire [31:0]  work_nonce_start,
     input  wire [31:0]  work_nonce_end,   // inclusive, >= start
     input  wire [31:0]  work_threshold,   // report when the hash's top word is <= it
+    input  wire         work_header_order, // hash counter c as nonce bswap(c) (Icarus order)
     input  wire         flush,            // abandon running and queued work
 
     // Events, in order: found nonces of an item, then its "range done"
@@ -77,6 +79,7 @@ reg [7:0]   q_tag_reg;
 reg [31:0]  q_start_nonce_reg;
 reg [31:0]  q_remaining_reg;   // nonces of the range after its first
 reg [31:0]  q_threshold_reg;
+reg         q_order_reg;
 wire        q_ready;   // the queued item can start
 
 // Running item
@@ -90,6 +93,7 @@ reg [31:0]      r_remaining_reg;   // nonces of the range after r_next_reg
 reg             r_last_reg;
 reg             r_penult_reg;   // r_remaining_reg < 2 * CORES, r_last_reg's next flag
 reg [31:0]      r_threshold_reg;
+reg             r_order_reg;       // header-byte order
 
 reg [SEQ_W-1:0] seq_reg = {SEQ_W{1'b0}};
 reg [OUT_W-1:0] outstanding_reg = {OUT_W{1'b0}};
@@ -101,7 +105,12 @@ wire [CORES-1:0] core_out_hit;
 wire [31:0]      core_out_nonce [0:CORES-1];
 wire [META_W-1:0] core_out_meta [0:CORES-1];
 
-// Issue: one nonce per core on each free slot of the (lockstep) cores
+// Issue: one nonce per core on each free slot of the (lockstep) cores. Ranges and
+// the issue counter stay in counter space; in header-byte order the nonce a core
+// hashes (and reports) is the counter with its bytes swapped.
+function automatic [31:0] issued(input [31:0] counter, input order);
+    issued = order ? {counter[7:0], counter[15:8], counter[23:16], counter[31:24]} : counter;
+endfunction
 wire        last_group = r_last_reg;
 // full_reg is outstanding_reg == DONE_DEPTH, kept as a register: the compare
 // sits far away, by the done queue, and stall gates load's wide enable.
@@ -239,7 +248,7 @@ if (ROUNDS_PER_CLK == 1) begin : g_serial
             .in_ready(core_ready[j]),
             .in_valid(core_valid[j]),
             .in_slot(r_slot_reg),
-            .in_nonce(r_next_reg + 32'(j)),
+            .in_nonce(issued(r_next_reg + 32'(j), r_order_reg)),
             .in_threshold(r_threshold_reg),
             .in_meta({last_group, r_seq_reg, r_tag_reg}),
             .out_valid(core_out_valid[j]),
@@ -362,7 +371,7 @@ end else begin : g_rings
             .work_c19(item_c19),
             .in_ready(core_ready[j]),
             .in_valid(core_valid[j]),
-            .in_nonce(r_next_reg + 32'(j)),
+            .in_nonce(issued(r_next_reg + 32'(j), r_order_reg)),
             .in_threshold(r_threshold_reg),
             .in_meta({last_group, r_seq_reg, r_tag_reg}),
             .out_valid(core_out_valid[j]),
@@ -397,12 +406,14 @@ always @(posedge clk) begin
         r_next_reg <= q_start_nonce_reg;
         r_remaining_reg <= q_remaining_reg;
         r_threshold_reg <= q_threshold_reg;
+        r_order_reg <= q_order_reg;
     end
     if (!q_fields_held_reg) begin
         q_tag_reg <= work_tag;
         q_start_nonce_reg <= work_nonce_start;
         q_remaining_reg <= work_nonce_end - work_nonce_start;
         q_threshold_reg <= work_threshold;
+        q_order_reg <= work_header_order;
     end
 
     if (rst) begin

@@ -73,6 +73,7 @@ sha256d_miner #(
     .work_nonce_start(in_reg[IN_W-361 -: 32]),
     .work_nonce_end(in_reg[IN_W-393 -: 32]),
     .work_threshold(in_reg[IN_W-425 -: 32]),
+    .work_header_order(in_reg[0]),
     .flush(in_reg[1]),
     .event_valid(event_valid),
     .event_ready(ready_reg[2]),

@@ -31,19 +31,22 @@ fn example_frames_are_answered_byte_exact() {
     b.send_raw(&example("status_request"));
     assert!(matches!(b.recv(1, limit)[..], [BoardFrame::Status(_)]));
 
-    // The WORK example (genesis, tag 7) yields the RESULT example, then DONE.
-    b.send_raw(&example("work"));
-    let mut raw = Vec::new();
-    let range = 0x1_0000 + b.bytes_time(100);
-    let mut run = 0;
-    while raw.len() < example("result").len() + example("done").len() && run < range {
-        b.pins.clock(&mut b.top);
-        raw.extend(b.pins.take());
-        run += 1;
+    // The WORK example (genesis, tag 7) yields the RESULT example, then DONE;
+    // so does the same header counted in header-byte order (version 2's flag).
+    for work in ["work", "work_header_order"] {
+        b.send_raw(&example(work));
+        let mut raw = Vec::new();
+        let range = 0x1_0000 + b.bytes_time(100);
+        let mut run = 0;
+        while raw.len() < example("result").len() + example("done").len() && run < range {
+            b.pins.clock(&mut b.top);
+            raw.extend(b.pins.take());
+            run += 1;
+        }
+        let mut want = example("result");
+        want.extend(example("done"));
+        assert_eq!(raw, want, "{work}");
     }
-    let mut want = example("result");
-    want.extend(example("done"));
-    assert_eq!(raw, want);
 
     // FLUSH example → STATUS, idle.
     b.send_raw(&example("flush"));
@@ -102,6 +105,17 @@ fn oversize_length_is_refused_without_waiting_for_a_payload() {
     assert_eq!(got[0], nak(NakReason::BadLength, 0x04));
     assert!(matches!(got[1], BoardFrame::Identity(_)), "{got:?}");
     answered_with_bad_frames(&mut b, 2);
+}
+
+/// A version 2 board refuses version 1's shorter WORK at its LEN byte, skips
+/// the rest as noise, and answers the next frame.
+#[test]
+fn version_1_work_is_refused_with_bad_length() {
+    let mut b = Bench::new();
+    b.send_raw(&example("work_v1"));
+    let limit = b.bytes_time(80);
+    assert_eq!(b.recv(1, limit), [nak(NakReason::BadLength, 0x02)]);
+    answered_with_bad_frames(&mut b, 1);
 }
 
 #[test]

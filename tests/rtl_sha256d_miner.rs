@@ -29,8 +29,18 @@ fn reference(work: &Work, nonce: u32) -> BlockHash {
     Midstate::from_words(work.midstate).hash_with(&HeaderTail::from_bytes(work.tail), Nonce(nonce))
 }
 
+/// The nonce counter `c` of `work` hashes.
+fn nonce_at(work: &Work, counter: u32) -> u32 {
+    if work.header_order {
+        counter.swap_bytes()
+    } else {
+        counter
+    }
+}
+
 fn qualifying(work: &Work) -> Vec<u32> {
     (work.nonce_start..=work.nonce_end)
+        .map(|c| nonce_at(work, c))
         .filter(|&n| reference(work, n).leading_word() <= work.threshold)
         .collect()
 }
@@ -192,6 +202,7 @@ fn random_work(rng: &mut Rng, tag: u8, len: u32, threshold: u32) -> Work {
         nonce_start,
         nonce_end: nonce_start + (len - 1),
         threshold,
+        header_order: false,
     }
 }
 
@@ -218,12 +229,49 @@ fn block_headers_report_their_real_nonce() {
                     .target()
                     .expect("real headers have valid nBits")
                     .leading_word(),
+                header_order: false,
             }
         })
         .collect();
     let expected: Vec<Vec<u32>> = headers.iter().map(|h| vec![h.nonce().0]).collect();
     for info in models() {
         run_checked(info, &items, &expected, "block headers");
+    }
+}
+
+/// The per-item header-byte order flag: items counting in header-byte order
+/// and in number order, back to back, each match the reference, and a real
+/// header's nonce is found at its header-byte counter.
+#[test]
+fn header_byte_order_items_match_the_reference() {
+    let seed = crate::util::seed();
+    let header = block_headers()[0];
+    let counter = header.nonce().0.swap_bytes();
+    for info in models() {
+        let mut rng = Rng::new(seed);
+        let mut items: Vec<Work> = (0..8)
+            .map(|i| Work {
+                header_order: i % 2 == 0,
+                ..random_work(&mut rng, i as u8, 384, 0x0800_0000)
+            })
+            .collect();
+        items.push(Work {
+            tag: 0x77,
+            midstate: header.midstate().words(),
+            tail: *header.tail().bytes(),
+            nonce_start: counter - 200,
+            nonce_end: counter + 100,
+            threshold: header.target().expect("real nBits").leading_word(),
+            header_order: true,
+        });
+        let expected: Vec<Vec<u32>> = items.iter().map(qualifying).collect();
+        assert_eq!(expected[8], vec![header.nonce().0]);
+        assert!(
+            expected.iter().step_by(2).map(Vec::len).sum::<usize>() > 20,
+            "results in header-byte order"
+        );
+        let context = format!("header-byte order, seed {seed} (set AMBER_TEST_SEED to repeat)");
+        run_checked(info, &items, &expected, &context);
     }
 }
 

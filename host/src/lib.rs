@@ -11,6 +11,7 @@ pub mod api;
 pub mod board;
 pub mod device;
 pub mod hash;
+pub mod icarus;
 pub mod link;
 pub mod metrics;
 pub mod mining;

@@ -12,7 +12,7 @@
 
 // Must match `MinerIn` / `MinerOut` in src/ffi.rs.
 struct MinerIn {
-    uint8_t rst, work_valid, work_tag, flush, event_ready;
+    uint8_t rst, work_valid, work_tag, flush, event_ready, header_order;
     uint32_t midstate[8];  // H0..H7
     uint32_t tail[3];      // header bytes 64..75 as big-endian words
     uint32_t nonce_start, nonce_end, threshold;
@@ -55,6 +55,7 @@ void AMBER_FN(_set)(void* handle, const MinerIn* in) {
     t.work_nonce_start = in->nonce_start;
     t.work_nonce_end = in->nonce_end;
     t.work_threshold = in->threshold;
+    t.work_header_order = in->header_order;
     t.eval();
 }
 

@@ -15,6 +15,7 @@ pub(crate) struct Sha256dMinerIn {
     pub work_tag: u8,
     pub flush: u8,
     pub event_ready: u8,
+    pub header_order: u8,
     pub midstate: [u32; 8],
     pub tail: [u32; 3],
     pub nonce_start: u32,

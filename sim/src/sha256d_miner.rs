@@ -12,12 +12,14 @@ pub struct Work {
     pub midstate: [u32; 8],
     /// Header bytes 64..75.
     pub tail: [u8; 12],
-    /// First nonce (numeric).
+    /// First counter of the range (the first nonce, in number order).
     pub nonce_start: u32,
-    /// Last nonce, inclusive.
+    /// Last counter, inclusive.
     pub nonce_end: u32,
     /// Report nonces whose hash's top 32 bits are <= this.
     pub threshold: u32,
+    /// Count in header-byte order: counter `c` hashes nonce `c.swap_bytes()`.
+    pub header_order: bool,
 }
 
 /// One event from the miner's event stream.
@@ -155,6 +157,7 @@ impl Sha256dMiner {
                 self.inputs.nonce_start = w.nonce_start;
                 self.inputs.nonce_end = w.nonce_end;
                 self.inputs.threshold = w.threshold;
+                self.inputs.header_order = u8::from(w.header_order);
             }
         }
     }

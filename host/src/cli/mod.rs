@@ -6,6 +6,7 @@ mod boards;
 mod flash;
 mod ftdi;
 mod hash;
+mod icarus;
 mod list;
 mod mine;
 mod probe;
@@ -40,6 +41,7 @@ enum Command {
     Probe(probe::Cmd),
     Mine(mine::Cmd),
     Scan(scan::Cmd),
+    Icarus(icarus::Cmd),
 }
 
 impl Cli {
@@ -54,6 +56,7 @@ impl Cli {
             Command::Probe(cmd) => cmd.run(),
             Command::Mine(cmd) => cmd.run(),
             Command::Scan(cmd) => cmd.run(),
+            Command::Icarus(cmd) => cmd.run(),
         }
     }
 }

@@ -162,7 +162,7 @@ impl Board {
                 return;
             };
             let end = u64::from(r.work.nonce_end.0);
-            let nonce = r.next as u32;
+            let nonce = r.work.order.nonce(r.next as u32).0;
             let hash = r.work.midstate.hash_with(&r.work.tail, Nonce(nonce));
             let threshold = r.work.threshold;
             let tag = r.work.tag;

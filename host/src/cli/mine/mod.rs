@@ -29,6 +29,7 @@ use amber::work::{Benchmark, ShareLog, WorkSource};
 use super::ftdi::{board_ids, hint};
 use super::BadInput;
 use output::Output;
+pub(crate) use settings::seconds;
 use settings::Settings;
 
 /// Default UART baud rate of the shipped bitstreams.
@@ -111,6 +112,17 @@ pub struct BoardArgs {
     /// Needed when the selector's VID:PID does not name exactly one board.
     #[arg(long, value_name = "NAME")]
     pub board: Option<String>,
+}
+
+impl BoardArgs {
+    /// How many boards the flags name.
+    pub fn count(&self) -> usize {
+        #[cfg(feature = "sim")]
+        let sims = usize::from(self.sim);
+        #[cfg(not(feature = "sim"))]
+        let sims = 0;
+        sims + self.ports.len() + self.devices.len()
+    }
 }
 
 impl Cmd {

@@ -104,7 +104,7 @@ pub(super) struct Settings {
 }
 
 /// A positive number of seconds that a [`Duration`] can hold, or a clear error.
-pub(super) fn seconds(flag: &str, secs: f64) -> Result<Duration, BadInput> {
+pub(crate) fn seconds(flag: &str, secs: f64) -> Result<Duration, BadInput> {
     if !(secs.is_finite() && secs > 0.0) {
         return Err(BadInput(format!(
             "{flag} must be a positive number of seconds, not {secs}"
