@@ -7,12 +7,16 @@
 mod support;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use amber::device::protocol::{BoardFrame, Identity};
 use amber::device::{Anomaly, Driver, DriverConfig, DriverError};
+use amber::hash::Header;
 use amber::mining::{Miner, MinerConfig, MinerEvent};
-use amber::work::{Benchmark, Share, ShareCounts, ShareLog, SourceEvent, WorkItem, WorkSource};
+use amber::work::{
+    Benchmark, HeaderBase, Share, ShareCounts, ShareLog, SourceEvent, WorkItem, WorkSource,
+};
 use support::fake_board::{FakeBoard, FakeConfig};
 
 /// Bound of each run (a cap, never a figure).
@@ -113,6 +117,57 @@ impl WorkSource for Flood {
     fn shutdown(&mut self, wait: Duration) {
         self.inner.shutdown(wait)
     }
+}
+
+/// Benchmark work whose header, rebuilt for the full check, differs from the one
+/// its midstate was cut from: every nonce the board finds passes the driver's
+/// midstate check and fails the full header's, as a fault between the two would.
+struct Misbuilt(Benchmark);
+
+impl WorkSource for Misbuilt {
+    fn name(&self) -> String {
+        "misbuilt".into()
+    }
+    fn next_event(&mut self, timeout: Duration) -> Option<SourceEvent> {
+        self.0.next_event(timeout)
+    }
+    fn next_work(&mut self, nonces: u32) -> Option<WorkItem> {
+        let mut item = self.0.next_work(nonces)?;
+        if let HeaderBase::Fixed(header) = item.base.as_ref() {
+            let mut bytes = *header.bytes();
+            bytes[36] ^= 1; // a merkle-root bit
+            item.base = Arc::new(HeaderBase::Fixed(Header::from_bytes(bytes)));
+        }
+        Some(item)
+    }
+    fn submit(&mut self, share: Share) {
+        self.0.submit(share)
+    }
+    fn counts(&self) -> ShareCounts {
+        self.0.counts()
+    }
+    fn shutdown(&mut self, wait: Duration) {
+        self.0.shutdown(wait)
+    }
+}
+
+#[test]
+fn nonces_that_fail_the_full_header_check_are_hardware_errors() {
+    let source = Box::new(Misbuilt(Benchmark::new(ShareLog::default())));
+    let (mut miner, _board) = miner_on(source, FakeConfig::default());
+    let mut events = Vec::new();
+    run_until(&mut miner, &mut events, "hardware errors", |e, _| {
+        e.iter()
+            .filter(|e| matches!(e, MinerEvent::HardwareError { .. }))
+            .count()
+            >= 2
+    });
+    let reported = events
+        .iter()
+        .filter(|e| matches!(e, MinerEvent::HardwareError { .. }))
+        .count() as u64;
+    assert!(!events.iter().any(|e| matches!(e, MinerEvent::Found { .. })));
+    assert_eq!(miner.snapshot().boards[0].hardware_errors, reported);
 }
 
 fn clean_jobs(n: usize) -> VecDeque<SourceEvent> {

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 pub use event::MinerEvent;
-pub use snapshot::{BoardSnapshot, PoolSnapshot, SharedSnapshot, Snapshot};
+pub use snapshot::{BoardSnapshot, Latencies, PoolSnapshot, SharedSnapshot, Snapshot};
 
 use crate::device::protocol::NonceOrder;
 use crate::device::{DeviceEvent, Driver, DriverError, WorkUnit};
@@ -85,6 +85,9 @@ struct Board {
     shares: ShareTally,
     /// Nonces whose hash met the network target.
     blocks: u64,
+    /// Nonces that passed the driver's midstate check but not the full header's:
+    /// hardware errors the driver cannot see.
+    header_errors: u64,
 }
 
 /// Boards fed from one work source.
@@ -103,7 +106,7 @@ pub struct Miner {
     flush_pending: bool,
     last_flush: Option<Instant>,
     stopping: bool,
-    latencies: Vec<Duration>,
+    latencies: Latencies,
     /// Shares submitted, so work a board is given twice (after a refusal or a
     /// silence) never submits twice.
     submitted: HashSet<ShareKey>,
@@ -135,6 +138,7 @@ impl Miner {
                     pending_latency: None,
                     shares: ShareTally::default(),
                     blocks: 0,
+                    header_errors: 0,
                 })
                 .collect(),
             items: HashMap::new(),
@@ -147,7 +151,7 @@ impl Miner {
             flush_pending: false,
             last_flush: None,
             stopping: false,
-            latencies: Vec::new(),
+            latencies: Latencies::default(),
             submitted: HashSet::new(),
             origin: HashMap::new(),
         }
@@ -375,6 +379,7 @@ impl Miner {
                 // The driver checked the midstate; now the full header from the job.
                 let check = item.check(nonce);
                 if !check.passes_threshold {
+                    self.boards[index].header_errors += 1;
                     out.push(MinerEvent::HardwareError {
                         board: index,
                         job_id: item.job_id.clone(),
@@ -435,7 +440,7 @@ impl Miner {
                         let now = Instant::now();
                         self.boards[index].pending_latency = None;
                         let to_hashing = now.duration_since(announced);
-                        self.latencies.push(to_hashing);
+                        self.latencies.record(to_hashing);
                         out.push(MinerEvent::Latency {
                             board: index,
                             to_sent: sent.duration_since(announced),
@@ -512,7 +517,7 @@ impl Miner {
                         nonces_hashed: meter.total(),
                         found: stats.found,
                         found_blocks: b.blocks,
-                        hardware_errors: stats.hardware_errors,
+                        hardware_errors: stats.hardware_errors + b.header_errors,
                         bad_frames: stats.bad_frames,
                         board_bad_frames: stats.board_bad_frames,
                         dropped_results: stats.dropped_results,

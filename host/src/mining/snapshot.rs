@@ -2,6 +2,7 @@
 //! summary, the API and the metrics read. [`SharedSnapshot`] hands the newest
 //! one to other threads without their ever touching the miner.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -67,7 +68,46 @@ pub struct Snapshot {
     /// When the snapshot was taken (seconds since the Unix epoch).
     pub taken_at: u64,
     /// Latencies measured so far (announcement → first STATUS hashing it).
-    pub latencies: Vec<Duration>,
+    pub latencies: Latencies,
+}
+
+/// How many of the newest latency samples the median is taken over.
+const RECENT_LATENCIES: usize = 1024;
+
+/// Latencies from new work to a board hashing it, in bounded memory however
+/// long the run: how many there were, the least and the most, and the newest
+/// [`RECENT_LATENCIES`] for the median.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Latencies {
+    count: u64,
+    least: Option<Duration>,
+    most: Option<Duration>,
+    recent: VecDeque<Duration>,
+}
+
+impl Latencies {
+    /// Adds one sample.
+    pub fn record(&mut self, sample: Duration) {
+        self.count += 1;
+        self.least = Some(self.least.map_or(sample, |d| d.min(sample)));
+        self.most = Some(self.most.map_or(sample, |d| d.max(sample)));
+        if self.recent.len() == RECENT_LATENCIES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(sample);
+    }
+
+    /// Samples recorded.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// (least, median of the newest samples, most), or None before the first.
+    pub fn summary(&self) -> Option<(Duration, Duration, Duration)> {
+        let mut recent: Vec<Duration> = self.recent.iter().copied().collect();
+        recent.sort();
+        Some((self.least?, *recent.get(recent.len() / 2)?, self.most?))
+    }
 }
 
 impl Snapshot {
@@ -136,6 +176,21 @@ impl SharedSnapshot {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn latencies_stay_bounded_and_keep_the_extremes() {
+        let mut l = super::Latencies::default();
+        assert_eq!(l.summary(), None);
+        let ms = std::time::Duration::from_millis;
+        l.record(ms(1));
+        for _ in 0..10 * super::RECENT_LATENCIES {
+            l.record(ms(50));
+        }
+        l.record(ms(900));
+        assert_eq!(l.count(), 10 * super::RECENT_LATENCIES as u64 + 2);
+        assert_eq!(l.recent.len(), super::RECENT_LATENCIES);
+        assert_eq!(l.summary(), Some((ms(1), ms(50), ms(900))));
+    }
+
     use super::*;
 
     #[test]

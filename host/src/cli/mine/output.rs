@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use amber::device::Driver;
-use amber::mining::{MinerEvent, Snapshot};
+use amber::mining::{Latencies, MinerEvent, Snapshot};
 use amber::text::{error_chain, escape};
 use amber::work::ShareResult;
 
@@ -47,10 +47,10 @@ fn uptime(d: Duration) -> String {
 }
 
 /// (min, median, max) in milliseconds.
-fn latency_stats(samples: &[Duration]) -> Option<(f64, f64, f64)> {
-    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-    ms.sort_by(f64::total_cmp);
-    Some((*ms.first()?, ms[ms.len() / 2], *ms.last()?))
+fn latency_stats(latencies: &Latencies) -> Option<(f64, f64, f64)> {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let (least, median, most) = latencies.summary()?;
+    Some((ms(least), ms(median), ms(most)))
 }
 
 /// `in 4 s` for a reconnect delay.
@@ -258,7 +258,7 @@ impl Output {
         if let Some((min, med, max)) = latency {
             println!(
                 "  new work to board hashing it: min {min:.1} ms, median {med:.1} ms, max {max:.1} ms ({} samples)",
-                s.latencies.len()
+                s.latencies.count()
             );
         }
     }
@@ -501,11 +501,12 @@ mod tests {
     #[test]
     fn latency_stats_min_median_max() {
         let d = |ms| Duration::from_millis(ms);
-        assert_eq!(latency_stats(&[]), None);
-        assert_eq!(
-            latency_stats(&[d(30), d(10), d(20)]),
-            Some((10.0, 20.0, 30.0))
-        );
+        let mut latencies = Latencies::default();
+        assert_eq!(latency_stats(&latencies), None);
+        for sample in [d(30), d(10), d(20)] {
+            latencies.record(sample);
+        }
+        assert_eq!(latency_stats(&latencies), Some((10.0, 20.0, 30.0)));
     }
 
     fn share(job: &str) -> Share {
