@@ -1,0 +1,178 @@
+//! Running command batches on a chip: [`MpssePort`] puts an FTDI channel in
+//! MPSSE mode and runs batches on it; [`CommandRunner`] is what the
+//! programmers drive, so a software engine on bit-bang pins can stand in.
+
+use std::time::Duration;
+
+use super::commands::{Commands, Opcode, BAD_COMMAND};
+use crate::usb::{BitMode, Ftdi, UsbError};
+
+/// Something that runs MPSSE command batches: the chip's MPSSE engine
+/// ([`MpssePort`]), or a software engine on bit-bang pins for chips without
+/// one (`program::bitbang`).
+pub trait CommandRunner: Send + std::fmt::Debug {
+    /// Runs a batch; returns its read-back, once every command has executed.
+    fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError>;
+    /// Most bytes one batch may read back.
+    fn max_read(&self) -> usize;
+    /// Leaves the mode and gives the channel back.
+    fn close(self: Box<Self>);
+}
+
+impl CommandRunner for MpssePort {
+    fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError> {
+        MpssePort::run(self, cmds)
+    }
+    fn max_read(&self) -> usize {
+        MpssePort::max_read(self)
+    }
+    fn close(self: Box<Self>) {
+        MpssePort::close(*self);
+    }
+}
+
+/// Timeout for the read-back of one batch.
+const READ_TIMEOUT: Duration = Duration::from_millis(2000);
+
+/// The divisor for the fastest clock not above `hz` from an MPSSE master
+/// clock of `base_hz` (AN_108 §3.8: `base / ((1 + divisor) * 2)`), and that clock.
+pub fn clock_divisor(base_hz: u32, hz: u32) -> (u16, u32) {
+    let divisor = (base_hz / 2)
+        .div_ceil(hz.max(1))
+        .saturating_sub(1)
+        .min(0xFFFF);
+    (divisor as u16, base_hz / ((1 + divisor) * 2))
+}
+
+/// An FTDI channel in MPSSE mode.
+#[derive(Debug)]
+pub struct MpssePort {
+    ftdi: Ftdi,
+    low_value: u8,
+    low_direction: u8,
+}
+
+impl MpssePort {
+    /// Puts the channel in MPSSE mode: reset, purge, latency 1 ms, bit mode,
+    /// the bad-command synchronisation (AN_135 §5), then the clock (`hz`,
+    /// rounded down) and the low pins.
+    pub fn open(
+        mut ftdi: Ftdi,
+        hz: u32,
+        low_value: u8,
+        low_direction: u8,
+    ) -> Result<Self, UsbError> {
+        ftdi.reset()?;
+        ftdi.purge()?;
+        ftdi.set_latency_timer(1)?;
+        ftdi.set_bitmode(0, BitMode::Reset)?;
+        ftdi.set_bitmode(0, BitMode::Mpsse)?;
+        let mut port = MpssePort {
+            ftdi,
+            low_value,
+            low_direction,
+        };
+        port.synchronise()?;
+        let (divisor, _) = clock_divisor(port.ftdi.chip().info().mpsse_base_hz, hz);
+        let mut init = Commands::new();
+        if port.ftdi.chip().info().high_speed {
+            init.plain(Opcode::DisableDiv5)
+                .plain(Opcode::DisableAdaptive)
+                .plain(Opcode::Disable3Phase);
+        }
+        init.plain(Opcode::LoopbackOff)
+            .clock_divisor(divisor)
+            .set_low(low_value, low_direction);
+        port.run(&init)?;
+        Ok(port)
+    }
+
+    /// Sends the bad-command probe and checks the `0xFA 0xAA` answer.
+    pub fn synchronise(&mut self) -> Result<(), UsbError> {
+        let mut probe = Commands::new();
+        probe.probe();
+        let got = self.run(&probe)?;
+        let expected = vec![BAD_COMMAND, Opcode::BadCommandProbe as u8];
+        if got != expected {
+            return Err(UsbError::MpsseSync {
+                expected,
+                found: got,
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs a batch and returns its read-back. A batch that reads nothing is
+    /// closed with a GPIO read so that it has certainly executed when this
+    /// returns (readback-synchronised flush).
+    pub fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError> {
+        let mut bytes = cmds.bytes().to_vec();
+        let mut expected = cmds.reads();
+        let fence = expected == 0;
+        if fence {
+            bytes.push(Opcode::ReadLow as u8);
+            expected = 1;
+        }
+        bytes.push(Opcode::SendImmediate as u8);
+        self.ftdi.write_all(&bytes)?;
+        let mut buf = vec![0u8; expected];
+        self.ftdi.read_exact(&mut buf, READ_TIMEOUT)?;
+        if fence {
+            buf.clear();
+        }
+        Ok(buf)
+    }
+
+    /// The low-byte pin levels and directions last set.
+    pub fn low(&self) -> (u8, u8) {
+        (self.low_value, self.low_direction)
+    }
+
+    /// Adds a low-byte update to `cmds`, remembering it.
+    pub fn set_low(&mut self, cmds: &mut Commands, value: u8) {
+        self.low_value = value;
+        cmds.set_low(value, self.low_direction);
+    }
+
+    /// Reads the low pins now.
+    pub fn read_low(&mut self) -> Result<u8, UsbError> {
+        let mut cmds = Commands::new();
+        cmds.read_low();
+        let got = self.run(&cmds)?;
+        got.first().copied().ok_or(UsbError::Timeout {
+            op: "read pins",
+            actual: 0,
+            expected: 1,
+        })
+    }
+
+    /// Most bytes one batch may read back (the chip's FIFO, less the GPIO fence).
+    pub fn max_read(&self) -> usize {
+        self.ftdi.chip().info().rx_buffer - 2
+    }
+
+    /// The underlying channel.
+    pub fn ftdi(&self) -> &Ftdi {
+        &self.ftdi
+    }
+
+    /// Leaves MPSSE mode (best effort) and gives the channel back.
+    pub fn close(mut self) {
+        let _ = self.ftdi.set_bitmode(0, BitMode::Reset);
+        self.ftdi.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_divisors() {
+        assert_eq!(clock_divisor(60_000_000, 30_000_000), (0, 30_000_000));
+        assert_eq!(clock_divisor(60_000_000, 6_000_000), (4, 6_000_000));
+        assert_eq!(clock_divisor(60_000_000, 7_000_000), (4, 6_000_000));
+        assert_eq!(clock_divisor(12_000_000, 6_000_000), (0, 6_000_000));
+        assert_eq!(clock_divisor(60_000_000, 1), (0xFFFF, 457));
+    }
+}
