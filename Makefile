@@ -22,6 +22,7 @@ lint: lint-rust lint-rtl lint-boards lint-ecp5-carry
 lint-rust:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p amber --all-targets --all-features -- -D warnings
 	$(CARGO) check -p amber --features d2xx
 
 lint-rtl:

@@ -9,6 +9,8 @@
 
 pub mod board;
 pub mod device;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod hash;
 pub mod link;
 pub mod mining;

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use amber::usb::emulator::ice40_test_image;
+use amber::emulator::ice40_test_image;
 
 fn amber(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_amber"))

@@ -1,10 +1,10 @@
 //! The real programmers, through the real FTDI and MPSSE code, on the
 //! emulated FTDI chip and its emulated boards.
 
-use amber::program::{Ecp5Jtag, Ice40Spi, Idcode, ProgramError, Programmer, ECP5_PARTS};
-use amber::usb::emulator::{
+use amber::emulator::{
     ecp5_test_bitstream, ice40_test_image, Board, Ecp5Geometry, Emulator, Event, Fault,
 };
+use amber::program::{Ecp5Jtag, Ice40Spi, Idcode, ProgramError, Programmer, ECP5_PARTS};
 use amber::usb::{Interface, UsbError};
 
 const LFE5U_25F: u32 = 0x4111_1043;
@@ -256,8 +256,8 @@ fn ecp5_flash_through_background_spi() {
 
 #[test]
 fn ecp5_over_ft231x_bitbang_loads_sram_and_flash() {
+    use amber::emulator::BitbangWiring;
     use amber::program::ULX3S_FT231X;
-    use amber::usb::emulator::BitbangWiring;
     // A small die keeps two pin bytes per TCK quick: 40 frames of 74 bytes.
     let small = Ecp5Geometry {
         frames: 40,
@@ -311,7 +311,7 @@ fn ecp5_truncated_bitstream_reports_the_engine_error() {
 
 #[test]
 fn ice40_flash_on_a_full_speed_ft2232d_respects_its_small_fifo() {
-    use amber::usb::emulator::{Ice40Board, SpiFlash};
+    use amber::emulator::{Ice40Board, SpiFlash};
     use amber::usb::ChipType;
     // 64-byte packets and a 384-byte read FIFO: reads must be split to fit.
     let flash = SpiFlash::new(4 << 20, [0xEF, 0x40, 0x16], true);

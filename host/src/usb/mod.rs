@@ -3,8 +3,9 @@
 //!
 //! The backend moves control and bulk transfers and nothing else; three
 //! implementations exist: [`rusb`] (libusb, the default), `d2xx` (FTDI's
-//! D2XX driver, cargo feature `d2xx`) and [`emulator`] (an emulated FTDI chip
-//! for tests). [`Ftdi`] speaks FTDI's vendor requests (AN232B application
+//! D2XX driver, cargo feature `d2xx`) and the emulated FTDI chip of the test
+//! double `amber::emulator` (cargo feature `emulator`, never in a release
+//! build). [`Ftdi`] speaks FTDI's vendor requests (AN232B application
 //! notes, FT2232H/FT232H/FT231X/FT232R datasheets) over any of them, so the
 //! same code runs against hardware and the emulator.
 //!
@@ -20,7 +21,6 @@ use thiserror::Error;
 mod chip;
 #[cfg(feature = "d2xx")]
 pub mod d2xx;
-pub mod emulator;
 mod ftdi;
 pub mod rusb;
 mod selector;
