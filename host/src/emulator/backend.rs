@@ -7,8 +7,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::engine::{pin_levels, run_mpsse, Engine};
+use super::timing::BITBANG_BYTES_PER_BAUD;
 use super::{BitbangWiring, Board, Chip, Event};
 use crate::usb::{BaudDivisor, Interface, UsbBackend, UsbError};
+
+/// `SIO_SET_BITMODE` modes the emulated chip runs (AN232B / AN_108).
+const ASYNC_BITBANG: u8 = 0x01;
+const MPSSE: u8 = 0x02;
+const SYNC_BITBANG: u8 = 0x04;
 
 /// Modem status bytes at the head of each bulk IN packet: CTS and DSR set
 /// (with the reserved low nibble 0001), transmitter empty (THRE, TEMT).
@@ -69,11 +75,15 @@ impl UsbBackend for EmulatorBackend {
             request,
             value,
         });
+        chip.stats.control_transfers += 1;
+        chip.clock.advance(chip.timing.control);
         let kind = chip.chip;
         let Chip {
             channels,
             board,
             log,
+            clock,
+            stats,
             ..
         } = chip;
         let ch = &mut channels[usize::from(interface.number())];
@@ -91,17 +101,19 @@ impl UsbBackend for EmulatorBackend {
             0x09 => ch.latency_ms = (value & 0xFF) as u8,
             0x0B => {
                 let mode = (value >> 8) as u8;
-                if mode == 0x02 && interface.number() >= kind.info().mpsse_interfaces {
+                if mode == MPSSE && interface.number() >= kind.info().mpsse_interfaces {
                     return Err(stall("set bitmode"));
                 }
-                if mode == 0x02 {
-                    ch.engine = Engine::default();
+                if mode == MPSSE {
+                    ch.engine = Engine::new(kind, clock.clone());
                     board.set_pins(0xFF, log);
                 }
                 ch.bitmode = mode;
             }
             0x03 => {
                 let baud = BaudDivisor::decode(kind, value, index);
+                ch.baud = baud;
+                stats.bitbang_rate = (f64::from(baud) * BITBANG_BYTES_PER_BAUD) as u32;
                 if let Some(peer) = ch.uart.as_mut() {
                     peer.configure(baud);
                 }
@@ -121,12 +133,18 @@ impl UsbBackend for EmulatorBackend {
         _timeout: Duration,
     ) -> Result<usize, UsbError> {
         let interface = self.interface;
-        let chip = self.lock();
+        let mut guard = self.lock();
+        let chip = &mut *guard;
         if !chip.plugged {
             return Err(gone("control in"));
         }
+        chip.stats.control_transfers += 1;
+        chip.clock.advance(chip.timing.control);
         let ch = &chip.channels[usize::from(interface.number())];
         let answer: Vec<u8> = match request {
+            0x0C if matches!(ch.bitmode, ASYNC_BITBANG | SYNC_BITBANG) => {
+                vec![bitbang_levels(chip.pins, chip.wiring.as_ref(), &chip.board)]
+            }
             0x0C => vec![pin_levels(&ch.engine, &chip.board)],
             0x05 => MODEM_STATUS.to_vec(),
             _ => return Err(stall("control in")),
@@ -161,6 +179,9 @@ impl UsbBackend for EmulatorBackend {
                 chip.unplug_after = Some(left - data.len());
             }
         }
+        chip.stats.bulk_writes += 1;
+        chip.stats.bytes_out += data.len() as u64;
+        let started = chip.clock.now();
         let short = chip.short_reads;
         let kind = chip.chip;
         let Chip {
@@ -169,20 +190,31 @@ impl UsbBackend for EmulatorBackend {
             log,
             wiring,
             pins,
+            clock,
+            stats,
+            timing,
             ..
         } = chip;
         let ch = &mut channels[usize::from(interface.number())];
-        if matches!(ch.bitmode, 0x01 | 0x04) {
-            let sync = ch.bitmode == 0x04;
+        ch.awaiting_answer = true;
+        if matches!(ch.bitmode, ASYNC_BITBANG | SYNC_BITBANG) {
+            let sync = ch.bitmode == SYNC_BITBANG;
+            let rate = f64::from(ch.baud) * BITBANG_BYTES_PER_BAUD;
             for &byte in data {
-                let read = bitbang(byte, pins, wiring.as_ref(), board, log);
+                clock.advance_cycles(1, rate);
+                let (read, rising) = bitbang(byte, pins, wiring.as_ref(), board, log);
+                stats.cycles += u64::from(rising);
                 if sync {
                     ch.to_host.push_back(read);
                 }
             }
-        } else if ch.bitmode == 0x02 {
+        } else if ch.bitmode == MPSSE {
             ch.engine.pending.extend(data);
+            ch.engine.flushed = false;
+            let cycles = ch.engine.cycles;
             let answer = run_mpsse(&mut ch.engine, board, log);
+            stats.cycles += ch.engine.cycles - cycles;
+            stats.clock_hz = ch.engine.hz();
             for mut reply in answer {
                 if short {
                     reply.pop();
@@ -201,6 +233,9 @@ impl UsbBackend for EmulatorBackend {
         } else if let Some(peer) = ch.uart.as_mut() {
             peer.receive(data);
         }
+        // The bus and the chip's pins work side by side: the slower sets the pace.
+        let pins_time = clock.now().saturating_sub(started);
+        clock.advance(timing.bulk(data.len()).saturating_sub(pins_time));
         if unplug_now {
             chip.plugged = false;
             chip.unplug_after = None;
@@ -219,67 +254,105 @@ impl UsbBackend for EmulatorBackend {
         if endpoint != interface.endpoint_in() {
             return Err(stall("bulk in"));
         }
-        let latency;
-        {
-            let mut guard = self.lock();
-            let chip = &mut *guard;
-            if !chip.plugged {
-                return Err(gone("bulk in"));
-            }
-            let packet = chip.chip.max_packet();
-            let ch = &mut chip.channels[usize::from(interface.number())];
-            if let Some(peer) = ch.uart.as_mut() {
-                if ch.bitmode != 0x02 {
-                    let room = buf.len() / packet * (packet - 2);
-                    ch.to_host
-                        .extend(peer.transmit(room.saturating_sub(ch.to_host.len())));
-                }
-            }
-            latency = ch.latency_ms;
-            if !ch.to_host.is_empty() {
-                let mut n = 0;
-                while n + packet <= buf.len() && !ch.to_host.is_empty() {
-                    let take = ch.to_host.len().min(packet - 2);
-                    buf[n..n + 2].copy_from_slice(&MODEM_STATUS);
-                    for (slot, byte) in buf[n + 2..n + 2 + take]
-                        .iter_mut()
-                        .zip(ch.to_host.drain(..take))
-                    {
-                        *slot = byte;
-                    }
-                    n += 2 + take;
-                    if take < packet - 2 {
-                        break;
-                    }
-                }
-                return Ok(n);
+        let mut guard = self.lock();
+        let chip = &mut *guard;
+        if !chip.plugged {
+            return Err(gone("bulk in"));
+        }
+        let packet = chip.chip.max_packet();
+        let ch = &mut chip.channels[usize::from(interface.number())];
+        if let Some(peer) = ch.uart.as_mut() {
+            if ch.bitmode != MPSSE {
+                let room = buf.len() / packet * (packet - 2);
+                ch.to_host
+                    .extend(peer.transmit(room.saturating_sub(ch.to_host.len())));
             }
         }
-        // Nothing to send: like the chip, answer with bare status bytes once
-        // the latency timer runs out.
-        std::thread::sleep(Duration::from_millis(u64::from(latency.max(1))));
-        let n = buf.len().min(2);
-        buf[..n].copy_from_slice(&MODEM_STATUS[..n]);
+        chip.stats.bulk_reads += 1;
+        let latency = Duration::from_millis(u64::from(ch.latency_ms.max(1)));
+        if ch.to_host.is_empty() {
+            // Nothing to send: like the chip, answer with bare status bytes
+            // once the latency timer runs out.
+            drop(guard);
+            std::thread::sleep(latency);
+            let mut guard = self.lock();
+            let chip = &mut *guard;
+            chip.stats.latency_waits += 1;
+            chip.stats.bytes_in += 2;
+            chip.clock.advance(latency);
+            let n = buf.len().min(2);
+            buf[..n].copy_from_slice(&MODEM_STATUS[..n]);
+            return Ok(n);
+        }
+        if std::mem::take(&mut ch.awaiting_answer) {
+            chip.stats.round_trips += 1;
+            chip.clock.advance(chip.timing.round_trip);
+        }
+        // Whole packets, each led by the status bytes, until the host's
+        // buffer is full or a short packet ends the transfer. The chip sends
+        // a short packet when its latency timer runs out, or at once after a
+        // Send Immediate.
+        let mut n = 0;
+        let mut short = false;
+        while n + packet <= buf.len() {
+            let take = ch.to_host.len().min(packet - 2);
+            buf[n..n + 2].copy_from_slice(&MODEM_STATUS);
+            for (slot, byte) in buf[n + 2..n + 2 + take]
+                .iter_mut()
+                .zip(ch.to_host.drain(..take))
+            {
+                *slot = byte;
+            }
+            n += 2 + take;
+            if take < packet - 2 {
+                short = true;
+                break;
+            }
+        }
+        chip.stats.bytes_in += n as u64;
+        chip.clock.advance(chip.timing.bulk(n));
+        if short && !(ch.bitmode == MPSSE && ch.engine.flushed) {
+            chip.stats.latency_waits += 1;
+            chip.clock.advance(latency);
+        }
         Ok(n)
+    }
+
+    fn wait(&mut self, duration: Duration) {
+        let mut chip = self.lock();
+        chip.stats.host_waits += duration;
+        chip.clock.advance(duration);
+    }
+
+    fn now(&self) -> Duration {
+        self.lock().clock.now()
+    }
+}
+
+/// The bit-bang pins as `SIO_READ_PINS` reads them: the outputs as last
+/// written, the board's TDO on its input.
+fn bitbang_levels(pins: u8, wiring: Option<&BitbangWiring>, board: &Board) -> u8 {
+    match wiring {
+        Some(w) => (pins & !w.tdo) | if board.inputs() & 0x04 != 0 { w.tdo } else { 0 },
+        None => pins,
     }
 }
 
 /// One bit-bang pin byte: returns the pins as they were before it (what
-/// synchronous bit-bang mode reads back), then drives it, clocking the board
-/// on a rising TCK.
+/// synchronous bit-bang mode reads back) and whether it raised TCK, then
+/// drives it, clocking the board on a rising TCK.
 fn bitbang(
     byte: u8,
     pins: &mut u8,
     wiring: Option<&BitbangWiring>,
     board: &mut Board,
     log: &mut Vec<Event>,
-) -> u8 {
+) -> (u8, bool) {
+    let before = bitbang_levels(*pins, wiring, board);
     let Some(w) = wiring else {
         *pins = byte;
-        return byte;
+        return (before, false);
     };
-    let tdo = board.inputs() & 0x04 != 0;
-    let before = (*pins & !w.tdo) | if tdo { w.tdo } else { 0 };
     let rising = *pins & w.tck == 0 && byte & w.tck != 0;
     *pins = byte;
     // The board's pins in MPSSE order: TCK bit 0, TDI bit 1, TMS bit 3.
@@ -289,13 +362,14 @@ fn bitbang(
     if rising {
         board.clock(mapped, log);
     }
-    before
+    (before, rising)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::timing::{BITBANG_BYTES_PER_BAUD, FULL_SPEED, HIGH_SPEED};
     use super::super::{Board, Emulator, Loopback};
-    use crate::usb::{BaudDivisor, ChipType, Interface};
+    use crate::usb::{BaudDivisor, BitMode, ChipType, Interface};
     use std::time::Duration;
 
     #[test]
@@ -323,5 +397,57 @@ mod tests {
         let mut back = vec![0u8; 300];
         ftdi.read_exact(&mut back, Duration::from_secs(1)).unwrap();
         assert_eq!(back, data);
+    }
+
+    #[test]
+    fn synchronous_bit_bang_is_counted_and_timed_by_the_model() {
+        let emu = Emulator::new(ChipType::Ft231X, Board::None);
+        let mut ftdi = emu.open(Interface::A).unwrap();
+        ftdi.set_baud(3_000_000).unwrap();
+        ftdi.set_bitmode(0xF0, BitMode::SyncBitbang).unwrap();
+        emu.reset_stats();
+        // 124 pin bytes: two full packets of 62, no latency-timer wait.
+        ftdi.write_all(&[0x55; 124]).unwrap();
+        let mut back = [0u8; 124];
+        ftdi.read_exact(&mut back, Duration::from_secs(1)).unwrap();
+        let stats = emu.stats();
+        assert_eq!(stats.bytes_out, 124);
+        assert_eq!(stats.bytes_in, 128, "two packets with their status bytes");
+        assert_eq!((stats.round_trips, stats.latency_waits), (1, 0));
+        assert_eq!(stats.bitbang_rate, 750_000);
+        let pins = Duration::from_secs_f64(124.0 / (3e6 * BITBANG_BYTES_PER_BAUD));
+        let expected = pins + FULL_SPEED.round_trip + FULL_SPEED.bulk(128);
+        let error = stats.elapsed.abs_diff(expected);
+        assert!(error < Duration::from_micros(1), "{:?}", stats.elapsed);
+        // 100 bytes end in a short packet, which waits for the latency timer.
+        emu.reset_stats();
+        ftdi.write_all(&[0x55; 100]).unwrap();
+        ftdi.read_exact(&mut back[..100], Duration::from_secs(1)).unwrap();
+        assert_eq!(emu.stats().latency_waits, 1);
+    }
+
+    #[test]
+    fn send_immediate_spares_the_latency_timer_and_controls_are_counted() {
+        let emu = Emulator::new(ChipType::Ft2232H, Board::None);
+        let mut ftdi = emu.open(Interface::A).unwrap();
+        ftdi.set_bitmode(0, BitMode::Mpsse).unwrap();
+        emu.reset_stats();
+        ftdi.set_latency_timer(16).unwrap();
+        // Read the low pins, flushed with Send Immediate: one round trip.
+        ftdi.write_all(&[0x81, 0x87]).unwrap();
+        let mut pins = [0u8; 1];
+        ftdi.read_exact(&mut pins, Duration::from_secs(1)).unwrap();
+        let stats = emu.stats();
+        assert_eq!((stats.control_transfers, stats.round_trips), (1, 1));
+        assert_eq!(stats.latency_waits, 0);
+        let expected =
+            HIGH_SPEED.control + HIGH_SPEED.bulk(2) + HIGH_SPEED.round_trip + HIGH_SPEED.bulk(3);
+        assert!(stats.elapsed.abs_diff(expected) < Duration::from_micros(1));
+        // Without it the one byte waits 16 ms for the latency timer.
+        emu.reset_stats();
+        ftdi.write_all(&[0x81]).unwrap();
+        ftdi.read_exact(&mut pins, Duration::from_secs(1)).unwrap();
+        assert_eq!(emu.stats().latency_waits, 1);
+        assert!(emu.stats().elapsed >= Duration::from_millis(16));
     }
 }

@@ -83,6 +83,11 @@ impl Ecp5Board {
         }
     }
 
+    /// Keeps the flash's time on `clock` (the emulator's).
+    pub(super) fn set_clock(&mut self, clock: &super::timing::Clock) {
+        self.flash.set_clock(clock);
+    }
+
     /// Changes the IDCODE the TAP reports (fault injection: wrong chip).
     pub fn set_idcode(&mut self, idcode: u32) {
         self.idcode = idcode;

@@ -2,15 +2,56 @@
 //! sends, bit by bit, against the board on the channel's low pins, and
 //! answers every command that reads.
 
+use super::timing::Clock;
 use super::{Board, Event};
+use crate::usb::ChipType;
 
 /// MPSSE engine state of one channel.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Engine {
     pub(super) pending: Vec<u8>,
     low_value: u8,
     low_direction: u8,
     loopback: bool,
+    /// Master clock with divide-by-5 off (AN_108 §3.8).
+    base_hz: u32,
+    /// Divide-by-5 on: the H series starts so, for FT2232D compatibility.
+    div5: bool,
+    divisor: u16,
+    /// A Send Immediate arrived since the host last read.
+    pub(super) flushed: bool,
+    /// Clock cycles run, each advancing the model clock by one period.
+    pub(super) cycles: u64,
+    clock: Clock,
+}
+
+impl Engine {
+    /// The engine of one channel of `chip`, as after entering MPSSE mode.
+    pub(super) fn new(chip: ChipType, clock: Clock) -> Self {
+        let info = chip.info();
+        Engine {
+            pending: Vec::new(),
+            low_value: 0,
+            low_direction: 0,
+            loopback: false,
+            base_hz: info.mpsse_base_hz,
+            div5: info.high_speed,
+            divisor: 0,
+            flushed: false,
+            cycles: 0,
+            clock,
+        }
+    }
+
+    /// The clock TCK/SCK runs at now: `base / ((1 + divisor) * 2)`.
+    pub(super) fn hz(&self) -> u32 {
+        let base = if self.div5 {
+            self.base_hz / 5
+        } else {
+            self.base_hz
+        };
+        base / ((1 + u32::from(self.divisor)) * 2)
+    }
 }
 
 pub(super) fn pin_levels(engine: &Engine, board: &Board) -> u8 {
@@ -72,7 +113,10 @@ pub(super) fn run_mpsse(
                 board.set_pins(args[0] & args[1] | !args[1], log);
             }
             0x84 | 0x85 => engine.loopback = op == 0x84,
-            0x82 | 0x86 | 0x87 | 0x8A | 0x8B | 0x8C | 0x8D | 0x97 => {}
+            0x86 => engine.divisor = len16() as u16,
+            0x87 => engine.flushed = true,
+            0x8A | 0x8B => engine.div5 = op == 0x8B,
+            0x82 | 0x8C | 0x8D | 0x97 => {}
             0x81 => answers.push(vec![pin_levels(engine, board)]),
             0x83 => answers.push(vec![0]),
             0x8E => clock_idle(engine, board, log, usize::from(args[0]) + 1),
@@ -148,6 +192,8 @@ fn set_bit(engine: &mut Engine, bit: u8, level: bool) {
 /// One clock pulse with the current pins; returns the sampled input (pin 2).
 fn tick(engine: &mut Engine, board: &mut Board, log: &mut Vec<Event>) -> bool {
     let pins = engine.low_value & engine.low_direction | !engine.low_direction;
+    engine.cycles += 1;
+    engine.clock.advance_cycles(1, f64::from(engine.hz()));
     let level = board.clock(pins, log);
     if engine.loopback {
         engine.low_value & 0x02 != 0
@@ -195,11 +241,29 @@ mod tests {
 
     #[test]
     fn unknown_opcode_is_answered_with_bad_command() {
-        let mut engine = Engine::default();
+        let mut engine = Engine::new(ChipType::Ft2232H, Clock::default());
         let mut board = Board::None;
         let mut log = Vec::new();
         engine.pending = vec![0xAA, 0x81];
         let answers = run_mpsse(&mut engine, &mut board, &mut log);
         assert_eq!(answers, vec![vec![0xFA, 0xAA], vec![0x00]]);
+    }
+
+    #[test]
+    fn clock_cycles_advance_the_model_clock_at_the_divided_rate() {
+        let clock = Clock::default();
+        let mut engine = Engine::new(ChipType::Ft2232H, clock.clone());
+        let mut board = Board::None;
+        let mut log = Vec::new();
+        // Divide-by-5 is on at start: 12 MHz / ((1 + 0) * 2) = 6 MHz.
+        assert_eq!(engine.hz(), 6_000_000);
+        // Divide-by-5 off, divisor 1: 60 MHz / 4 = 15 MHz; then 15,000 idle clocks.
+        engine.pending = vec![0x8A, 0x86, 0x01, 0x00, 0x8F, 0x52, 0x07];
+        run_mpsse(&mut engine, &mut board, &mut log);
+        assert_eq!(engine.hz(), 15_000_000);
+        assert_eq!(engine.cycles, 15_000);
+        // One period is a whole number of picoseconds: within 10 ppm of 1 ms.
+        let ns = clock.now().as_nanos();
+        assert!((999_990..=1_000_010).contains(&ns), "{ns} ns");
     }
 }

@@ -13,6 +13,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::usb::{ChipType, DeviceInfo, Ftdi, Interface, UsbError, FTDI_VID};
 
@@ -21,6 +22,8 @@ mod ecp5;
 mod engine;
 mod flash;
 mod ice40;
+mod stats;
+pub mod timing;
 mod uart;
 
 use backend::EmulatorBackend;
@@ -32,6 +35,8 @@ pub use flash::SpiFlash;
 pub use ice40::{
     check_image as ice40_check, test_image as ice40_test_image, Ice40Board, Ice40Reject,
 };
+pub use stats::Stats;
+use timing::{Clock, UsbTiming, FULL_SPEED, HIGH_SPEED};
 pub use uart::{LinkPeer, Loopback, UartPeer};
 
 /// What the emulated chip saw, in order, for tests to assert on.
@@ -103,6 +108,20 @@ impl Board {
             Board::Ecp5(b) => b.inputs(),
         }
     }
+    fn set_clock(&mut self, clock: &Clock) {
+        match self {
+            Board::None => {}
+            Board::Ice40(b) => b.set_clock(clock),
+            Board::Ecp5(b) => b.set_clock(clock),
+        }
+    }
+    fn flash_busy(&self) -> Duration {
+        match self {
+            Board::None => Duration::ZERO,
+            Board::Ice40(b) => b.flash.busy_total(),
+            Board::Ecp5(b) => b.flash.busy_total(),
+        }
+    }
 }
 
 /// How a board's JTAG pins sit on a chip's bit-bang pins (masks of the pin
@@ -137,7 +156,11 @@ struct Channel {
     kernel_driver: bool,
     bitmode: u8,
     latency_ms: u8,
+    /// The rate the baud divisor gives in UART mode (bit-bang runs at a fraction of it).
+    baud: u32,
     to_host: VecDeque<u8>,
+    /// The host wrote since it last read: its next read is a round trip.
+    awaiting_answer: bool,
     engine: Engine,
     uart: Option<Box<dyn UartPeer>>,
 }
@@ -153,6 +176,11 @@ struct Chip {
     short_reads: bool,
     wiring: Option<BitbangWiring>,
     pins: u8,
+    clock: Clock,
+    timing: UsbTiming,
+    stats: Stats,
+    /// Model time and flash busy time when the counts were last reset.
+    stats_since: (Duration, Duration),
 }
 
 /// An emulated FTDI chip. Clones share the same chip.
@@ -184,17 +212,27 @@ impl Emulator {
             ChipType::Ft232H => 0x6014,
             ChipType::Ft231X => 0x6015,
         };
+        let clock = Clock::default();
+        let mut board = board;
+        board.set_clock(&clock);
         let channels = (0..chip.info().interfaces)
             .map(|_| Channel {
                 claimed: false,
                 kernel_driver: true,
                 bitmode: 0,
                 latency_ms: 16,
+                baud: 9600,
                 to_host: VecDeque::new(),
-                engine: Engine::default(),
+                awaiting_answer: false,
+                engine: Engine::new(chip, clock.clone()),
                 uart: None,
             })
             .collect();
+        let timing = if chip.info().high_speed {
+            HIGH_SPEED
+        } else {
+            FULL_SPEED
+        };
         Emulator {
             shared: Arc::new(Mutex::new(Chip {
                 info: DeviceInfo {
@@ -214,6 +252,10 @@ impl Emulator {
                 short_reads: false,
                 wiring: None,
                 pins: 0xFF,
+                clock,
+                timing,
+                stats: Stats::default(),
+                stats_since: (Duration::ZERO, Duration::ZERO),
             })),
         }
     }
@@ -248,7 +290,12 @@ impl Emulator {
     pub fn ecp5_bitbang(idcode: u32, geometry: Ecp5Geometry, wiring: BitbangWiring) -> Self {
         let flash = SpiFlash::new(16 << 20, [0xEF, 0x40, 0x18], false);
         let board = Board::Ecp5(Ecp5Board::new(idcode, geometry, flash));
-        let emu = Emulator::new(ChipType::Ft231X, board);
+        Emulator::bitbang(ChipType::Ft231X, board, wiring)
+    }
+
+    /// A `chip` with `board`'s JTAG pins on its bit-bang pins, wired as `wiring`.
+    pub fn bitbang(chip: ChipType, board: Board, wiring: BitbangWiring) -> Self {
+        let emu = Emulator::new(chip, board);
         emu.lock().wiring = Some(wiring);
         emu
     }
@@ -362,13 +409,48 @@ impl Emulator {
 
     /// Plugs the device back in (after an unplug fault).
     pub fn replug(&self) {
-        let mut chip = self.lock();
+        let mut guard = self.lock();
+        let chip = &mut *guard;
         chip.plugged = true;
         chip.unplug_after = None;
         for ch in &mut chip.channels {
             ch.to_host.clear();
-            ch.engine = Engine::default();
+            ch.engine = Engine::new(chip.chip, chip.clock.clone());
         }
+    }
+
+    /// What the chip carried since it was made or [`Emulator::reset_stats`],
+    /// and the model time that took (see [`timing`]).
+    pub fn stats(&self) -> Stats {
+        let chip = self.lock();
+        let (clock_since, busy_since) = chip.stats_since;
+        Stats {
+            flash_busy: chip.board.flash_busy().saturating_sub(busy_since),
+            elapsed: chip.clock.now().saturating_sub(clock_since),
+            ..chip.stats
+        }
+    }
+
+    /// Starts counting afresh (the model clock keeps running).
+    pub fn reset_stats(&self) {
+        let mut chip = self.lock();
+        let Stats {
+            clock_hz,
+            bitbang_rate,
+            ..
+        } = chip.stats;
+        chip.stats = Stats {
+            clock_hz,
+            bitbang_rate,
+            ..Stats::default()
+        };
+        chip.stats_since = (chip.clock.now(), chip.board.flash_busy());
+    }
+
+    /// The model clock: what the transfers, clocks and waits so far would
+    /// have taken on real USB.
+    pub fn now(&self) -> Duration {
+        self.lock().clock.now()
     }
 }
 

@@ -15,6 +15,10 @@ pub trait CommandRunner: Send + std::fmt::Debug {
     fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError>;
     /// Most bytes one batch may read back.
     fn max_read(&self) -> usize;
+    /// Waits on the device's timeline (see [`Ftdi::wait`]).
+    fn wait(&mut self, duration: Duration);
+    /// The device's timeline (see [`Ftdi::now`]).
+    fn now(&self) -> Duration;
     /// Leaves the mode and gives the channel back.
     fn close(self: Box<Self>);
 }
@@ -25,6 +29,12 @@ impl CommandRunner for MpssePort {
     }
     fn max_read(&self) -> usize {
         MpssePort::max_read(self)
+    }
+    fn wait(&mut self, duration: Duration) {
+        self.ftdi.wait(duration);
+    }
+    fn now(&self) -> Duration {
+        self.ftdi.now()
     }
     fn close(self: Box<Self>) {
         MpssePort::close(*self);
@@ -154,6 +164,16 @@ impl MpssePort {
     /// The underlying channel.
     pub fn ftdi(&self) -> &Ftdi {
         &self.ftdi
+    }
+
+    /// Waits on the device's timeline (see [`Ftdi::wait`]).
+    pub fn wait(&mut self, duration: Duration) {
+        self.ftdi.wait(duration);
+    }
+
+    /// The device's timeline (see [`Ftdi::now`]).
+    pub fn now(&self) -> Duration {
+        self.ftdi.now()
     }
 
     /// Leaves MPSSE mode (best effort) and gives the channel back.

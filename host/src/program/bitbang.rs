@@ -253,6 +253,14 @@ impl CommandRunner for BitbangJtag {
         usize::MAX
     }
 
+    fn wait(&mut self, duration: Duration) {
+        self.ftdi.wait(duration);
+    }
+
+    fn now(&self) -> Duration {
+        self.ftdi.now()
+    }
+
     fn close(self: Box<Self>) {
         let mut this = *self;
         let _ = this.ftdi.set_bitmode(0, BitMode::Reset);

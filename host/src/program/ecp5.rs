@@ -259,7 +259,7 @@ impl Ecp5Jtag {
             .command(Ecp5Instruction::IscEnable, Some(0x00), 100)?;
         self.jtag
             .command(Ecp5Instruction::IscErase, Some(0x01), 100)?;
-        std::thread::sleep(Duration::from_millis(10));
+        self.jtag.port.wait(Duration::from_millis(10));
         Ok(())
     }
 
@@ -305,6 +305,14 @@ impl SpiBus for BackgroundSpi<'_> {
         // Every byte shifted reads one back, the command bytes too, plus the
         // last bit's TMS read.
         self.jtag.port.max_read().saturating_sub(out_len + 2)
+    }
+
+    fn wait(&mut self, duration: Duration) {
+        self.jtag.port.wait(duration);
+    }
+
+    fn now(&self) -> Duration {
+        self.jtag.port.now()
     }
 }
 
@@ -366,7 +374,7 @@ impl Programmer for Ecp5Jtag {
         };
         // Whatever happened, reload the FPGA from flash.
         self.jtag.command(Ecp5Instruction::Refresh, None, 100)?;
-        std::thread::sleep(Duration::from_millis(10));
+        self.jtag.port.wait(Duration::from_millis(10));
         written?;
         self.expect_done()
     }

@@ -2,7 +2,7 @@
 //! write enable, erase of only the sectors the image covers, 256-byte page
 //! program, busy polling, and a read-back verify of every byte.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{progress_bar, ProgramError};
 
@@ -46,6 +46,10 @@ pub trait SpiBus {
     fn transaction(&mut self, out: &[u8], read: usize) -> Result<Vec<u8>, ProgramError>;
     /// Most bytes one transaction sending `out_len` bytes may read (the chip's FIFO).
     fn max_read(&self, out_len: usize) -> usize;
+    /// Waits on the device's timeline (see [`crate::usb::Ftdi::wait`]).
+    fn wait(&mut self, duration: Duration);
+    /// The device's timeline (see [`crate::usb::Ftdi::now`]).
+    fn now(&self) -> Duration;
 }
 
 /// The flash's JEDEC identity.
@@ -79,7 +83,7 @@ fn addressed(cmd: FlashCmd, address: usize) -> [u8; 4] {
 pub fn identify(bus: &mut dyn SpiBus) -> Result<JedecId, ProgramError> {
     bus.transaction(&[FlashCmd::ReleasePowerDown as u8], 0)?;
     // tRES1 is 3 us; one USB round trip is longer, but be explicit.
-    std::thread::sleep(Duration::from_micros(50));
+    bus.wait(Duration::from_micros(50));
     let id = bus.transaction(&[FlashCmd::JedecId as u8], 3)?;
     let id = JedecId([id[0], id[1], id[2]]);
     if id.0 == [0xFF; 3] || id.0 == [0; 3] || id.capacity().is_none() {
@@ -89,19 +93,20 @@ pub fn identify(bus: &mut dyn SpiBus) -> Result<JedecId, ProgramError> {
 }
 
 fn wait_ready(bus: &mut dyn SpiBus, op: &'static str, limit: Duration) -> Result<(), ProgramError> {
-    let start = Instant::now();
+    let start = bus.now();
     loop {
         let status = bus.transaction(&[FlashCmd::ReadStatus as u8], 1)?;
         if status[0] & BUSY == 0 {
             return Ok(());
         }
-        if start.elapsed() > limit {
+        let waited = bus.now().saturating_sub(start);
+        if waited > limit {
             return Err(ProgramError::FlashBusy {
                 op,
-                waited_ms: start.elapsed().as_millis() as u64,
+                waited_ms: waited.as_millis() as u64,
             });
         }
-        std::thread::sleep(Duration::from_micros(100));
+        bus.wait(Duration::from_micros(100));
     }
 }
 

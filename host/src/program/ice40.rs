@@ -5,7 +5,7 @@
 //! Pins (ADBUS, iCEBreaker/iCEstick wiring): 0 SCK, 1 MOSI, 2 MISO,
 //! 4 SS (FPGA and flash), 6 CDONE, 7 CRESET_B.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::bitstream::Ice40Image;
 use super::flash::{self, JedecId, SpiBus};
@@ -57,24 +57,25 @@ impl Ice40Spi {
     }
 
     fn wait_cdone(&mut self) -> Result<(), ProgramError> {
-        let start = Instant::now();
+        let start = self.port.now();
         loop {
             if self.port.read_low()? & CDONE != 0 {
                 return Ok(());
             }
-            if start.elapsed() > CDONE_TIMEOUT {
+            let waited = self.port.now().saturating_sub(start);
+            if waited > CDONE_TIMEOUT {
                 return Err(ProgramError::CdoneLow {
-                    waited_ms: start.elapsed().as_millis() as u64,
+                    waited_ms: waited.as_millis() as u64,
                 });
             }
-            std::thread::sleep(Duration::from_millis(1));
+            self.port.wait(Duration::from_millis(1));
         }
     }
 
     /// Holds the FPGA in reset so that the flash owns the bus, and wakes the flash.
     fn flash_access(&mut self) -> Result<JedecId, ProgramError> {
         self.pins(SS)?;
-        std::thread::sleep(RESET_LOW);
+        self.port.wait(RESET_LOW);
         flash::identify(&mut SpiPort {
             port: &mut self.port,
         })
@@ -113,6 +114,14 @@ impl SpiBus for SpiPort<'_> {
     fn max_read(&self, _out_len: usize) -> usize {
         self.port.max_read()
     }
+
+    fn wait(&mut self, duration: Duration) {
+        self.port.wait(duration);
+    }
+
+    fn now(&self) -> Duration {
+        self.port.now()
+    }
 }
 
 impl Programmer for Ice40Spi {
@@ -129,9 +138,9 @@ impl Programmer for Ice40Spi {
         let image = Ice40Image::check(bitstream, self.device.as_deref())?;
         // Reset with SS low, release: the FPGA becomes an SPI slave.
         self.pins(0)?;
-        std::thread::sleep(RESET_LOW);
+        self.port.wait(RESET_LOW);
         self.pins(CRESET)?;
-        std::thread::sleep(CONFIG_SETUP);
+        self.port.wait(CONFIG_SETUP);
         // SS high, eight dummy clocks, SS low, the image.
         let mut cmds = Commands::new();
         self.port.set_low(&mut cmds, SS | CRESET);

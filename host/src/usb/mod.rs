@@ -14,7 +14,8 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
@@ -146,6 +147,25 @@ pub trait UsbBackend: Send {
         buf: &mut [u8],
         timeout: Duration,
     ) -> Result<usize, UsbError>;
+
+    /// Lets `duration` pass before the next transfer: a wait the device's
+    /// timing needs (a reset pulse, the pause between busy polls). Hardware
+    /// backends sleep; the emulator advances its model clock instead.
+    fn wait(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+
+    /// The device's time since a fixed point: the clock [`UsbBackend::wait`]
+    /// advances, which the host's deadlines for the device are measured on.
+    fn now(&self) -> Duration {
+        monotonic()
+    }
+}
+
+/// Real time since the first call: the device timeline of hardware backends.
+pub fn monotonic() -> Duration {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
 }
 
 /// A USB-level failure. Every variant names what the user can act on.
