@@ -1,0 +1,165 @@
+//! `make bench-program`: programs a full-size image into every board of the
+//! board table through the real programmers, on the emulated FTDI chip, and
+//! prints what a real link would carry and how long it would take on real
+//! USB (the model in `docs/programming-speed.md`). `JSON=1` prints one JSON
+//! object per line instead of the table.
+
+use std::process::ExitCode;
+
+use amber::board::{self, BoardSpec, ProgramMethod};
+use amber::emulator::{
+    ecp5_test_bitstream, ice40_test_image, BitbangWiring, Board, Ecp5Board, Ecp5Geometry, Emulator,
+    Ice40Board, SpiFlash, Stats,
+};
+use amber::program::parts::{ecp5_part, ice40_part};
+use amber::program::{Ecp5Jtag, Ice40Spi, ProgramError, Programmer, ULX3S_FT231X};
+use amber::usb::ChipType;
+
+/// An ECP5 image as large as a compressed 85F design (`ecppack --compress`),
+/// the size the comparison with other loaders uses.
+const ECP5_IMAGE_BYTES: usize = 1_200_000;
+/// The configuration flash on every emulated board: 16 MiB, W25Q128JV ID.
+const FLASH_BYTES: usize = 16 << 20;
+const FLASH_ID: [u8; 3] = [0xEF, 0x40, 0x18];
+
+/// A programming operation: SRAM load or flash write.
+type Operation = fn(&mut dyn Programmer, &[u8]) -> Result<(), ProgramError>;
+
+/// One programming operation of one board, as measured.
+struct Row {
+    board: String,
+    op: &'static str,
+    image: usize,
+    stats: Stats,
+}
+
+/// The emulated chip and board for `board`, and the image to program.
+fn setup(board: &BoardSpec) -> Result<(Emulator, Vec<u8>), String> {
+    let flash = SpiFlash::new(FLASH_BYTES, FLASH_ID, false);
+    match board.program.method {
+        ProgramMethod::Ice40Spi => {
+            let part = ice40_part(&board.device)
+                .ok_or_else(|| format!("{}: unknown iCE40 {}", board.name, board.device))?;
+            let image = ice40_test_image(part.image_bytes, 7);
+            let fpga = Ice40Board::new(part.image_bytes, flash);
+            Ok((Emulator::new(ChipType::Ft2232H, Board::Ice40(fpga)), image))
+        }
+        ProgramMethod::Ecp5Jtag | ProgramMethod::Ecp5JtagBitbang => {
+            let part = ecp5_part(&board.device)
+                .ok_or_else(|| format!("{}: unknown ECP5 {}", board.name, board.device))?;
+            // Frames of the part's width, as many as make the image size.
+            let geometry = Ecp5Geometry {
+                frames: ECP5_IMAGE_BYTES / (part.frame_bytes + 3),
+                frame_bytes: part.frame_bytes,
+            };
+            let image = ecp5_test_bitstream(part.idcode.0, geometry, 7);
+            let fpga = Board::Ecp5(Ecp5Board::new(part.idcode.0, geometry, flash));
+            let emulator = if board.program.method == ProgramMethod::Ecp5JtagBitbang {
+                let wiring = BitbangWiring {
+                    tck: ULX3S_FT231X.tck,
+                    tms: ULX3S_FT231X.tms,
+                    tdi: ULX3S_FT231X.tdi,
+                    tdo: ULX3S_FT231X.tdo,
+                };
+                Emulator::bitbang(ChipType::Ft231X, fpga, wiring)
+            } else {
+                Emulator::new(ChipType::Ft2232H, fpga)
+            };
+            Ok((emulator, image))
+        }
+    }
+}
+
+/// Opens the board's programmer on the emulated chip.
+fn programmer(board: &BoardSpec, emulator: &Emulator) -> Result<Box<dyn Programmer>, ProgramError> {
+    let ftdi = emulator.open(board.program.interface)?;
+    let device = Some(board.device.as_str());
+    Ok(match board.program.method {
+        ProgramMethod::Ice40Spi => Box::new(Ice40Spi::open(ftdi, device)?),
+        ProgramMethod::Ecp5Jtag => Box::new(Ecp5Jtag::open(ftdi, device)?),
+        ProgramMethod::Ecp5JtagBitbang => {
+            Box::new(Ecp5Jtag::open_bitbang(ftdi, ULX3S_FT231X, device)?)
+        }
+    })
+}
+
+/// Loads SRAM, then writes and verifies the flash; counts each on its own
+/// (opening the programmer is counted with the operation that follows it).
+fn measure(board: &BoardSpec) -> Result<Vec<Row>, String> {
+    let (emulator, image) = setup(board)?;
+    let mut rows = Vec::new();
+    let ops: [(&str, Operation); 2] = [
+        ("sram", |p, data| p.load_sram(data)),
+        ("flash", |p, data| p.write_flash(data)),
+    ];
+    for (op, run) in ops {
+        emulator.reset_stats();
+        let mut prog = programmer(board, &emulator).map_err(|e| format!("{}: {e}", board.name))?;
+        run(prog.as_mut(), &image).map_err(|e| format!("{} {op}: {e}", board.name))?;
+        drop(prog);
+        rows.push(Row {
+            board: board.name.clone(),
+            op,
+            image: image.len(),
+            stats: emulator.stats(),
+        });
+    }
+    Ok(rows)
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "{:<12} {:<5} {:>9} {:>11} {:>11} {:>11} {:>11} {:>9}",
+        "board", "op", "image", "bytes_out", "bytes_in", "round_trips", "cycles", "est_s"
+    );
+    for r in rows {
+        let s = &r.stats;
+        println!(
+            "{:<12} {:<5} {:>9} {:>11} {:>11} {:>11} {:>11} {:>9.3}",
+            r.board,
+            r.op,
+            r.image,
+            s.bytes_out,
+            s.bytes_in,
+            s.round_trips,
+            s.cycles,
+            s.elapsed.as_secs_f64()
+        );
+    }
+}
+
+fn print_json(rows: &[Row]) {
+    for r in rows {
+        let s = &r.stats;
+        let line = serde_json::json!({
+            "board": r.board,
+            "op": r.op,
+            "bytes_out": s.bytes_out,
+            "bytes_in": s.bytes_in,
+            "round_trips": s.round_trips,
+            "cycles": s.cycles,
+            "est_s": (s.elapsed.as_secs_f64() * 1e3).round() / 1e3,
+        });
+        println!("{line}");
+    }
+}
+
+fn main() -> ExitCode {
+    let json = std::env::var("JSON").is_ok_and(|v| !v.is_empty() && v != "0");
+    let mut rows = Vec::new();
+    for board in board::boards() {
+        match measure(board) {
+            Ok(measured) => rows.extend(measured),
+            Err(err) => {
+                eprintln!("bench-program: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if json {
+        print_json(&rows);
+    } else {
+        print_table(&rows);
+    }
+    ExitCode::SUCCESS
+}
