@@ -8,11 +8,13 @@ use std::process::ExitCode;
 
 use amber::board::{self, BoardSpec, ProgramMethod};
 use amber::emulator::{
-    ecp5_test_bitstream, ice40_test_image, BitbangWiring, Board, Ecp5Board, Ecp5Geometry, Emulator,
-    Ice40Board, SpiFlash, Stats,
+    ecp5_test_bitstream, ice40_test_image, Board, Ecp5Board, Ecp5Geometry, Emulator, Ice40Board,
+    SpiFlash, Stats,
 };
 use amber::program::parts::{ecp5_part, ice40_part};
-use amber::program::{Ecp5Jtag, Ice40Spi, ProgramError, Programmer, ULX3S_FT231X};
+use amber::program::{
+    Ecp5Jtag, Ice40Spi, Phase, ProgramError, Programmer, Progress, DEFAULT_CLOCK_HZ, ULX3S_FT231X,
+};
 use amber::usb::ChipType;
 
 /// An ECP5 image as large as a compressed 85F design (`ecppack --compress`),
@@ -23,7 +25,7 @@ const FLASH_BYTES: usize = 16 << 20;
 const FLASH_ID: [u8; 3] = [0xEF, 0x40, 0x18];
 
 /// A programming operation: SRAM load or flash write.
-type Operation = fn(&mut dyn Programmer, &[u8]) -> Result<(), ProgramError>;
+type Operation = fn(&mut dyn Programmer, &[u8], &mut dyn Progress) -> Result<(), ProgramError>;
 
 /// One programming operation of one board, as measured.
 struct Row {
@@ -31,6 +33,27 @@ struct Row {
     op: &'static str,
     image: usize,
     stats: Stats,
+    phases: Vec<(Phase, Stats)>,
+}
+
+/// Counts each phase the programmer reports, off the emulator's counters.
+struct PhaseCounts<'a> {
+    emulator: &'a Emulator,
+    current: Option<(Phase, Stats)>,
+    phases: Vec<(Phase, Stats)>,
+}
+
+impl Progress for PhaseCounts<'_> {
+    fn begin(&mut self, phase: Phase, _total: u64) {
+        self.current = Some((phase, self.emulator.stats()));
+    }
+    fn advance(&mut self, _done: u64) {}
+    fn end(&mut self) {
+        if let Some((phase, start)) = self.current.take() {
+            self.phases
+                .push((phase, self.emulator.stats().since(&start)));
+        }
+    }
 }
 
 /// The emulated chip and board for `board`, and the image to program.
@@ -55,13 +78,7 @@ fn setup(board: &BoardSpec) -> Result<(Emulator, Vec<u8>), String> {
             let image = ecp5_test_bitstream(part.idcode.0, geometry, 7);
             let fpga = Board::Ecp5(Ecp5Board::new(part.idcode.0, geometry, flash));
             let emulator = if board.program.method == ProgramMethod::Ecp5JtagBitbang {
-                let wiring = BitbangWiring {
-                    tck: ULX3S_FT231X.tck,
-                    tms: ULX3S_FT231X.tms,
-                    tdi: ULX3S_FT231X.tdi,
-                    tdo: ULX3S_FT231X.tdo,
-                };
-                Emulator::bitbang(ChipType::Ft231X, fpga, wiring)
+                Emulator::bitbang(ChipType::Ft231X, fpga, ULX3S_FT231X.into())
             } else {
                 Emulator::new(ChipType::Ft2232H, fpga)
             };
@@ -74,9 +91,10 @@ fn setup(board: &BoardSpec) -> Result<(Emulator, Vec<u8>), String> {
 fn programmer(board: &BoardSpec, emulator: &Emulator) -> Result<Box<dyn Programmer>, ProgramError> {
     let ftdi = emulator.open(board.program.interface)?;
     let device = Some(board.device.as_str());
+    let hz = board.program.freq_hz.unwrap_or(DEFAULT_CLOCK_HZ);
     Ok(match board.program.method {
-        ProgramMethod::Ice40Spi => Box::new(Ice40Spi::open(ftdi, device)?),
-        ProgramMethod::Ecp5Jtag => Box::new(Ecp5Jtag::open(ftdi, device)?),
+        ProgramMethod::Ice40Spi => Box::new(Ice40Spi::open(ftdi, device, hz)?),
+        ProgramMethod::Ecp5Jtag => Box::new(Ecp5Jtag::open(ftdi, device, hz)?),
         ProgramMethod::Ecp5JtagBitbang => {
             Box::new(Ecp5Jtag::open_bitbang(ftdi, ULX3S_FT231X, device)?)
         }
@@ -89,19 +107,25 @@ fn measure(board: &BoardSpec) -> Result<Vec<Row>, String> {
     let (emulator, image) = setup(board)?;
     let mut rows = Vec::new();
     let ops: [(&str, Operation); 2] = [
-        ("sram", |p, data| p.load_sram(data)),
-        ("flash", |p, data| p.write_flash(data)),
+        ("sram", |p, data, progress| p.load_sram(data, progress)),
+        ("flash", |p, data, progress| p.write_flash(data, progress)),
     ];
     for (op, run) in ops {
         emulator.reset_stats();
+        let mut phases = PhaseCounts {
+            emulator: &emulator,
+            current: None,
+            phases: Vec::new(),
+        };
         let mut prog = programmer(board, &emulator).map_err(|e| format!("{}: {e}", board.name))?;
-        run(prog.as_mut(), &image).map_err(|e| format!("{} {op}: {e}", board.name))?;
+        run(prog.as_mut(), &image, &mut phases).map_err(|e| format!("{} {op}: {e}", board.name))?;
         drop(prog);
         rows.push(Row {
             board: board.name.clone(),
             op,
             image: image.len(),
             stats: emulator.stats(),
+            phases: phases.phases,
         });
     }
     Ok(rows)
@@ -109,21 +133,36 @@ fn measure(board: &BoardSpec) -> Result<Vec<Row>, String> {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "{:<12} {:<5} {:>9} {:>11} {:>11} {:>11} {:>11} {:>9}",
-        "board", "op", "image", "bytes_out", "bytes_in", "round_trips", "cycles", "est_s"
+        "{:<12} {:<5} {:>9} {:>11} {:>11} {:>11} {:>9} {:>11} {:>9}  phases",
+        "board",
+        "op",
+        "image",
+        "bytes_out",
+        "bytes_in",
+        "round_trips",
+        "controls",
+        "cycles",
+        "est_s"
     );
     for r in rows {
         let s = &r.stats;
+        let phases: Vec<String> = r
+            .phases
+            .iter()
+            .map(|(phase, p)| format!("{phase} {:.3}", p.elapsed.as_secs_f64()))
+            .collect();
         println!(
-            "{:<12} {:<5} {:>9} {:>11} {:>11} {:>11} {:>11} {:>9.3}",
+            "{:<12} {:<5} {:>9} {:>11} {:>11} {:>11} {:>9} {:>11} {:>9.3}  {}",
             r.board,
             r.op,
             r.image,
             s.bytes_out,
             s.bytes_in,
             s.round_trips,
+            s.control_transfers,
             s.cycles,
-            s.elapsed.as_secs_f64()
+            s.elapsed.as_secs_f64(),
+            phases.join(", ")
         );
     }
 }

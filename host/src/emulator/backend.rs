@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::engine::{pin_levels, run_mpsse, Engine};
-use super::timing::BITBANG_BYTES_PER_BAUD;
 use super::{BitbangWiring, Board, Chip, Event};
-use crate::usb::{BaudDivisor, Interface, UsbBackend, UsbError};
+use crate::usb::{BaudDivisor, Interface, UsbBackend, UsbError, BITBANG_BYTES_PER_BAUD};
 
 /// `SIO_SET_BITMODE` modes the emulated chip runs (AN232B / AN_108).
 const ASYNC_BITBANG: u8 = 0x01;
@@ -76,7 +75,7 @@ impl UsbBackend for EmulatorBackend {
             value,
         });
         chip.stats.control_transfers += 1;
-        chip.clock.advance(chip.timing.control);
+        chip.host += chip.timing.control;
         let kind = chip.chip;
         let Chip {
             channels,
@@ -139,7 +138,7 @@ impl UsbBackend for EmulatorBackend {
             return Err(gone("control in"));
         }
         chip.stats.control_transfers += 1;
-        chip.clock.advance(chip.timing.control);
+        chip.host += chip.timing.control;
         let ch = &chip.channels[usize::from(interface.number())];
         let answer: Vec<u8> = match request {
             0x0C if matches!(ch.bitmode, ASYNC_BITBANG | SYNC_BITBANG) => {
@@ -181,6 +180,9 @@ impl UsbBackend for EmulatorBackend {
         }
         chip.stats.bulk_writes += 1;
         chip.stats.bytes_out += data.len() as u64;
+        // The chip works on these bytes once they arrive and it is free.
+        let host = chip.host;
+        chip.catch_up(host);
         let started = chip.clock.now();
         let short = chip.short_reads;
         let kind = chip.chip;
@@ -233,9 +235,16 @@ impl UsbBackend for EmulatorBackend {
         } else if let Some(peer) = ch.uart.as_mut() {
             peer.receive(data);
         }
-        // The bus and the chip's pins work side by side: the slower sets the pace.
-        let pins_time = clock.now().saturating_sub(started);
-        clock.advance(timing.bulk(data.len()).saturating_sub(pins_time));
+        // The transfer ends when the bus has carried it and the chip has
+        // taken it in: all but the last FIFO-full of it must have run.
+        let work = clock.now().saturating_sub(started);
+        let fifo = kind.info().rx_buffer;
+        let ahead = if data.len() > fifo {
+            work.mul_f64(fifo as f64 / data.len() as f64)
+        } else {
+            work
+        };
+        chip.host = (host + timing.bulk(data.len())).max(started + work - ahead);
         if unplug_now {
             chip.plugged = false;
             chip.unplug_after = None;
@@ -279,15 +288,19 @@ impl UsbBackend for EmulatorBackend {
             let chip = &mut *guard;
             chip.stats.latency_waits += 1;
             chip.stats.bytes_in += 2;
-            chip.clock.advance(latency);
+            chip.host += latency;
             let n = buf.len().min(2);
             buf[..n].copy_from_slice(&MODEM_STATUS[..n]);
             return Ok(n);
         }
+        // The data flows once the round trip since the host's last write is
+        // over and the chip has produced it.
+        let mut start = chip.host;
         if std::mem::take(&mut ch.awaiting_answer) {
             chip.stats.round_trips += 1;
-            chip.clock.advance(chip.timing.round_trip);
+            start += chip.timing.round_trip;
         }
+        let start = start.max(chip.clock.now());
         // Whole packets, each led by the status bytes, until the host's
         // buffer is full or a short packet ends the transfer. The chip sends
         // a short packet when its latency timer runs out, or at once after a
@@ -310,22 +323,24 @@ impl UsbBackend for EmulatorBackend {
             }
         }
         chip.stats.bytes_in += n as u64;
-        chip.clock.advance(chip.timing.bulk(n));
+        let mut done = start + chip.timing.bulk(n);
         if short && !(ch.bitmode == MPSSE && ch.engine.flushed) {
             chip.stats.latency_waits += 1;
-            chip.clock.advance(latency);
+            done += latency;
         }
+        chip.host = done;
+        chip.catch_up(done);
         Ok(n)
     }
 
     fn wait(&mut self, duration: Duration) {
         let mut chip = self.lock();
         chip.stats.host_waits += duration;
-        chip.clock.advance(duration);
+        chip.host += duration;
     }
 
     fn now(&self) -> Duration {
-        self.lock().clock.now()
+        self.lock().host
     }
 }
 
@@ -367,9 +382,9 @@ fn bitbang(
 
 #[cfg(test)]
 mod tests {
-    use super::super::timing::{BITBANG_BYTES_PER_BAUD, FULL_SPEED, HIGH_SPEED};
+    use super::super::timing::{FULL_SPEED, HIGH_SPEED};
     use super::super::{Board, Emulator, Loopback};
-    use crate::usb::{BaudDivisor, BitMode, ChipType, Interface};
+    use crate::usb::{BaudDivisor, BitMode, ChipType, Interface, BITBANG_BYTES_PER_BAUD};
     use std::time::Duration;
 
     #[test]
@@ -415,14 +430,17 @@ mod tests {
         assert_eq!(stats.bytes_in, 128, "two packets with their status bytes");
         assert_eq!((stats.round_trips, stats.latency_waits), (1, 0));
         assert_eq!(stats.bitbang_rate, 750_000);
+        // The pins (165 us) finish within the round trip that follows the write.
         let pins = Duration::from_secs_f64(124.0 / (3e6 * BITBANG_BYTES_PER_BAUD));
-        let expected = pins + FULL_SPEED.round_trip + FULL_SPEED.bulk(128);
+        assert!(pins < FULL_SPEED.round_trip);
+        let expected = FULL_SPEED.bulk(124) + FULL_SPEED.round_trip + FULL_SPEED.bulk(128);
         let error = stats.elapsed.abs_diff(expected);
         assert!(error < Duration::from_micros(1), "{:?}", stats.elapsed);
         // 100 bytes end in a short packet, which waits for the latency timer.
         emu.reset_stats();
         ftdi.write_all(&[0x55; 100]).unwrap();
-        ftdi.read_exact(&mut back[..100], Duration::from_secs(1)).unwrap();
+        ftdi.read_exact(&mut back[..100], Duration::from_secs(1))
+            .unwrap();
         assert_eq!(emu.stats().latency_waits, 1);
     }
 

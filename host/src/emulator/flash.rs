@@ -39,6 +39,8 @@ pub struct SpiFlash {
     out_byte: u8,
     /// Programming this address stores a flipped bit (fault injection).
     pub corrupt_at: Option<u32>,
+    /// Every busy time is this many times the typical one (fault injection).
+    pub slow_down: u32,
 }
 
 impl SpiFlash {
@@ -59,6 +61,7 @@ impl SpiFlash {
             in_bits: 0,
             out_byte: 0xFF,
             corrupt_at: None,
+            slow_down: 1,
         }
     }
 
@@ -186,6 +189,7 @@ impl SpiFlash {
     }
 
     fn finish(&mut self, time: Duration) {
+        let time = time * self.slow_down.max(1);
         self.wel = false;
         self.busy_until = Some(self.clock.now() + time);
         self.busy_total += time;

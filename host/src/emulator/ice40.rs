@@ -116,6 +116,8 @@ pub struct Ice40Board {
     pins: u8,
     flash_selected: bool,
     clock: Clock,
+    /// The image the FPGA last accepted over SPI, byte for byte.
+    loaded: Vec<u8>,
     /// The last rejection, if an image was refused.
     pub last_reject: Option<Ice40Reject>,
 }
@@ -131,6 +133,7 @@ impl Ice40Board {
             pins: SS | CRESET,
             flash_selected: false,
             clock: Clock::default(),
+            loaded: Vec::new(),
             last_reject: None,
         }
     }
@@ -144,6 +147,11 @@ impl Ice40Board {
     /// Is CDONE high?
     pub fn cdone(&self) -> bool {
         self.cdone
+    }
+
+    /// The image the FPGA last accepted over SPI (empty before any).
+    pub fn loaded(&self) -> &[u8] {
+        &self.loaded
     }
 
     /// The FPGA's input pins as the FTDI sees them.
@@ -273,9 +281,11 @@ impl Ice40Board {
             }
         }
         if complete {
+            if let Mode::Config { bytes, .. } = std::mem::replace(&mut self.mode, Mode::Running) {
+                self.loaded = bytes;
+            }
             self.cdone = true;
             self.last_reject = None;
-            self.mode = Mode::Running;
             log.push(Event::Ice40Done);
         }
         true

@@ -138,6 +138,18 @@ pub struct BitbangWiring {
     pub tdo: u8,
 }
 
+impl From<crate::program::BitbangPins> for BitbangWiring {
+    /// The wiring the host's bit-bang JTAG port drives.
+    fn from(pins: crate::program::BitbangPins) -> Self {
+        BitbangWiring {
+            tck: pins.tck,
+            tms: pins.tms,
+            tdi: pins.tdi,
+            tdo: pins.tdo,
+        }
+    }
+}
+
 /// Faults to inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -149,6 +161,9 @@ pub enum Fault {
     FlashCorruptAt(u32),
     /// The ECP5 TAP reports this IDCODE.
     WrongIdcode(u32),
+    /// The flash takes this many times its typical busy times (8: about the
+    /// datasheet's maximum page program time).
+    SlowFlash(u32),
 }
 
 struct Channel {
@@ -176,11 +191,30 @@ struct Chip {
     short_reads: bool,
     wiring: Option<BitbangWiring>,
     pins: u8,
+    /// The chip's timeline: its engine, pins and boards run on it.
     clock: Clock,
+    /// The host's timeline: transfers end and waits pass on it. The chip
+    /// may run ahead of it (bytes still in its FIFO) or idle behind it.
+    host: Duration,
     timing: UsbTiming,
     stats: Stats,
     /// Model time and flash busy time when the counts were last reset.
     stats_since: (Duration, Duration),
+}
+
+impl Chip {
+    /// The chip idles until `t` if it is behind it.
+    fn catch_up(&mut self, t: Duration) {
+        let now = self.clock.now();
+        if t > now {
+            self.clock.advance(t - now);
+        }
+    }
+
+    /// Model time: the later of the two timelines.
+    fn now(&self) -> Duration {
+        self.clock.now().max(self.host)
+    }
 }
 
 /// An emulated FTDI chip. Clones share the same chip.
@@ -253,6 +287,7 @@ impl Emulator {
                 wiring: None,
                 pins: 0xFF,
                 clock,
+                host: Duration::ZERO,
                 timing,
                 stats: Stats::default(),
                 stats_since: (Duration::ZERO, Duration::ZERO),
@@ -327,6 +362,11 @@ impl Emulator {
                     b.set_idcode(id);
                 }
             }
+            Fault::SlowFlash(factor) => match &mut chip.board {
+                Board::Ice40(b) => b.flash.slow_down = factor,
+                Board::Ecp5(b) => b.flash.slow_down = factor,
+                Board::None => {}
+            },
         }
     }
 
@@ -426,7 +466,7 @@ impl Emulator {
         let (clock_since, busy_since) = chip.stats_since;
         Stats {
             flash_busy: chip.board.flash_busy().saturating_sub(busy_since),
-            elapsed: chip.clock.now().saturating_sub(clock_since),
+            elapsed: chip.now().saturating_sub(clock_since),
             ..chip.stats
         }
     }
@@ -444,13 +484,13 @@ impl Emulator {
             bitbang_rate,
             ..Stats::default()
         };
-        chip.stats_since = (chip.clock.now(), chip.board.flash_busy());
+        chip.stats_since = (chip.now(), chip.board.flash_busy());
     }
 
     /// The model clock: what the transfers, clocks and waits so far would
     /// have taken on real USB.
     pub fn now(&self) -> Duration {
-        self.lock().clock.now()
+        self.lock().now()
     }
 }
 

@@ -33,3 +33,27 @@ pub struct Stats {
     /// Model time: what the transfers, clocks and waits take on real USB.
     pub elapsed: Duration,
 }
+
+impl Stats {
+    /// What was counted between `earlier` (a snapshot of the same emulator)
+    /// and `self`; the clock and rate in force are `self`'s.
+    pub fn since(&self, earlier: &Stats) -> Stats {
+        Stats {
+            control_transfers: self
+                .control_transfers
+                .saturating_sub(earlier.control_transfers),
+            bulk_writes: self.bulk_writes.saturating_sub(earlier.bulk_writes),
+            bulk_reads: self.bulk_reads.saturating_sub(earlier.bulk_reads),
+            bytes_out: self.bytes_out.saturating_sub(earlier.bytes_out),
+            bytes_in: self.bytes_in.saturating_sub(earlier.bytes_in),
+            round_trips: self.round_trips.saturating_sub(earlier.round_trips),
+            cycles: self.cycles.saturating_sub(earlier.cycles),
+            latency_waits: self.latency_waits.saturating_sub(earlier.latency_waits),
+            host_waits: self.host_waits.saturating_sub(earlier.host_waits),
+            flash_busy: self.flash_busy.saturating_sub(earlier.flash_busy),
+            clock_hz: self.clock_hz,
+            bitbang_rate: self.bitbang_rate,
+            elapsed: self.elapsed.saturating_sub(earlier.elapsed),
+        }
+    }
+}

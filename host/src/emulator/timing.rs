@@ -70,11 +70,6 @@ pub const HIGH_SPEED: UsbTiming = UsbTiming {
     control: Duration::from_micros(250),
 };
 
-/// Bit-bang pin bytes per second for each baud of the rate the divisor would
-/// give in UART mode: the pins change at a quarter of it (the factor libftdi
-/// corrects for when it sets a bit-bang rate).
-pub const BITBANG_BYTES_PER_BAUD: f64 = 0.25;
-
 impl UsbTiming {
     /// Time the bus takes to carry `bytes` bulk bytes.
     pub fn bulk(&self, bytes: usize) -> Duration {

@@ -13,4 +13,4 @@ pub mod port;
 
 pub use commands::{Commands, Opcode, BAD_COMMAND};
 pub use jtag::{decode_tdo, jtag_shift, ShiftLayout, TapState};
-pub use port::{clock_divisor, CommandRunner, MpssePort};
+pub use port::{clock_divisor, clock_range, CommandRunner, MpssePort};

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::commands::{Commands, Opcode, BAD_COMMAND};
-use crate::usb::{BitMode, Ftdi, UsbError};
+use crate::usb::{BitMode, ChipType, Ftdi, UsbError};
 
 /// Something that runs MPSSE command batches: the chip's MPSSE engine
 /// ([`MpssePort`]), or a software engine on bit-bang pins for chips without
@@ -13,8 +13,14 @@ use crate::usb::{BitMode, Ftdi, UsbError};
 pub trait CommandRunner: Send + std::fmt::Debug {
     /// Runs a batch; returns its read-back, once every command has executed.
     fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError>;
+    /// Sends a batch without waiting for it to run: a stream of writes the
+    /// chip paces. A batch that reads is run instead (its read-back dropped).
+    /// The next [`CommandRunner::run`] returns only after this batch ran too.
+    fn send(&mut self, cmds: &Commands) -> Result<(), UsbError>;
     /// Most bytes one batch may read back.
     fn max_read(&self) -> usize;
+    /// The TCK rate the batches run at, Hz.
+    fn clock_hz(&self) -> u32;
     /// Waits on the device's timeline (see [`Ftdi::wait`]).
     fn wait(&mut self, duration: Duration);
     /// The device's timeline (see [`Ftdi::now`]).
@@ -27,8 +33,14 @@ impl CommandRunner for MpssePort {
     fn run(&mut self, cmds: &Commands) -> Result<Vec<u8>, UsbError> {
         MpssePort::run(self, cmds)
     }
+    fn send(&mut self, cmds: &Commands) -> Result<(), UsbError> {
+        MpssePort::send(self, cmds)
+    }
     fn max_read(&self) -> usize {
         MpssePort::max_read(self)
+    }
+    fn clock_hz(&self) -> u32 {
+        self.hz
     }
     fn wait(&mut self, duration: Duration) {
         self.ftdi.wait(duration);
@@ -54,36 +66,57 @@ pub fn clock_divisor(base_hz: u32, hz: u32) -> (u16, u32) {
     (divisor as u16, base_hz / ((1 + divisor) * 2))
 }
 
+/// The slowest and fastest MPSSE clock `chip` divides to, Hz: its master
+/// clock (divide-by-5 off) over `(1 + divisor) * 2` for divisors 0xFFFF..0
+/// (AN_108 §3.8): 457 Hz to 30 MHz on the H series, 91 Hz to 6 MHz on the FT2232D.
+pub fn clock_range(chip: ChipType) -> (u32, u32) {
+    let base = chip.info().mpsse_base_hz;
+    (base.div_ceil(2 * 0x1_0000), base / 2)
+}
+
 /// An FTDI channel in MPSSE mode.
 #[derive(Debug)]
 pub struct MpssePort {
     ftdi: Ftdi,
     low_value: u8,
     low_direction: u8,
+    hz: u32,
 }
 
 impl MpssePort {
     /// Puts the channel in MPSSE mode: reset, purge, latency 1 ms, bit mode,
     /// the bad-command synchronisation (AN_135 §5), then the clock (`hz`,
-    /// rounded down) and the low pins.
+    /// rounded down) and the low pins. A clock the chip cannot divide to
+    /// ([`clock_range`]) is refused before anything is sent.
     pub fn open(
         mut ftdi: Ftdi,
         hz: u32,
         low_value: u8,
         low_direction: u8,
     ) -> Result<Self, UsbError> {
+        let chip = ftdi.chip();
+        let (min, max) = clock_range(chip);
+        if !(min..=max).contains(&hz) {
+            return Err(UsbError::MpsseClock {
+                chip,
+                requested: hz,
+                min,
+                max,
+            });
+        }
         ftdi.reset()?;
         ftdi.purge()?;
         ftdi.set_latency_timer(1)?;
         ftdi.set_bitmode(0, BitMode::Reset)?;
         ftdi.set_bitmode(0, BitMode::Mpsse)?;
+        let (divisor, actual) = clock_divisor(chip.info().mpsse_base_hz, hz);
         let mut port = MpssePort {
             ftdi,
             low_value,
             low_direction,
+            hz: actual,
         };
         port.synchronise()?;
-        let (divisor, _) = clock_divisor(port.ftdi.chip().info().mpsse_base_hz, hz);
         let mut init = Commands::new();
         if port.ftdi.chip().info().high_speed {
             init.plain(Opcode::DisableDiv5)
@@ -133,6 +166,15 @@ impl MpssePort {
         Ok(buf)
     }
 
+    /// Writes a batch that reads nothing without waiting for it to run (see
+    /// [`CommandRunner::send`]); the chip's FIFO paces the writes.
+    pub fn send(&mut self, cmds: &Commands) -> Result<(), UsbError> {
+        if cmds.reads() > 0 {
+            return self.run(cmds).map(drop);
+        }
+        self.ftdi.write_all(cmds.bytes())
+    }
+
     /// The low-byte pin levels and directions last set.
     pub fn low(&self) -> (u8, u8) {
         (self.low_value, self.low_direction)
@@ -159,6 +201,11 @@ impl MpssePort {
     /// Most bytes one batch may read back (the chip's FIFO, less the GPIO fence).
     pub fn max_read(&self) -> usize {
         self.ftdi.chip().info().rx_buffer - 2
+    }
+
+    /// The clock SCK/TCK runs at, Hz (what was asked for, rounded down to a divisor).
+    pub fn clock_hz(&self) -> u32 {
+        self.hz
     }
 
     /// The underlying channel.
@@ -194,5 +241,17 @@ mod tests {
         assert_eq!(clock_divisor(60_000_000, 7_000_000), (4, 6_000_000));
         assert_eq!(clock_divisor(12_000_000, 6_000_000), (0, 6_000_000));
         assert_eq!(clock_divisor(60_000_000, 1), (0xFFFF, 457));
+    }
+
+    #[test]
+    fn clock_ranges_follow_the_master_clock() {
+        assert_eq!(clock_range(ChipType::Ft2232H), (458, 30_000_000));
+        assert_eq!(clock_range(ChipType::Ft232H), (458, 30_000_000));
+        assert_eq!(clock_range(ChipType::Ft2232D), (92, 6_000_000));
+        // The ends of each range are reachable divisors.
+        let (min, max) = clock_range(ChipType::Ft2232H);
+        assert_eq!(clock_divisor(60_000_000, max), (0, max));
+        let (_, slowest) = clock_divisor(60_000_000, min);
+        assert!(slowest > 0 && slowest <= min);
     }
 }

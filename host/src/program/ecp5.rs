@@ -8,18 +8,17 @@ use std::time::Duration;
 
 use super::bitbang::{BitbangJtag, BitbangPins};
 use super::bitstream::Ecp5Bitstream;
-use super::flash::{self, SpiBus};
+use super::flash::{self, FlashCmd, SpiBus, SpiOp};
 use super::parts::Idcode;
-use super::{progress_bar, ProbeReport, ProgramError, Programmer};
+use super::progress::{phase, Phase, Progress};
+use super::{ProbeReport, ProgramError, Programmer};
 use crate::mpsse::{decode_tdo, jtag_shift, CommandRunner, Commands, MpssePort, TapState};
 use crate::usb::Ftdi;
 
 /// TMS high at rest; TCK, TDI, TMS outputs.
 const IDLE_PINS: u8 = 0x08;
 const DIRECTION: u8 = 0x0B;
-/// JTAG clock.
-const JTAG_HZ: u32 = 6_000_000;
-/// Bitstream bytes per USB batch.
+/// Bitstream bytes per USB write of the configuration stream.
 const CHUNK: usize = 16384;
 
 /// ECP5 JTAG instructions (8-bit IR; Lattice FPGA-TN-02039, ecp5 BSDL).
@@ -197,15 +196,16 @@ pub struct Ecp5Jtag {
 }
 
 impl Ecp5Jtag {
-    /// Takes the channel into MPSSE mode and resets the TAP. `device` is the
-    /// board table's ECP5 device, checked against every bitstream.
-    pub fn open(ftdi: Ftdi, device: Option<&str>) -> Result<Self, ProgramError> {
-        let port = MpssePort::open(ftdi, JTAG_HZ, IDLE_PINS, DIRECTION)?;
+    /// Takes the channel into MPSSE mode with TCK at `hz` (rounded down to
+    /// what the chip divides to) and resets the TAP. `device` is the board
+    /// table's ECP5 device, checked against every bitstream.
+    pub fn open(ftdi: Ftdi, device: Option<&str>, hz: u32) -> Result<Self, ProgramError> {
+        let port = MpssePort::open(ftdi, hz, IDLE_PINS, DIRECTION)?;
         Self::with_runner(Box::new(port), device)
     }
 
     /// Like [`Ecp5Jtag::open`] for a chip without MPSSE (FT231X): JTAG on
-    /// synchronous bit-bang pins wired as `pins`.
+    /// the bit-bang pins wired as `pins`, at the bit-bang rate.
     pub fn open_bitbang(
         ftdi: Ftdi,
         pins: BitbangPins,
@@ -301,6 +301,42 @@ impl SpiBus for BackgroundSpi<'_> {
         Ok(reverse(&tdo[out.len()..]))
     }
 
+    fn batch(&mut self, ops: &[SpiOp]) -> Result<Vec<bool>, ProgramError> {
+        let mut cmds = Commands::new();
+        let mut samples = Vec::new();
+        for op in ops {
+            if let SpiOp::Pause(time) = *op {
+                // Run-Test/Idle: TCK runs, the flash's chip select stays high.
+                cmds.idle_clocks(flash::clocks_for(time, self.jtag.port.clock_hz()));
+                continue;
+            }
+            self.jtag.goto(&mut cmds, TapState::ShiftDr);
+            match *op {
+                SpiOp::Write(out) => {
+                    jtag_shift(&mut cmds, &reverse(out), out.len() * 8, false, true);
+                }
+                SpiOp::StatusBit(bit) => {
+                    // The command, then the register MSB first down to `bit`,
+                    // which alone is sampled, on the clock that leaves Shift-DR.
+                    let bits = 16 - usize::from(bit.min(7));
+                    let tdi = reverse(&[FlashCmd::ReadStatus as u8, 0]);
+                    jtag_shift(&mut cmds, &tdi, bits - 1, false, false);
+                    samples.push(cmds.reads());
+                    cmds.tms(0b1, 1, false, true);
+                }
+                SpiOp::Pause(_) => {}
+            }
+            self.jtag.state = TapState::Exit1Dr;
+            self.jtag.goto(&mut cmds, TapState::Idle);
+        }
+        let raw = self.jtag.port.run(&cmds)?;
+        // A bit read with the TMS command arrives in bit 7 (AN_108).
+        Ok(samples
+            .into_iter()
+            .map(|at| raw.get(at).is_some_and(|b| b & 0x80 != 0))
+            .collect())
+    }
+
     fn max_read(&self, out_len: usize) -> usize {
         // Every byte shifted reads one back, the command bytes too, plus the
         // last bit's TMS read.
@@ -325,7 +361,11 @@ impl Programmer for Ecp5Jtag {
         })
     }
 
-    fn load_sram(&mut self, bitstream: &[u8]) -> Result<(), ProgramError> {
+    fn load_sram(
+        &mut self,
+        bitstream: &[u8],
+        progress: &mut dyn Progress,
+    ) -> Result<(), ProgramError> {
         let bit = self.checked(bitstream)?;
         self.erase_sram()?;
         self.jtag.command(Ecp5Instruction::InitAddress, None, 100)?;
@@ -333,27 +373,41 @@ impl Programmer for Ecp5Jtag {
         self.jtag
             .instruction(&mut cmds, Ecp5Instruction::BitstreamBurst);
         self.jtag.goto(&mut cmds, TapState::ShiftDr);
-        self.jtag.port.run(&cmds)?;
-        let bar = progress_bar("configure", bit.data.len() as u64);
-        let chunks = bit.data.chunks(CHUNK).count();
-        for (i, chunk) in bit.data.chunks(CHUNK).enumerate() {
-            let last = i + 1 == chunks;
-            let mut cmds = Commands::new();
-            jtag_shift(&mut cmds, &reverse(chunk), chunk.len() * 8, false, last);
-            if last {
-                self.jtag.state = TapState::Exit1Dr;
-                self.jtag.goto(&mut cmds, TapState::Idle);
-                cmds.idle_clocks(100);
-            }
-            self.jtag.port.run(&cmds)?;
-            bar.inc(chunk.len() as u64);
-        }
-        bar.finish_and_clear();
+        self.jtag.port.send(&cmds)?;
+        // The bitstream is a stream of writes; the last chunk leaves
+        // Shift-DR, and that batch waits for all of it to have run.
+        phase(
+            progress,
+            Phase::Configure,
+            bit.data.len() as u64,
+            |progress| {
+                let chunks = bit.data.chunks(CHUNK).count();
+                for (i, chunk) in bit.data.chunks(CHUNK).enumerate() {
+                    let last = i + 1 == chunks;
+                    let mut cmds = Commands::new();
+                    jtag_shift(&mut cmds, &reverse(chunk), chunk.len() * 8, false, last);
+                    if last {
+                        self.jtag.state = TapState::Exit1Dr;
+                        self.jtag.goto(&mut cmds, TapState::Idle);
+                        cmds.idle_clocks(100);
+                        self.jtag.port.run(&cmds)?;
+                    } else {
+                        self.jtag.port.send(&cmds)?;
+                    }
+                    progress.advance(chunk.len() as u64);
+                }
+                Ok::<_, ProgramError>(())
+            },
+        )?;
         self.jtag.command(Ecp5Instruction::IscDisable, None, 100)?;
         self.expect_done()
     }
 
-    fn write_flash(&mut self, bitstream: &[u8]) -> Result<(), ProgramError> {
+    fn write_flash(
+        &mut self,
+        bitstream: &[u8],
+        progress: &mut dyn Progress,
+    ) -> Result<(), ProgramError> {
         let bit = self.checked(bitstream)?;
         self.erase_sram()?;
         self.jtag.command(Ecp5Instruction::IscDisable, None, 100)?;
@@ -370,7 +424,7 @@ impl Programmer for Ecp5Jtag {
                 jtag: &mut self.jtag,
             };
             flash::identify(&mut bus)
-                .and_then(|jedec| flash::write_and_verify(&mut bus, jedec, 0, bit.data))
+                .and_then(|jedec| flash::write_and_verify(&mut bus, jedec, 0, bit.data, progress))
         };
         // Whatever happened, reload the FPGA from flash.
         self.jtag.command(Ecp5Instruction::Refresh, None, 100)?;

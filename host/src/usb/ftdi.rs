@@ -31,6 +31,12 @@ pub enum BitMode {
     SyncBitbang = 0x04,
 }
 
+/// Pin bytes per second in the bit-bang modes, per baud of the rate the
+/// divisor gives in UART mode. The datasheets say only that the baud-rate
+/// generator clocks the pins; the pins change at a quarter of that rate (the
+/// factor libftdi corrects for when it sets a bit-bang rate).
+pub const BITBANG_BYTES_PER_BAUD: f64 = 0.25;
+
 /// The encoded baud-rate divisor of `SIO_SET_BAUDRATE` (AN232B-05).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BaudDivisor {

@@ -27,7 +27,7 @@ pub mod rusb;
 mod selector;
 
 pub use chip::{ChipInfo, ChipType, CHIPS, FTDI_PIDS, FTDI_VID};
-pub use ftdi::{BaudDivisor, BitMode, Ftdi};
+pub use ftdi::{BaudDivisor, BitMode, Ftdi, BITBANG_BYTES_PER_BAUD};
 pub use selector::{DeviceSelector, SelectorError};
 
 /// One channel of a multi-channel FTDI chip (A is the only one on single-channel chips).
@@ -249,6 +249,19 @@ pub enum UsbError {
         requested: u32,
         /// Closest reachable baud.
         nearest: u32,
+    },
+    /// The MPSSE clock asked for is outside what the chip divides to. Choose
+    /// a frequency in the range (`--freq`, or the board table's `freq_hz`).
+    #[error("{chip} cannot clock MPSSE at {requested} Hz: it runs from {min} Hz to {max} Hz")]
+    MpsseClock {
+        /// The chip.
+        chip: ChipType,
+        /// The clock asked for, Hz.
+        requested: u32,
+        /// The slowest clock the chip divides to, Hz.
+        min: u32,
+        /// The fastest, Hz.
+        max: u32,
     },
     /// The MPSSE engine answered out of step (lost sync with the command stream).
     #[error("MPSSE out of sync: expected {expected:02x?}, read {found:02x?}")]
