@@ -167,19 +167,21 @@ fn print_table(rows: &[Row]) {
     }
 }
 
+/// One JSON object per line, keys in the documented order.
 fn print_json(rows: &[Row]) {
     for r in rows {
         let s = &r.stats;
-        let line = serde_json::json!({
-            "board": r.board,
-            "op": r.op,
-            "bytes_out": s.bytes_out,
-            "bytes_in": s.bytes_in,
-            "round_trips": s.round_trips,
-            "cycles": s.cycles,
-            "est_s": (s.elapsed.as_secs_f64() * 1e3).round() / 1e3,
-        });
-        println!("{line}");
+        let text = |v: &str| serde_json::Value::from(v).to_string();
+        println!(
+            "{{\"board\":{},\"op\":{},\"bytes_out\":{},\"bytes_in\":{},\"round_trips\":{},\"cycles\":{},\"est_s\":{}}}",
+            text(&r.board),
+            text(r.op),
+            s.bytes_out,
+            s.bytes_in,
+            s.round_trips,
+            s.cycles,
+            serde_json::Value::from((s.elapsed.as_secs_f64() * 1e3).round() / 1e3),
+        );
     }
 }
 
