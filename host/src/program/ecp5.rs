@@ -134,6 +134,13 @@ impl Jtag {
         self.state = to;
     }
 
+    /// From Exit1-DR, where a shift that ended with TMS high left the TAP,
+    /// on to Run-Test/Idle.
+    fn leave_dr(&mut self, cmds: &mut Commands) {
+        self.state = TapState::Exit1Dr;
+        self.goto(cmds, TapState::Idle);
+    }
+
     fn reset(&mut self) -> Result<(), ProgramError> {
         let mut cmds = Commands::new();
         self.state = TapState::Reset;
@@ -154,8 +161,7 @@ impl Jtag {
     fn data(&mut self, cmds: &mut Commands, tdi: &[u8], bits: usize) -> crate::mpsse::ShiftLayout {
         self.goto(cmds, TapState::ShiftDr);
         let layout = jtag_shift(cmds, tdi, bits, true, true);
-        self.state = TapState::Exit1Dr;
-        self.goto(cmds, TapState::Idle);
+        self.leave_dr(cmds);
         layout
     }
 
@@ -170,8 +176,7 @@ impl Jtag {
         if let Some(op) = operand {
             self.goto(&mut cmds, TapState::ShiftDr);
             jtag_shift(&mut cmds, &[op], 8, false, true);
-            self.state = TapState::Exit1Dr;
-            self.goto(&mut cmds, TapState::Idle);
+            self.leave_dr(&mut cmds);
         }
         cmds.idle_clocks(idle);
         self.port.run(&cmds)?;
@@ -305,29 +310,28 @@ impl SpiBus for BackgroundSpi<'_> {
         let mut cmds = Commands::new();
         let mut samples = Vec::new();
         for op in ops {
-            if let SpiOp::Pause(time) = *op {
-                // Run-Test/Idle: TCK runs, the flash's chip select stays high.
-                cmds.idle_clocks(flash::clocks_for(time, self.jtag.port.clock_hz()));
-                continue;
-            }
-            self.jtag.goto(&mut cmds, TapState::ShiftDr);
             match *op {
+                SpiOp::Pause(time) => {
+                    // Run-Test/Idle: TCK runs, the flash's chip select stays high.
+                    cmds.idle_clocks(flash::clocks_for(time, self.jtag.port.clock_hz()));
+                }
                 SpiOp::Write(out) => {
+                    self.jtag.goto(&mut cmds, TapState::ShiftDr);
                     jtag_shift(&mut cmds, &reverse(out), out.len() * 8, false, true);
+                    self.jtag.leave_dr(&mut cmds);
                 }
                 SpiOp::StatusBit(bit) => {
                     // The command, then the register MSB first down to `bit`,
                     // which alone is sampled, on the clock that leaves Shift-DR.
+                    self.jtag.goto(&mut cmds, TapState::ShiftDr);
                     let bits = 16 - usize::from(bit.min(7));
                     let tdi = reverse(&[FlashCmd::ReadStatus as u8, 0]);
                     jtag_shift(&mut cmds, &tdi, bits - 1, false, false);
                     samples.push(cmds.reads());
                     cmds.tms(0b1, 1, false, true);
+                    self.jtag.leave_dr(&mut cmds);
                 }
-                SpiOp::Pause(_) => {}
             }
-            self.jtag.state = TapState::Exit1Dr;
-            self.jtag.goto(&mut cmds, TapState::Idle);
         }
         let raw = self.jtag.port.run(&cmds)?;
         // A bit read with the TMS command arrives in bit 7 (AN_108).
@@ -387,8 +391,7 @@ impl Programmer for Ecp5Jtag {
                     let mut cmds = Commands::new();
                     jtag_shift(&mut cmds, &reverse(chunk), chunk.len() * 8, false, last);
                     if last {
-                        self.jtag.state = TapState::Exit1Dr;
-                        self.jtag.goto(&mut cmds, TapState::Idle);
+                        self.jtag.leave_dr(&mut cmds);
                         cmds.idle_clocks(100);
                         self.jtag.port.run(&cmds)?;
                     } else {
@@ -416,8 +419,7 @@ impl Programmer for Ecp5Jtag {
         self.jtag.instruction(&mut cmds, Ecp5Instruction::ProgSpi);
         self.jtag.goto(&mut cmds, TapState::ShiftDr);
         jtag_shift(&mut cmds, &0x68FEu16.to_le_bytes(), 16, false, true);
-        self.jtag.state = TapState::Exit1Dr;
-        self.jtag.goto(&mut cmds, TapState::Idle);
+        self.jtag.leave_dr(&mut cmds);
         self.jtag.port.run(&cmds)?;
         let written = {
             let mut bus = BackgroundSpi {

@@ -3,8 +3,9 @@
 //! program, busy polling, and a read-back verify of every byte.
 //!
 //! Each erase and each page goes to the bus as one batch (write enable, the
-//! command, a first busy poll), which a bus runs as one USB round trip; only
-//! a flash still busy then is polled again.
+//! command, for a page its typical program time, a first busy poll), which a
+//! bus runs as one USB round trip; only a flash still busy then is polled
+//! again.
 
 use std::time::Duration;
 
@@ -36,7 +37,8 @@ pub enum FlashCmd {
     ReleasePowerDown = 0xAB,
 }
 
-/// Status register 1 bits (numbered as the flash shifts them out, MSB first).
+/// Status register 1 bit positions; the flash shifts the register MSB first,
+/// so BUSY comes last.
 const BUSY_BIT: u8 = 0;
 const WEL_BIT: u8 = 1;
 /// Program page size.

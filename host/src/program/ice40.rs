@@ -117,25 +117,20 @@ impl SpiBus for SpiPort<'_> {
         let mut cmds = Commands::new();
         let mut bits = Vec::new();
         for op in ops {
-            self.port.set_low(&mut cmds, level & !SS);
-            match *op {
-                SpiOp::Write(out) => {
-                    cmds.shift_bytes(Opcode::BytesOutNegMsb, out, false);
-                }
-                SpiOp::StatusBit(bit) => {
-                    cmds.shift_bytes(
-                        Opcode::BytesOutNegMsb,
-                        &[flash::FlashCmd::ReadStatus as u8],
-                        false,
-                    );
-                    bits.push((cmds.reads(), bit));
-                    cmds.read_bytes(1);
-                }
+            let out: &[u8] = match *op {
+                SpiOp::Write(out) => out,
+                SpiOp::StatusBit(_) => &[flash::FlashCmd::ReadStatus as u8],
                 SpiOp::Pause(time) => {
-                    self.port.set_low(&mut cmds, level | SS);
+                    // SS stays high: SCK runs, nothing is selected.
                     cmds.idle_clocks(flash::clocks_for(time, self.port.clock_hz()));
                     continue;
                 }
+            };
+            self.port.set_low(&mut cmds, level & !SS);
+            cmds.shift_bytes(Opcode::BytesOutNegMsb, out, false);
+            if let SpiOp::StatusBit(bit) = *op {
+                bits.push((cmds.reads(), bit));
+                cmds.read_bytes(1);
             }
             self.port.set_low(&mut cmds, level | SS);
         }
