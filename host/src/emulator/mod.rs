@@ -2,14 +2,18 @@
 //! seam: a test double for the crate's tests, the cross-component tests and
 //! the programming benchmark, built only with the cargo feature `emulator`.
 //!
-//! One job per file: [`backend`] answers the vendor requests and bulk
+//! One job per file: `backend.rs` answers the vendor requests and bulk
 //! transfers [`Ftdi`] sends (packets with their modem-status bytes, bit-bang
-//! pins); [`engine`] runs the MPSSE opcodes of AN_108 bit by bit; [`uart`]
-//! holds the peers a UART channel can talk to; [`flash`], [`ice40`] and
-//! [`ecp5`] model the boards on channel A (an SPI flash, the iCE40 SPI
+//! pins); `engine.rs` runs the MPSSE opcodes of AN_108 bit by bit; `uart.rs`
+//! holds the peers a UART channel can talk to; `flash.rs`, `ice40.rs` and
+//! `ecp5.rs` model the boards on channel A (an SPI flash, the iCE40 SPI
 //! configuration port, the ECP5 JTAG TAP and configuration engine). Faults
 //! can be injected: unplug after some bytes, short MPSSE answers, a flash
-//! that corrupts one byte, a wrong IDCODE.
+//! that corrupts one byte or runs slow, a wrong IDCODE.
+//!
+//! The chip counts what a real link would carry ([`Stats`]) and keeps time
+//! as real USB would take it ([`timing`]), so the flash's busy times pass as
+//! on a board and `make bench-program` can estimate programming times.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
