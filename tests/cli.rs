@@ -311,3 +311,59 @@ fn ftdi_device_without_one_matching_board_needs_a_board() {
         assert!(stderr(&o).contains("--board NAME"), "{}", stderr(&o));
     }
 }
+
+/// Results the board found but could not send (its result FIFO overflowed at a
+/// threshold that reports every nonce) are counted and said.
+#[test]
+fn scan_says_how_many_results_the_board_dropped() {
+    let args = [
+        "scan",
+        "--sim",
+        "--header",
+        GENESIS,
+        "--threshold",
+        "0xffffffff",
+        "--count",
+        "20000",
+    ];
+    let o = amber(&[&args[..], &["--json"][..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = json_lines(&o);
+    let summary = lines.last().unwrap();
+    let found = summary["found"].as_u64().unwrap();
+    let dropped = summary["dropped_results"].as_u64().unwrap();
+    assert!(dropped > 0, "{summary}");
+    assert_eq!(
+        found + dropped,
+        20_000,
+        "every nonce is found or counted dropped"
+    );
+    let o = amber(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("the board dropped {dropped} result(s)")),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A share log that cannot be written is said, not only counted.
+#[test]
+fn mine_says_when_the_share_log_cannot_be_written() {
+    let o = amber(&[
+        "mine",
+        "--sim",
+        "--range",
+        "4096",
+        "--until-found",
+        "1",
+        "--share-log",
+        "/dev/full",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("line(s) could not be written: No space left on device"),
+        "{out}"
+    );
+}

@@ -200,6 +200,7 @@ fn genesis_vector_reproduces_through_the_real_pipeline() {
         share_target: amber::hash::Target::from_difficulty(difficulty).unwrap(),
         version_mask: 0,
         pool: 0,
+        session: 1,
     };
     let extranonce2 = u32::from_str_radix(v["extranonce2"].as_str().unwrap(), 16).unwrap();
     let mut work = JobWork::new(spec, 1, u64::from(extranonce2));

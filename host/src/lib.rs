@@ -17,5 +17,6 @@ pub mod mining;
 pub mod mpsse;
 pub mod pool;
 pub mod program;
+pub mod text;
 pub mod usb;
 pub mod work;

@@ -23,7 +23,8 @@ fn main() -> ExitCode {
     match args.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Each cause once, however the layers wrote their messages.
+            eprintln!("error: {}", amber::text::error_chain(err.as_ref()));
             ExitCode::from(cli::exit_code(&err))
         }
     }

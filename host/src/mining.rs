@@ -9,8 +9,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::device::{DeviceEvent, Driver, DriverError, WorkUnit};
+use crate::device::{Anomaly, DeviceEvent, Driver, DriverError, WorkUnit};
 use crate::hash::{BlockHash, Nonce};
+use crate::text::error_chain;
 use crate::work::{ShareCounts, ShareRecord, SourceEvent, WorkItem, WorkSource};
 
 /// Seconds of hashing per work unit when the size is left to the miner.
@@ -21,6 +22,14 @@ pub const MIN_UNIT: u32 = 4096;
 
 /// Automatic work unit size before the board's rate is measured.
 pub const FIRST_UNIT: u32 = 65_536;
+
+/// Shortest time between two flushes of the boards: clean jobs that come faster
+/// are coalesced, and only the newest reaches the boards.
+pub const MIN_FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Most source events taken in one [`Miner::step`], so that a flood of events
+/// cannot hold the loop (the rest wait for the next step).
+const MAX_EVENTS_PER_STEP: usize = 10_000;
 
 /// How the miner cuts work.
 #[derive(Clone, Debug)]
@@ -45,10 +54,13 @@ impl Default for MinerConfig {
 /// Something worth showing or logging.
 #[derive(Debug)]
 pub enum MinerEvent {
-    /// The source has new work (`clean`: boards were flushed).
+    /// The source has new work (`clean`: boards are flushed).
     NewWork {
-        /// Boards were flushed.
+        /// Boards are flushed.
         clean: bool,
+        /// Jobs announced since the last step that this one replaced before they
+        /// reached the boards.
+        superseded: usize,
         /// Pool name.
         pool: String,
         /// Job id.
@@ -91,8 +103,29 @@ pub enum MinerEvent {
     Disconnected {
         /// Pool name.
         pool: String,
-        /// Why, as text.
+        /// Why, as text, with its causes.
         error: String,
+        /// When the next attempt is made.
+        retry_in: Option<Duration>,
+    },
+    /// A pool sent a line that is not a usable message (counted and survived).
+    PoolMalformed {
+        /// Pool name.
+        pool: String,
+        /// What was wrong, with the start of the line.
+        error: String,
+        /// Malformed lines from this pool so far.
+        count: u64,
+    },
+    /// A board's STATUS says it dropped results (its result FIFO overflowed):
+    /// nonces it found that never reached the host.
+    ResultsDropped {
+        /// Board index.
+        board: usize,
+        /// Newly dropped since the last report.
+        new: u64,
+        /// Dropped so far.
+        total: u64,
     },
     /// A board stopped answering; the driver is re-identifying it.
     BoardSilent {
@@ -105,6 +138,13 @@ pub enum MinerEvent {
     BoardRecovered {
         /// Board index.
         board: usize,
+    },
+    /// A board said something a board should not; it is still driven.
+    BoardAnomaly {
+        /// Board index.
+        board: usize,
+        /// What, and what the driver did.
+        anomaly: Anomaly,
     },
     /// A board is given up; the others go on.
     BoardFailed {
@@ -142,6 +182,8 @@ pub struct BoardSnapshot {
     pub found: u64,
     /// Hardware errors.
     pub hardware_errors: u64,
+    /// Results the board found but dropped (its STATUS counter).
+    pub dropped_results: u64,
     /// Still driven (false once given up).
     pub alive: bool,
 }
@@ -178,11 +220,18 @@ impl Snapshot {
     pub fn hardware_errors(&self) -> u64 {
         self.boards.iter().map(|b| b.hardware_errors).sum()
     }
+
+    /// Results dropped on the boards, over all boards.
+    pub fn dropped_results(&self) -> u64 {
+        self.boards.iter().map(|b| b.dropped_results).sum()
+    }
 }
 
 struct Board {
     driver: Driver,
     alive: bool,
+    /// Dropped results already reported.
+    dropped_reported: u64,
     /// Announcement time of work not yet seen hashing, with the WORK write time.
     pending_latency: Option<(Instant, Option<Instant>, u64)>,
 }
@@ -199,11 +248,14 @@ pub struct Miner {
     difficulty: f64,
     /// Announcement time of the newest work, until it is handed to boards.
     announced: Option<Instant>,
+    /// A clean job is waiting for the flush interval: boards get no new work meanwhile.
+    flush_pending: bool,
+    last_flush: Option<Instant>,
     stopping: bool,
     latencies: Vec<Duration>,
-    /// Shares submitted: (job, extranonce2, ntime, version, nonce), so work a
-    /// board is given twice (after a refusal or a silence) never submits twice.
-    submitted: HashSet<(String, Vec<u8>, u32, u32, u32)>,
+    /// Shares submitted: (session, job, extranonce2, ntime, version, nonce), so
+    /// work a board is given twice (after a refusal or a silence) never submits twice.
+    submitted: HashSet<(u64, String, Vec<u8>, u32, u32, u32)>,
 }
 
 impl std::fmt::Debug for Miner {
@@ -226,6 +278,7 @@ impl Miner {
                 .map(|driver| Board {
                     driver,
                     alive: true,
+                    dropped_reported: 0,
                     pending_latency: None,
                 })
                 .collect(),
@@ -236,6 +289,8 @@ impl Miner {
             pool,
             difficulty: 0.0,
             announced: None,
+            flush_pending: false,
+            last_flush: None,
             stopping: false,
             latencies: Vec::new(),
             submitted: HashSet::new(),
@@ -250,8 +305,20 @@ impl Miner {
     /// One round: source events, every board polled, work topped up.
     pub fn step(&mut self) -> Vec<MinerEvent> {
         let mut out = Vec::new();
-        while let Some(event) = self.source.next_event(Duration::ZERO) {
-            self.on_source(event, &mut out);
+        let mut events = Vec::new();
+        while events.len() < MAX_EVENTS_PER_STEP {
+            match self.source.next_event(Duration::ZERO) {
+                Some(event) => events.push(event),
+                None => break,
+            }
+        }
+        self.take_source_events(events, &mut out);
+        if self.flush_pending
+            && self
+                .last_flush
+                .is_none_or(|t| t.elapsed() >= MIN_FLUSH_INTERVAL)
+        {
+            self.flush_boards(&mut out);
         }
         for index in 0..self.boards.len() {
             if !self.boards[index].alive {
@@ -277,6 +344,79 @@ impl Miner {
         });
     }
 
+    /// Handles a batch of source events in order, except that only the newest
+    /// announcement of work counts (clean if any of them was).
+    fn take_source_events(&mut self, events: Vec<SourceEvent>, out: &mut Vec<MinerEvent>) {
+        let announcements = events
+            .iter()
+            .filter(|e| matches!(e, SourceEvent::NewWork { .. }))
+            .count();
+        let any_clean = events
+            .iter()
+            .any(|e| matches!(e, SourceEvent::NewWork { clean: true, .. }));
+        let mut seen = 0;
+        for event in events {
+            if let SourceEvent::NewWork {
+                pool,
+                job_id,
+                difficulty,
+                ..
+            } = event
+            {
+                seen += 1;
+                if seen == announcements {
+                    self.on_new_work(any_clean, announcements - 1, pool, job_id, difficulty, out);
+                }
+            } else {
+                self.on_source(event, out);
+            }
+        }
+    }
+
+    fn on_new_work(
+        &mut self,
+        clean: bool,
+        superseded: usize,
+        pool: String,
+        job_id: String,
+        difficulty: f64,
+        out: &mut Vec<MinerEvent>,
+    ) {
+        let now = Instant::now();
+        self.announced = Some(now);
+        if clean {
+            self.submitted.clear();
+            self.flush_pending = true;
+        }
+        for board in &mut self.boards {
+            board.pending_latency = Some((now, None, self.next_id));
+        }
+        self.pool = pool.clone();
+        self.difficulty = difficulty;
+        out.push(MinerEvent::NewWork {
+            clean,
+            superseded,
+            pool,
+            job_id,
+            difficulty,
+        });
+    }
+
+    /// Abandons every board's work (after a clean job).
+    fn flush_boards(&mut self, out: &mut Vec<MinerEvent>) {
+        self.flush_pending = false;
+        self.last_flush = Some(Instant::now());
+        for index in 0..self.boards.len() {
+            if !self.boards[index].alive {
+                continue;
+            }
+            self.items.retain(|_, (b, _)| *b != index);
+            if let Err(error) = self.boards[index].driver.flush() {
+                self.fail(index, error, out);
+            }
+        }
+    }
+
     fn on_source(&mut self, event: SourceEvent, out: &mut Vec<MinerEvent>) {
         match event {
             SourceEvent::NewWork {
@@ -284,46 +424,30 @@ impl Miner {
                 pool,
                 job_id,
                 difficulty,
-            } => {
-                let now = Instant::now();
-                self.announced = Some(now);
-                if clean {
-                    self.submitted.clear();
-                    for index in 0..self.boards.len() {
-                        if !self.boards[index].alive {
-                            continue;
-                        }
-                        self.items.retain(|_, (b, _)| *b != index);
-                        if let Err(error) = self.boards[index].driver.flush() {
-                            self.fail(index, error, out);
-                        }
-                    }
-                }
-                for board in &mut self.boards {
-                    board.pending_latency = Some((now, None, self.next_id));
-                }
-                self.pool = pool.clone();
-                self.difficulty = difficulty;
-                out.push(MinerEvent::NewWork {
-                    clean,
-                    pool,
-                    job_id,
-                    difficulty,
-                });
-            }
+            } => self.on_new_work(clean, 0, pool, job_id, difficulty, out),
             SourceEvent::Connected { pool, resumed } => {
                 out.push(MinerEvent::Connected { pool, resumed })
             }
-            SourceEvent::Disconnected { pool, error } => out.push(MinerEvent::Disconnected {
+            SourceEvent::Disconnected {
                 pool,
-                error: error.to_string(),
+                error,
+                retry_in,
+            } => out.push(MinerEvent::Disconnected {
+                pool,
+                error: error_chain(error.as_ref()),
+                retry_in,
+            }),
+            SourceEvent::Malformed { pool, error, count } => out.push(MinerEvent::PoolMalformed {
+                pool,
+                error: error_chain(error.as_ref()),
+                count,
             }),
             SourceEvent::Share(record) => out.push(MinerEvent::Share(record)),
         }
     }
 
     fn drive(&mut self, index: usize, out: &mut Vec<MinerEvent>) -> Result<(), DriverError> {
-        if !self.stopping {
+        if !self.stopping && !self.flush_pending {
             let mut pushed_new = false;
             while self.boards[index].driver.wants() > 0 {
                 let nonces = self.unit_nonces(index);
@@ -352,6 +476,16 @@ impl Miner {
         let events = self.boards[index].driver.poll(self.config.poll)?;
         for event in events {
             self.on_device(index, event, out);
+        }
+        let board = &mut self.boards[index];
+        let dropped = board.driver.stats().dropped_results;
+        if dropped > board.dropped_reported {
+            out.push(MinerEvent::ResultsDropped {
+                board: index,
+                new: dropped - board.dropped_reported,
+                total: dropped,
+            });
+            board.dropped_reported = dropped;
         }
         Ok(())
     }
@@ -387,6 +521,7 @@ impl Miner {
                 let job_id = item.job_id.clone();
                 let share = &check.share;
                 let key = (
+                    share.session,
                     share.job_id.clone(),
                     share.extranonce2.clone(),
                     share.ntime,
@@ -454,6 +589,10 @@ impl Miner {
                 attempt,
             }),
             DeviceEvent::Recovered(_) => out.push(MinerEvent::BoardRecovered { board: index }),
+            DeviceEvent::Anomaly(anomaly) => out.push(MinerEvent::BoardAnomaly {
+                board: index,
+                anomaly,
+            }),
             DeviceEvent::Status(_) | DeviceEvent::Nak { .. } => {}
         }
     }
@@ -504,6 +643,7 @@ impl Miner {
                         nonces_hashed: b.driver.meter().total(),
                         found: stats.found,
                         hardware_errors: stats.hardware_errors,
+                        dropped_results: stats.dropped_results,
                         alive: b.alive,
                     }
                 })

@@ -87,3 +87,79 @@ fn usage_errors_exit_1_and_help_and_version_exit_0() {
     assert!(version.status.success());
     assert!(stdout(&version).starts_with("amber "));
 }
+
+/// Numbers no run can hold are bad input (exit 1 with the flag named), never a panic.
+#[test]
+fn mine_refuses_impossible_numbers_without_panicking() {
+    let dir = std::env::temp_dir().join(format!("amber-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mining.toml");
+    std::fs::write(&file, "duration = 1e20\n").unwrap();
+    let file = file.to_str().unwrap().to_string();
+    for (args, words) in [
+        (vec!["mine", "--duration", "1e20"], "--duration"),
+        (vec!["mine", "--config", &file], "--duration"),
+        (vec!["mine", "--pool-timeout", "1e300"], "--pool-timeout"),
+        (vec!["mine", "--baud", "0"], "--baud"),
+    ] {
+        let o = amber(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(words), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A 10 MB line in the settings file is cut in the error, not echoed whole.
+#[test]
+fn a_huge_settings_line_is_cut_in_the_error() {
+    let dir = std::env::temp_dir().join(format!("amber-cli-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mining.toml");
+    std::fs::write(&file, format!("ports = [\"{}\n", "x".repeat(10_000_000))).unwrap();
+    let o = amber(&["mine", "--config", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).len() < 4096, "{} bytes", stderr(&o).len());
+    assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Each cause once: a hex error is not repeated by its source.
+#[test]
+fn an_error_names_each_cause_once() {
+    let o = amber(&["hash", "zz"]);
+    let err = stderr(&o);
+    assert_eq!(err.matches("Invalid character").count(), 1, "{err}");
+}
+
+/// A bitstream of the other family is named as such; a file larger than any
+/// bitstream is refused without being read whole. No board is touched.
+#[test]
+fn program_checks_the_family_and_the_size_first() {
+    let dir = std::env::temp_dir().join(format!("amber-cli-bit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bit = dir.join("miner.bit");
+    // An ECP5 preamble and VERIFY_ID for an LFE5U-85F.
+    std::fs::write(
+        &bit,
+        [
+            0xff, 0xff, 0xbd, 0xb3, 0xe2, 0, 0, 0, 0x41, 0x11, 0x30, 0x43,
+        ],
+    )
+    .unwrap();
+    let o = amber(&["program", "--board", "icebreaker", bit.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the file is an ECP5 bitstream but board icebreaker has an iCE40"),
+        "{}",
+        stderr(&o)
+    );
+    let o = amber(&["program", "--board", "icebreaker", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("larger than any supported FPGA's bitstream"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -393,8 +393,22 @@ fn malformed_json_and_unknown_methods_are_counted_and_survived() {
     server.send_raw(&"x".repeat(5000));
     server.send_raw(r#"{"id": null, "method": "mining.notify", "params": [1, 2]}"#);
     server.notify(job("b", false));
-    new_work(&mut src);
-    assert_eq!(src.current_job().unwrap().job.job_id, "b");
+    let mut shown = Vec::new();
+    let until = Instant::now() + WAIT;
+    while src.current_job().unwrap().job.job_id != "b" || shown.len() < 4 {
+        assert!(Instant::now() < until, "{shown:?}");
+        if let Some(SourceEvent::Malformed { error, count, .. }) =
+            src.next_event(Duration::from_millis(20))
+        {
+            shown.push((count, error.to_string()));
+        }
+    }
+    // Each malformed line is shown, numbered.
+    assert_eq!(
+        shown.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert!(shown[0].1.contains("{garbage"), "{shown:?}");
     let c = src.pool_counters()[0];
     assert_eq!(c.unknown, 2);
     assert_eq!(
@@ -549,26 +563,112 @@ fn an_unreachable_pool_is_reported_and_retried() {
 }
 
 #[test]
-fn a_refused_authorization_recycles_the_connection() {
+fn a_refused_authorization_is_said_plainly_and_retried_with_backoff() {
     let server = StratumServer::start(ServerConfig {
         refuse_authorize: true,
         ..easy()
     });
     let mut src = start(&[&server], opts(), ShareLog::default());
-    match wait_event(&mut src, "refusal", |e| {
-        matches!(e, SourceEvent::Disconnected { .. })
-    }) {
-        SourceEvent::Disconnected { error, .. } => assert!(matches!(
-            error.downcast_ref::<StratumError>(),
-            Some(StratumError::Rejected { method: "mining.authorize", code: Some(24), msg }) if msg == "unauthorized worker"
-        )),
-        _ => unreachable!(),
+    let mut delays = Vec::new();
+    while delays.len() < 3 {
+        match wait_event(&mut src, "refusal", |e| {
+            matches!(
+                e,
+                SourceEvent::Disconnected { .. } | SourceEvent::Connected { .. }
+            )
+        }) {
+            SourceEvent::Disconnected {
+                error, retry_in, ..
+            } => {
+                assert!(matches!(
+                    error.downcast_ref::<StratumError>(),
+                    Some(StratumError::Rejected { method: "mining.authorize", code: Some(24), msg }) if msg == "unauthorized worker"
+                ));
+                assert_eq!(
+                    error.to_string(),
+                    "pool refused mining.authorize (error 24: unauthorized worker)"
+                );
+                delays.push(retry_in.unwrap());
+            }
+            e => panic!("reported connected without authorization: {e:?}"),
+        }
     }
     assert!(
-        server.wait_until(WAIT, |s| s.connections() >= 2),
-        "retried with backoff"
+        delays[0] < delays[1] && delays[1] < delays[2],
+        "backoff grows: {delays:?}"
     );
     src.shutdown(Duration::from_millis(50));
+}
+
+/// A subscribe answer without an error but unusable is the pool's fault, named so.
+#[test]
+fn an_unusable_subscribe_answer_is_not_called_a_refusal() {
+    let server = StratumServer::start(ServerConfig {
+        subscribe_result: Some(json!([1])),
+        ..easy()
+    });
+    let mut src = start(&[&server], opts(), ShareLog::default());
+    match wait_event(&mut src, "a bad reply", |e| {
+        matches!(e, SourceEvent::Disconnected { .. })
+    }) {
+        SourceEvent::Disconnected { error, .. } => {
+            assert!(
+                matches!(
+                    error.downcast_ref::<StratumError>(),
+                    Some(StratumError::BadReply {
+                        method: "mining.subscribe",
+                        ..
+                    })
+                ),
+                "{error}"
+            );
+            assert_eq!(
+                error.to_string(),
+                "the pool's answer to mining.subscribe is not usable: \"[1]\""
+            );
+        }
+        _ => unreachable!(),
+    }
+    src.shutdown(Duration::from_millis(50));
+}
+
+/// A connect that hangs (the pool's accept queue is full) does not hold up shutdown.
+#[test]
+fn shutdown_does_not_wait_for_a_hanging_connect() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Fill the accept queue: further connects get no answer until they time out.
+    let mut fillers = Vec::new();
+    for _ in 0..1024 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(20)) {
+            Ok(s) => fillers.push(s),
+            Err(_) => break,
+        }
+    }
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err(),
+        "a connect to the full queue hangs ({} connections queued)",
+        fillers.len()
+    );
+    let config = PoolConfig {
+        url: format!("stratum+tcp://{addr}").parse().unwrap(),
+        user: "u".into(),
+        pass: "p".into(),
+    };
+    let mut o = opts();
+    o.connect_timeout = Duration::from_secs(120);
+    let mut src = PoolSource::start(vec![config], o, ShareLog::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        src.shutdown(Duration::from_millis(50));
+        tx.send(()).unwrap();
+    });
+    assert!(
+        rx.recv_timeout(Duration::from_secs(60)).is_ok(),
+        "shutdown waited for the connect"
+    );
+    drop(fillers);
 }
 
 #[test]
@@ -662,5 +762,128 @@ fn rejections_carry_the_pools_code_and_reason() {
     assert_eq!(subs.iter().filter(|s| s.accepted).count(), 1);
     assert_eq!(subs.len(), 3);
     assert_eq!(log.counts().rejected, 2);
+    src.shutdown(Duration::from_millis(200));
+}
+
+/// The shares a new session's work would not rebuild are never sent: a reconnect
+/// without resume, after which the pool sends the same job id again (real pools
+/// use global job ids).
+#[test]
+fn a_new_session_with_the_same_job_id_never_submits_old_work() {
+    let server = StratumServer::start(ServerConfig {
+        resume_sessions: false,
+        ..easy()
+    });
+    server.notify(job("a", true));
+    let log = ShareLog::default();
+    let mut src = start(&[&server], opts(), log.clone());
+    new_work(&mut src);
+    let old = mine_share(&mut src);
+    server.drop_connections();
+    wait_event(&mut src, "a new session", |e| {
+        matches!(e, SourceEvent::Connected { resumed: false, .. })
+    });
+    let e = new_work(&mut src);
+    assert!(
+        matches!(&e, SourceEvent::NewWork { clean: true, job_id, .. } if job_id == "a"),
+        "the new session's work flushes the old: {e:?}"
+    );
+    src.submit(old);
+    let outcome = share_outcome(&mut src);
+    assert!(
+        matches!(
+            outcome,
+            ShareResult::Stale { .. } | ShareResult::Lost { .. }
+        ),
+        "{outcome:?}"
+    );
+    assert!(server.invalid().is_empty(), "{:?}", server.invalid());
+    // Work of the new session is good.
+    let share = mine_share(&mut src);
+    src.submit(share);
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
+    src.shutdown(Duration::from_millis(200));
+}
+
+/// `mining.set_extranonce`, then a notify for the current job id without clean_jobs:
+/// work cut with the old extranonce1 is flushed and its shares are not sent.
+#[test]
+fn set_extranonce_then_the_same_job_id_never_submits_old_work() {
+    let server = StratumServer::start(easy());
+    server.notify(job("a", true));
+    let mut src = start(&[&server], opts(), ShareLog::default());
+    new_work(&mut src);
+    let old = mine_share(&mut src);
+    server.set_extranonce(&[9, 8, 7, 6], 4);
+    server.notify(job("a", false));
+    let e = new_work(&mut src);
+    assert!(
+        matches!(e, SourceEvent::NewWork { clean: true, .. }),
+        "work with the old extranonce1 is flushed: {e:?}"
+    );
+    src.submit(old);
+    let outcome = share_outcome(&mut src);
+    assert!(matches!(outcome, ShareResult::Stale { .. }), "{outcome:?}");
+    assert!(server.invalid().is_empty(), "{:?}", server.invalid());
+    let share = mine_share(&mut src);
+    src.submit(share);
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
+    src.shutdown(Duration::from_millis(200));
+}
+
+/// `mining.set_version_mask` narrowed mid-job: work rolled in bits the pool no
+/// longer allows is never submitted, and the job is cut again under the new mask.
+#[test]
+fn a_narrowed_version_mask_never_submits_old_work() {
+    let server = StratumServer::start(ServerConfig {
+        version_mask: Some(0x1fff_e000),
+        ..easy()
+    });
+    server.notify(job("a", true));
+    let mut o = opts();
+    o.version_rolling = Some(0x1fff_e000);
+    o.max_versions = 4;
+    let mut src = start(&[&server], o, ShareLog::default());
+    new_work(&mut src);
+    let items: Vec<WorkItem> = (0..3).map(|_| src.next_work(u32::MAX).unwrap()).collect();
+    assert_eq!(items[2].version, 0x2000_2000);
+    let rolled = mine(&items[2], 4096).unwrap();
+    // Bit 13 is no longer the miner's.
+    server.set_version_mask(0x1fff_c000);
+    let e = new_work(&mut src);
+    assert!(
+        matches!(e, SourceEvent::NewWork { clean: true, .. }),
+        "the job is cut again under the new mask: {e:?}"
+    );
+    assert_eq!(src.current_job().unwrap().version_mask, 0x1fff_c000);
+    src.submit(rolled);
+    let outcome = share_outcome(&mut src);
+    assert!(matches!(outcome, ShareResult::Stale { .. }), "{outcome:?}");
+    assert!(server.invalid().is_empty(), "{:?}", server.invalid());
+    for _ in 0..4 {
+        let item = src.next_work(u32::MAX).unwrap();
+        assert_eq!(item.version & 0x2000, 0, "no work in the withdrawn bit");
+    }
+    src.shutdown(Duration::from_millis(200));
+}
+
+/// Some pools send the first job before they answer `mining.authorize`: it is
+/// used once the worker is authorized.
+#[test]
+fn a_job_sent_before_the_authorization_is_used_once_authorized() {
+    let server = StratumServer::start(ServerConfig {
+        notify_before_authorize: true,
+        ..easy()
+    });
+    server.notify(job("early", true));
+    let mut src = start(&[&server], opts(), ShareLog::default());
+    let e = new_work(&mut src);
+    assert!(
+        matches!(&e, SourceEvent::NewWork { job_id, .. } if job_id == "early"),
+        "{e:?}"
+    );
+    let share = mine_share(&mut src);
+    src.submit(share);
+    assert_eq!(share_outcome(&mut src), ShareResult::Accepted);
     src.shutdown(Duration::from_millis(200));
 }

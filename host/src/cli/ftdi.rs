@@ -1,6 +1,7 @@
 //! What `program`, `flash` and `probe` share: choosing the board, the FTDI
 //! device and the programmer, and turning USB errors into hints.
 
+use std::io::Read;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Instant;
@@ -12,8 +13,8 @@ use super::progress::Bars;
 use super::BadInput;
 use amber::board::{self, BoardSpec, ProgramMethod};
 use amber::program::{
-    detect_family, Ecp5Bitstream, Ecp5Jtag, Family, Ice40Image, Ice40Spi, ProgramError, Programmer,
-    Progress, DEFAULT_CLOCK_HZ, ULX3S_FT231X,
+    detect_family, largest_bitstream_file, Ecp5Bitstream, Ecp5Jtag, Family, Ice40Image, Ice40Spi,
+    ProgramError, Programmer, Progress, DEFAULT_CLOCK_HZ, ULX3S_FT231X,
 };
 use amber::usb::{self, DeviceSelector, Interface, UsbError};
 
@@ -88,7 +89,25 @@ impl Target {
 
     /// Checks a bitstream against the board before any device is opened.
     pub fn check_file(&self, data: &[u8], family: Family) -> anyhow::Result<()> {
-        let device = self.board()?.map(|b| b.device.as_str());
+        let board = self.board()?;
+        if let Some(b) = board {
+            let board_family = match b.family {
+                board::Family::Ice40 => Family::Ice40,
+                board::Family::Ecp5 => Family::Ecp5,
+            };
+            if board_family != family {
+                return Err(BadInput(format!(
+                    "the file is {} bitstream but board {} has {} {}: build the bitstream for this board (make bitstream BOARD={})",
+                    family_name(family),
+                    b.name,
+                    family_name(board_family),
+                    b.device,
+                    b.name
+                ))
+                .into());
+            }
+        }
+        let device = board.map(|b| b.device.as_str());
         match family {
             Family::Ice40 => Ice40Image::check(data, device).map(drop),
             Family::Ecp5 => Ecp5Bitstream::check(data, device).map(drop),
@@ -164,10 +183,31 @@ impl Target {
     }
 }
 
-/// Reads a bitstream file and tells its family.
+/// "an iCE40" / "an ECP5".
+fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::Ice40 => "an iCE40",
+        Family::Ecp5 => "an ECP5",
+    }
+}
+
+/// Reads a bitstream file (never more than the largest image a supported device
+/// takes) and tells its family.
 pub fn read_bitstream(path: &Path) -> anyhow::Result<(Vec<u8>, Family)> {
-    let data =
-        std::fs::read(path).with_context(|| format!("reading bitstream {}", path.display()))?;
+    let limit = largest_bitstream_file();
+    let reading = || format!("reading bitstream {}", path.display());
+    let file = std::fs::File::open(path).with_context(reading)?;
+    let mut data = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut data)
+        .with_context(reading)?;
+    if data.len() > limit {
+        return Err(BadInput(format!(
+            "{} is larger than any supported FPGA's bitstream ({limit} bytes at most): is it a bitstream?",
+            path.display()
+        ))
+        .into());
+    }
     let family = detect_family(&data).with_context(|| format!("checking {}", path.display()))?;
     Ok((data, family))
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use amber::device::{DeviceEvent, Driver, DriverConfig, WorkUnit};
 use amber::hash::{Header, HeaderTail, Midstate};
+use amber::text::escape;
 
 use super::mine::{open_links, rate, BoardArgs};
 use super::BadInput;
@@ -131,6 +132,9 @@ impl Cmd {
                     DeviceEvent::Silent { attempt } => {
                         eprintln!("board on {name}: no answer; re-identifying (attempt {attempt})")
                     }
+                    DeviceEvent::Anomaly(anomaly) => {
+                        eprintln!("board on {name}: {}", escape(&anomaly.to_string()))
+                    }
                     DeviceEvent::Done { .. } => done = true,
                     _ => {}
                 }
@@ -140,11 +144,15 @@ impl Cmd {
             }
         }
         let secs = started.elapsed().as_secs_f64();
+        // A STATUS after the sweep, for the results the board found but dropped.
+        let dropped = final_dropped_results(&mut driver)
+            .with_context(|| format!("asking the board on {name} for its counters"))?;
         if self.json {
             println!(
                 "{}",
                 json!({"done": true, "from": self.from, "count": self.count, "found": found,
-                    "hardware_errors": hardware_errors, "seconds": secs})
+                    "dropped_results": dropped, "hardware_errors": hardware_errors,
+                    "seconds": secs})
             );
         } else {
             eprintln!(
@@ -153,9 +161,28 @@ impl Cmd {
                 self.from,
                 rate(self.count as f64 / secs.max(1e-9))
             );
+            if dropped > 0 {
+                eprintln!(
+                    "the board dropped {dropped} result(s) it found (its result FIFO was full): \
+                     those nonces are missing above; raise --threshold's difficulty (lower T) or sweep fewer nonces"
+                );
+            }
         }
         Ok(())
     }
+}
+
+/// Asks for STATUS and waits (a bounded number of polls) for it; returns the
+/// results the board dropped so far.
+fn final_dropped_results(driver: &mut Driver) -> anyhow::Result<u64> {
+    driver.request_status()?;
+    for _ in 0..100 {
+        let events = driver.poll(Duration::from_millis(20))?;
+        if events.iter().any(|e| matches!(e, DeviceEvent::Status(_))) {
+            break;
+        }
+    }
+    Ok(driver.stats().dropped_results)
 }
 
 #[cfg(test)]

@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use super::events::{Anomaly, BoardStats, DeviceEvent, WorkUnit};
+use super::meter::HashrateMeter;
 use super::protocol::{
     BoardFrame, FrameDecoder, FrameError, HostFrame, Identity, NakReason, Status, Work,
+    PROTOCOL_VERSION,
 };
-use crate::hash::{BlockHash, HeaderTail, Midstate, Nonce};
+use crate::hash::Nonce;
 use crate::link::{Link, LinkError};
 
 /// WORK frame type byte, as NAK names it.
@@ -24,6 +27,13 @@ const TYPE_WORK: u8 = 0x02;
 const TYPE_FLUSH: u8 = 0x03;
 /// STATUS_REQUEST frame type byte.
 const TYPE_STATUS_REQUEST: u8 = 0x04;
+
+/// Rate assumed when judging STATUS counters of a board whose IDENTITY gives none.
+const MIN_PLAUSIBLE_RATE: f64 = 1e9;
+/// How many times its nominal rate a board may seem to hash between two STATUS
+/// readings (clock tolerance, readings bunched by the link) before the reading is
+/// refused as implausible.
+const RATE_TOLERANCE: f64 = 4.0;
 
 /// Timing and retry policy of one driver.
 #[derive(Clone, Debug)]
@@ -50,112 +60,6 @@ impl Default for DriverConfig {
             long_window: Duration::from_secs(120),
         }
     }
-}
-
-/// One range of nonces over one header, as the board sweeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkUnit {
-    /// The caller's name for this unit; events carry it back.
-    pub id: u64,
-    /// SHA-256 state after the header's first 64 bytes.
-    pub midstate: Midstate,
-    /// Header bytes 64..75.
-    pub tail: HeaderTail,
-    /// First nonce.
-    pub nonce_start: u32,
-    /// Last nonce (inclusive).
-    pub nonce_end: u32,
-    /// Board threshold: report hashes whose leading 32-bit word is at most this.
-    pub threshold: u32,
-}
-
-/// What a poll of the driver observed.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DeviceEvent {
-    /// A nonce that the reference hasher confirms meets the unit's threshold.
-    Found {
-        /// The unit.
-        id: u64,
-        /// The nonce.
-        nonce: Nonce,
-        /// Its block hash (reference hasher).
-        hash: BlockHash,
-    },
-    /// The board claimed a nonce that does not hash below the threshold (or
-    /// lies outside the unit's range): never submitted.
-    HardwareError {
-        /// The unit.
-        id: u64,
-        /// The claimed nonce.
-        nonce: Nonce,
-    },
-    /// The unit's WORK frame was written to the link.
-    Sent {
-        /// The unit.
-        id: u64,
-        /// When it was written.
-        at: Instant,
-    },
-    /// The board reported the unit's first STATUS while hashing it.
-    Started {
-        /// The unit.
-        id: u64,
-    },
-    /// Every nonce of the unit has been hashed.
-    Done {
-        /// The unit.
-        id: u64,
-    },
-    /// A flush finished: the board abandoned the listed units.
-    Flushed {
-        /// Units abandoned before they were done.
-        ids: Vec<u64>,
-    },
-    /// A STATUS arrived.
-    Status(Status),
-    /// The board refused a frame.
-    Nak {
-        /// Why.
-        reason: NakReason,
-        /// The refused frame type.
-        refused: u8,
-    },
-    /// No answer within the deadline; the driver is re-identifying.
-    Silent {
-        /// Re-identify attempt number (1-based).
-        attempt: u32,
-    },
-    /// The board answered IDENTIFY again after silence; work was re-sent.
-    Recovered(Identity),
-}
-
-/// Counters of one board.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BoardStats {
-    /// Verified nonces reported.
-    pub found: u64,
-    /// Nonces that failed the reference check.
-    pub hardware_errors: u64,
-    /// Nonces reported twice for the same unit (dropped).
-    pub duplicates: u64,
-    /// Results and DONEs for flushed units (discarded).
-    pub flushed_results: u64,
-    /// Results and DONEs with a tag the driver never had on the board.
-    pub unknown_tags: u64,
-    /// Units completed.
-    pub units_done: u64,
-    /// Frames from the board the decoder dropped (CRC, length, type).
-    pub bad_frames: u64,
-    /// NAKs received.
-    pub naks: u64,
-    /// Units re-sent after a refusal, a lost frame or a silence.
-    pub resent: u64,
-    /// Times the board went silent.
-    pub silences: u64,
-    /// The board's own bad-frame counter (last STATUS).
-    pub board_bad_frames: u32,
-    /// The board's lost-result counter (last STATUS).
-    pub board_dropped_results: u32,
 }
 
 /// A driver that can no longer drive its board.
@@ -188,81 +92,6 @@ pub enum DriverError {
         /// Re-identify attempts made.
         tries: u32,
     },
-}
-
-/// Nonces-hashed samples turned into short and long averages.
-#[derive(Clone, Debug)]
-pub struct HashrateMeter {
-    samples: VecDeque<(Instant, u64)>,
-    total: u64,
-    last_raw: Option<u64>,
-    short: Duration,
-    long: Duration,
-}
-
-impl HashrateMeter {
-    /// A meter with the given averaging windows.
-    pub fn new(short: Duration, long: Duration) -> Self {
-        HashrateMeter {
-            samples: VecDeque::new(),
-            total: 0,
-            last_raw: None,
-            short,
-            long,
-        }
-    }
-
-    /// Records a board counter reading. A counter that went backwards means
-    /// the board restarted: counting continues from its new value.
-    pub fn record(&mut self, at: Instant, nonces_hashed: u64) {
-        let delta = match self.last_raw {
-            Some(last) if nonces_hashed >= last => nonces_hashed - last,
-            Some(_) => nonces_hashed,
-            None => 0,
-        };
-        self.last_raw = Some(nonces_hashed);
-        self.total = self.total.wrapping_add(delta);
-        self.samples.push_back((at, self.total));
-        while let Some(&(t, _)) = self.samples.front() {
-            if at.duration_since(t) > self.long && self.samples.len() > 2 {
-                self.samples.pop_front();
-            } else {
-                break;
-            }
-        }
-    }
-
-    /// Nonces hashed since the first reading.
-    pub fn total(&self) -> u64 {
-        self.total
-    }
-
-    fn rate_over(&self, window: Duration) -> f64 {
-        let Some(&(now, last)) = self.samples.back() else {
-            return 0.0;
-        };
-        let first = self
-            .samples
-            .iter()
-            .find(|(t, _)| now.duration_since(*t) <= window)
-            .copied();
-        match first {
-            Some((t, n)) if now.duration_since(t) > Duration::ZERO => {
-                (last - n) as f64 / now.duration_since(t).as_secs_f64()
-            }
-            _ => 0.0,
-        }
-    }
-
-    /// Hashes per second over the short window.
-    pub fn short_rate(&self) -> f64 {
-        self.rate_over(self.short)
-    }
-
-    /// Hashes per second over the long window.
-    pub fn long_rate(&self) -> f64 {
-        self.rate_over(self.long)
-    }
 }
 
 #[derive(Debug)]
@@ -308,6 +137,14 @@ pub struct Driver {
     silent_attempts: u32,
     idle_strikes: u32,
     sent: Vec<DeviceEvent>,
+    /// The queue depth the board's NAKs allow (at most its IDENTITY's).
+    depth_limit: u8,
+    /// QUEUE_FULL NAKs for WORK sent since the last confirmed flush.
+    queue_full_naks: usize,
+    /// A refused WORK must go out again once the frames in hand are handled.
+    resend_due: bool,
+    /// The last STATUS counter reading was refused.
+    jumping: bool,
 }
 
 impl std::fmt::Debug for Driver {
@@ -351,11 +188,15 @@ impl Driver {
             silent_attempts: 0,
             idle_strikes: 0,
             sent: Vec::new(),
+            depth_limit: u8::MAX,
+            queue_full_naks: 0,
+            resend_due: false,
+            jumping: false,
         };
         let tries = driver.config.identify_tries.max(1);
         for _ in 0..tries {
             if let Some(identity) = driver.identify_once()? {
-                driver.identity = identity;
+                driver.adopt(identity);
                 return Ok(driver);
             }
         }
@@ -407,7 +248,27 @@ impl Driver {
     }
 
     fn slots(&self) -> usize {
-        usize::from(self.identity.queue_depth) + 1
+        usize::from(self.queue_depth()) + 1
+    }
+
+    /// The queue depth the driver uses: the IDENTITY's, or less when the board
+    /// refused work below it.
+    pub fn queue_depth(&self) -> u8 {
+        self.identity.queue_depth.min(self.depth_limit)
+    }
+
+    /// Takes a board's IDENTITY; reports the fields no board has.
+    fn adopt(&mut self, identity: Identity) {
+        self.identity = identity;
+        for (field, value) in identity.problems() {
+            self.sent
+                .push(DeviceEvent::Anomaly(Anomaly::Identity { field, value }));
+        }
+    }
+
+    /// Rate beyond which a STATUS counter cannot be right.
+    fn max_rate(&self) -> f64 {
+        self.identity.nominal_hashrate().max(MIN_PLAUSIBLE_RATE) * RATE_TOLERANCE
     }
 
     /// Hands a unit to the board; it is sent as soon as the board has room.
@@ -512,7 +373,7 @@ impl Driver {
             for frame in self.receive(&buf[..n]) {
                 match frame {
                     Ok(BoardFrame::Identity(identity)) => {
-                        if identity.protocol_version != 1 {
+                        if identity.protocol_version != PROTOCOL_VERSION {
                             return Err(DriverError::Version {
                                 link: self.name.clone(),
                                 version: identity.protocol_version,
@@ -555,6 +416,9 @@ impl Driver {
                 Ok(frame) => self.handle(frame, &mut events)?,
                 Err(_) => self.stats.bad_frames += 1,
             }
+        }
+        if std::mem::take(&mut self.resend_due) {
+            self.resend_active()?;
         }
         self.pump()?;
         events.append(&mut self.sent);
@@ -599,7 +463,9 @@ impl Driver {
         });
         if let Some(identity) = self.identify_once()? {
             self.silent_attempts = 0;
-            self.identity = identity;
+            if identity != self.identity {
+                self.adopt(identity);
+            }
             events.push(DeviceEvent::Recovered(identity));
             self.last_request = Instant::now();
             // The board may have reset: abandon what it had and send it again.
@@ -633,7 +499,8 @@ impl Driver {
                 self.stats.naks += 1;
                 events.push(DeviceEvent::Nak { reason, refused });
                 match refused {
-                    TYPE_WORK if reason != NakReason::BadRange => self.resend_active()?,
+                    TYPE_WORK if reason == NakReason::QueueFull => self.on_queue_full(events),
+                    TYPE_WORK if reason != NakReason::BadRange => self.resend_due = true,
                     TYPE_FLUSH => {
                         self.send(&HostFrame::Flush)?;
                     }
@@ -649,9 +516,58 @@ impl Driver {
                     _ => {}
                 }
             }
-            BoardFrame::Identity(identity) => self.identity = identity,
+            BoardFrame::Identity(identity) => self.on_identity(identity, events)?,
         }
         Ok(())
+    }
+
+    /// An IDENTITY nobody asked for: a late answer changes nothing; other figures
+    /// mean a reset or a new bitstream.
+    fn on_identity(
+        &mut self,
+        identity: Identity,
+        events: &mut Vec<DeviceEvent>,
+    ) -> Result<(), DriverError> {
+        if identity.protocol_version != PROTOCOL_VERSION {
+            return Err(DriverError::Version {
+                link: self.name.clone(),
+                version: identity.protocol_version,
+            });
+        }
+        if identity == self.identity {
+            return Ok(());
+        }
+        self.adopt(identity);
+        self.depth_limit = u8::MAX;
+        events.append(&mut self.sent);
+        events.push(DeviceEvent::Anomaly(Anomaly::Reidentified(identity)));
+        self.resend_due = true;
+        Ok(())
+    }
+
+    /// A WORK refused for a full queue. NAKs that arrive while a flush is
+    /// outstanding answer WORK sent before it and are already dealt with; the others
+    /// say how many units the board really holds, and the driver believes that over
+    /// the IDENTITY (it never raises the limit again until the board re-identifies).
+    fn on_queue_full(&mut self, events: &mut Vec<DeviceEvent>) {
+        let flushing = self
+            .expected
+            .iter()
+            .any(|c| matches!(c, StatusCause::Flush { .. }));
+        if flushing {
+            return;
+        }
+        self.queue_full_naks += 1;
+        let holds = self.active.len().saturating_sub(self.queue_full_naks);
+        let believed = u8::try_from(holds.saturating_sub(1)).unwrap_or(u8::MAX);
+        if believed < self.queue_depth() {
+            self.depth_limit = believed;
+            events.push(DeviceEvent::Anomaly(Anomaly::QueueShorter {
+                claimed: self.identity.queue_depth,
+                believed,
+            }));
+        }
+        self.resend_due = true;
     }
 
     fn on_result(&mut self, tag: u8, nonce: u32, events: &mut Vec<DeviceEvent>) {
@@ -691,13 +607,39 @@ impl Driver {
         status: Status,
         events: &mut Vec<DeviceEvent>,
     ) -> Result<(), DriverError> {
-        self.meter.record(Instant::now(), status.nonces_hashed);
+        let previous = self.last_status.map(|s| s.nonces_hashed);
+        let counted = self
+            .meter
+            .record(Instant::now(), status.nonces_hashed, self.max_rate());
+        if !counted {
+            self.stats.counter_jumps += 1;
+            // One report per run of refused readings.
+            if self.stats.counter_jumps == 1 || !self.jumping {
+                events.push(DeviceEvent::Anomaly(Anomaly::CounterJump {
+                    from: previous.unwrap_or(0),
+                    to: status.nonces_hashed,
+                }));
+            }
+        }
+        self.jumping = !counted;
         self.stats.board_bad_frames = status.bad_frames;
+        let dropped = match self.last_status {
+            Some(last) if status.dropped_results >= last.dropped_results => {
+                status.dropped_results - last.dropped_results
+            }
+            // The first reading, or a counter that restarted with the board.
+            _ => status.dropped_results,
+        };
+        self.stats.dropped_results = self
+            .stats
+            .dropped_results
+            .saturating_add(u64::from(dropped));
         self.stats.board_dropped_results = status.dropped_results;
         self.last_status = Some(status);
         match self.expected.pop_front() {
             Some(StatusCause::Flush { .. }) => {
                 let ids = std::mem::take(&mut self.flushed).into_values().collect();
+                self.queue_full_naks = 0;
                 events.push(DeviceEvent::Flushed { ids });
             }
             Some(StatusCause::Request { seq, .. }) => {
@@ -1047,17 +989,6 @@ mod tests {
         assert_eq!(driver.meter().total(), 2000);
         assert!(driver.meter().short_rate() > 0.0);
         assert!(driver.meter().long_rate() > 0.0);
-    }
-
-    #[test]
-    fn meter_survives_a_board_reset() {
-        let mut m = HashrateMeter::new(Duration::from_secs(5), Duration::from_secs(60));
-        let t = Instant::now();
-        m.record(t, 100);
-        m.record(t + Duration::from_secs(1), 1100);
-        m.record(t + Duration::from_secs(2), 500);
-        assert_eq!(m.total(), 1500);
-        assert_eq!(m.short_rate(), 750.0);
     }
 
     #[test]

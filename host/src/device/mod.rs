@@ -2,8 +2,10 @@
 //! This layer knows frames and links, never pools.
 
 pub mod driver;
+mod events;
+mod meter;
 pub mod protocol;
 
-pub use driver::{
-    BoardStats, DeviceEvent, Driver, DriverConfig, DriverError, HashrateMeter, WorkUnit,
-};
+pub use driver::{Driver, DriverConfig, DriverError};
+pub use events::{Anomaly, BoardStats, DeviceEvent, WorkUnit};
+pub use meter::HashrateMeter;

@@ -172,11 +172,42 @@ pub struct Identity {
     pub queue_depth: u8,
 }
 
+/// Most SHA-256 rounds per clock a core computes (a fully unrolled round).
+pub const MAX_ROUNDS_PER_CLK: u8 = 64;
+
 impl Identity {
-    /// Nonces per second the board hashes at full duty (cores × rounds/64 × clock).
+    /// Nonces per second the board hashes at full duty (cores × rounds/64 × clock);
+    /// 0 when the IDENTITY's figures are not those of a board ([`Identity::problems`]).
     pub fn nominal_hashrate(&self) -> f64 {
+        if self.cores == 0 || !(1..=MAX_ROUNDS_PER_CLK).contains(&self.rounds_per_clk) {
+            return 0.0;
+        }
         crate::board::hashes_per_clock(u32::from(self.rounds_per_clk), u32::from(self.cores))
             * f64::from(self.core_clock_hz)
+    }
+
+    /// Fields whose values no version-1 board reports, as (field, value): no cores,
+    /// rounds per clock outside 1..=64, a clock of 0 Hz, no work queue, ranges not
+    /// end-inclusive. The host survives them (a queue of 0 still takes one running
+    /// unit; the rate is then unknown) and reports them.
+    pub fn problems(&self) -> Vec<(&'static str, u32)> {
+        let mut out = Vec::new();
+        if self.cores == 0 {
+            out.push(("cores", 0));
+        }
+        if !(1..=MAX_ROUNDS_PER_CLK).contains(&self.rounds_per_clk) {
+            out.push(("rounds_per_clk", u32::from(self.rounds_per_clk)));
+        }
+        if self.core_clock_hz == 0 {
+            out.push(("core_clock_hz", 0));
+        }
+        if self.queue_depth == 0 {
+            out.push(("queue_depth", 0));
+        }
+        if self.flags & FLAG_END_INCLUSIVE == 0 {
+            out.push(("flags", u32::from(self.flags)));
+        }
+        out
     }
 }
 
@@ -896,5 +927,89 @@ mod tests {
             .to_string(),
             "frame type 0x82: length 9, expected 5"
         );
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn any_board_frame() -> impl Strategy<Value = BoardFrame> {
+            prop_oneof![
+                (any::<u8>(), any::<u32>()).prop_map(|(tag, n)| BoardFrame::Result {
+                    tag,
+                    nonce: Nonce(n)
+                }),
+                any::<u8>().prop_map(|tag| BoardFrame::Done { tag }),
+                (any::<[u8; 3]>(), any::<u64>(), any::<u32>(), any::<u32>()).prop_map(
+                    |(b, n, bad, dropped)| BoardFrame::Status(Status {
+                        tag: b[0],
+                        state: b[1],
+                        queued: b[2],
+                        nonces_hashed: n,
+                        bad_frames: bad,
+                        dropped_results: dropped,
+                    })
+                ),
+                (any::<[u8; 6]>(), any::<u32>(), any::<u32>()).prop_map(|(b, id, hz)| {
+                    BoardFrame::Identity(Identity {
+                        protocol_version: b[0],
+                        build_id: id,
+                        cores: b[1],
+                        rounds_per_clk: b[2],
+                        core_clock_hz: hz,
+                        flags: b[3],
+                        queue_depth: b[4],
+                    })
+                }),
+                (1u8..=6, any::<u8>()).prop_map(|(r, t)| BoardFrame::Nak {
+                    reason: NakReason::from_code(r).unwrap_or(NakReason::BadCrc),
+                    refused_type: t,
+                }),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Any bytes, cut anywhere: the decoder never panics, and how the
+            /// bytes were cut changes nothing it returns.
+            #[test]
+            fn any_bytes_decode_the_same_however_cut(
+                bytes in proptest::collection::vec(
+                    prop_oneof![Just(SYNC), any::<u8>()], 0..400),
+                cut in 1usize..40,
+            ) {
+                let mut whole = FrameDecoder::<BoardFrame>::new();
+                let a: Vec<_> = whole.push(&bytes).collect();
+                let mut pieces = FrameDecoder::<BoardFrame>::new();
+                let mut b = Vec::new();
+                for chunk in bytes.chunks(cut) {
+                    b.extend(pieces.push(chunk));
+                }
+                prop_assert_eq!(a, b);
+                let _ = pieces.idle();
+                let mut host = FrameDecoder::<HostFrame>::new();
+                let _ = host.push(&bytes).count();
+            }
+
+            /// Valid frames among garbage all come out, in order.
+            #[test]
+            fn frames_survive_garbage(
+                items in proptest::collection::vec(
+                    (any_board_frame(), proptest::collection::vec(any::<u8>(), 0..12)), 1..12),
+            ) {
+                let mut bytes = Vec::new();
+                for (frame, garbage) in &items {
+                    bytes.extend(garbage);
+                    bytes.extend(frame.encode());
+                }
+                let mut dec = FrameDecoder::<BoardFrame>::new();
+                let got: Vec<BoardFrame> = dec.push(&bytes).filter_map(Result::ok).collect();
+                let mut rest = got.iter();
+                for (frame, _) in &items {
+                    prop_assert!(rest.any(|g| g == frame), "{:?} lost among {:?}", frame, got);
+                }
+            }
+        }
     }
 }

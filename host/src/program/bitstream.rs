@@ -242,4 +242,35 @@ mod tests {
         ));
         assert!(detect_family(b"hello world").is_err());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Any file, whatever header it starts with, is checked or refused, never a panic.
+            #[test]
+            fn any_file_is_checked_or_refused(
+                head in prop_oneof![
+                    Just(vec![]),
+                    Just(vec![0xFF, 0x00]),
+                    Just(vec![0x7E, 0xAA, 0x99, 0x7E]),
+                    Just(vec![0xFF, 0xFF, 0xBD, 0xB3]),
+                    Just(vec![0xFF, 0xFF, 0xBD, 0xB3, 0xE2]),
+                    Just(vec![0xFF, 0x00, b'x', 0x00, 0xFF, 0xFF, 0xFF, 0xBD, 0xB3, 0x3B]),
+                ],
+                body in proptest::collection::vec(
+                    prop_oneof![Just(0xFFu8), Just(0xE2), Just(0x3B), any::<u8>()], 0..200),
+                device in prop_oneof![Just(None), Just(Some("up5k")), Just(Some("85k")),
+                    Just(Some("nonsense"))],
+            ) {
+                let data: Vec<u8> = head.into_iter().chain(body).collect();
+                let _ = detect_family(&data);
+                let _ = Ice40Image::check(&data, device);
+                let _ = Ecp5Bitstream::check(&data, device);
+            }
+        }
+    }
 }

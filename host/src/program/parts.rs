@@ -118,6 +118,18 @@ pub fn ice40_part(name: &str) -> Option<&'static Ice40Part> {
         .find(|p| p.name.eq_ignore_ascii_case(name))
 }
 
+/// Bytes a bitstream's comment header may take (ecppack and icepack write a few
+/// dozen: tool, version, part).
+pub const MAX_COMMENT_BYTES: usize = 64 * 1024;
+
+/// The largest bitstream file any supported device takes: its configuration
+/// image plus a comment header. A file is never read past this.
+pub fn largest_bitstream_file() -> usize {
+    let ice40 = ICE40_PARTS.iter().map(|p| p.image_bytes);
+    let ecp5 = ECP5_PARTS.iter().map(Ecp5Part::max_bitstream);
+    ice40.chain(ecp5).max().unwrap_or(0) + MAX_COMMENT_BYTES
+}
+
 /// The ECP5 part called `name` (`LFE5U-85F`, or the board table's `85k`/`um5g-85k` style).
 pub fn ecp5_part(name: &str) -> Option<&'static Ecp5Part> {
     let wanted = name.to_ascii_uppercase();
@@ -175,5 +187,10 @@ mod tests {
             ecp5_part("85k").map(|p| p.max_bitstream() + 3),
             Some(1_927_699)
         );
+    }
+
+    #[test]
+    fn the_largest_file_is_the_85f_image_and_its_comment() {
+        assert_eq!(largest_bitstream_file(), 1_927_696 + MAX_COMMENT_BYTES);
     }
 }

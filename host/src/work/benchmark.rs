@@ -117,6 +117,8 @@ impl WorkSource for Benchmark {
             extranonce2: Vec::new(),
             ntime: header.time(),
             version: header.version(),
+            session: 0,
+            version_mask: 0,
             midstate: header.midstate(),
             tail: header.tail(),
             nonce_start: start,

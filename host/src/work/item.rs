@@ -6,11 +6,17 @@ use std::sync::Arc;
 use super::StratumJob;
 use crate::hash::{BlockHash, Header, HeaderTail, Midstate, Nonce, Target};
 
-/// A found nonce in the form `mining.submit` carries, plus where it came from.
+/// A found nonce in the form `mining.submit` carries, plus everything its work
+/// was built from, so that the pool client submits it only where the pool would
+/// rebuild exactly the header that was hashed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Share {
     /// The job id the work item was built from.
     pub job_id: String,
+    /// The pool session generation the work was cut in ([`JobSpec::session`]).
+    pub session: u64,
+    /// The extranonce1 the work was built with.
+    pub extranonce1: Vec<u8>,
     /// The extranonce2 bytes of the work item.
     pub extranonce2: Vec<u8>,
     /// The header time of the work item.
@@ -19,10 +25,15 @@ pub struct Share {
     pub nonce: Nonce,
     /// The full header version of the work item (rolled bits included).
     pub version: u32,
+    /// The version bits the pool let the miner roll when the work was cut.
+    pub version_mask: u32,
     /// Index of the pool (in the source's priority order) whose job this is.
     pub pool: usize,
     /// Difficulty of the share target of the work item.
     pub difficulty: f64,
+    /// Hash of the header that was hashed (rebuilt from the job with the
+    /// reference hasher).
+    pub hash: BlockHash,
 }
 
 /// Everything needed to rebuild a header from a [`Share`].
@@ -71,6 +82,10 @@ pub struct WorkItem {
     pub ntime: u32,
     /// Header version (rolled bits included).
     pub version: u32,
+    /// The pool session generation the work was cut in (0 for benchmark work).
+    pub session: u64,
+    /// The version bits the pool lets the miner roll (0: none).
+    pub version_mask: u32,
     /// SHA-256 state after header bytes 0..64.
     pub midstate: Midstate,
     /// Header bytes 64..76.
@@ -110,24 +125,35 @@ impl WorkItem {
         u64::from(self.nonce_end) - u64::from(self.nonce_start) + 1
     }
 
-    /// The share a nonce from this item makes.
+    /// The share a nonce from this item makes: the header is rebuilt from the job
+    /// (not from the midstate) and hashed with the reference hasher.
     pub fn share(&self, nonce: Nonce) -> Share {
-        Share {
+        let extranonce1 = match self.base.as_ref() {
+            HeaderBase::Stratum { extranonce1, .. } => extranonce1.clone(),
+            HeaderBase::Fixed(_) => Vec::new(),
+        };
+        let mut share = Share {
             job_id: self.job_id.clone(),
+            session: self.session,
+            extranonce1,
             extranonce2: self.extranonce2.clone(),
             ntime: self.ntime,
             nonce,
             version: self.version,
+            version_mask: self.version_mask,
             pool: self.pool,
             difficulty: self.share_target.difficulty(),
-        }
+            hash: BlockHash::from_bytes([0; 32]),
+        };
+        share.hash = self.base.header(&share).hash();
+        share
     }
 
     /// Rebuilds the full header for `nonce` from the job (not from the midstate) and
     /// hashes it with the reference hasher. Call this for every nonce a board returns.
     pub fn check(&self, nonce: Nonce) -> NonceCheck {
         let share = self.share(nonce);
-        let hash = self.base.header(&share).hash();
+        let hash = share.hash;
         let in_range = (self.nonce_start..=self.nonce_end).contains(&nonce.0);
         NonceCheck {
             passes_threshold: in_range && hash.leading_word() <= self.threshold,
@@ -162,6 +188,10 @@ pub struct JobSpec {
     pub version_mask: u32,
     /// Index of the pool (in priority order).
     pub pool: usize,
+    /// The pool session generation this job belongs to: it changes whenever what a
+    /// share is rebuilt from changes (a new session, a new extranonce1 or version
+    /// mask). Work of another generation is void, and its shares are never sent.
+    pub session: u64,
 }
 
 /// Scatters the low bits of `k` into the set bits of `mask`, lowest first (BIP 320
@@ -308,6 +338,8 @@ impl JobWork {
             extranonce2: slot.extranonce2.clone(),
             ntime: header.time(),
             version: header.version(),
+            session: self.spec.session,
+            version_mask: self.spec.version_mask,
             midstate: header.midstate(),
             tail: header.tail(),
             nonce_start: start as u32,
@@ -350,6 +382,7 @@ mod tests {
             share_target: Target::DIFF1,
             version_mask: mask,
             pool: 0,
+            session: 1,
         }
     }
 

@@ -90,6 +90,18 @@ pub enum SourceEvent {
         pool: String,
         /// Why.
         error: Box<dyn std::error::Error + Send + Sync>,
+        /// When the next attempt is made.
+        retry_in: Option<Duration>,
+    },
+    /// The pool sent a line that is not a usable Stratum message (counted and
+    /// survived; after the first few, only every thousandth is reported).
+    Malformed {
+        /// Pool name.
+        pool: String,
+        /// What was wrong, with the start of the line.
+        error: Box<dyn std::error::Error + Send + Sync>,
+        /// Malformed lines from this pool so far.
+        count: u64,
     },
     /// The final outcome of a share (also written to the share log).
     Share(ShareRecord),
@@ -102,10 +114,15 @@ pub enum DropReason {
     JobCleaned,
     /// The pool never sent (or has forgotten) its job.
     UnknownJob,
-    /// The pool changed extranonce1 since the job.
+    /// The pool changed extranonce1 (`mining.set_extranonce`) since the work was cut.
     ExtranonceChanged,
+    /// The pool changed the version bits the miner may roll since the work was cut.
+    VersionMaskChanged,
     /// After a reconnect the pool started a new session (new extranonce1).
     SessionNotResumed,
+    /// The pool would rebuild another header from the share than the one hashed
+    /// (the job id now names other work).
+    HeaderMismatch,
     /// The program stopped while the share was queued or unanswered.
     Shutdown,
     /// The share names a pool index the source does not have.
@@ -119,7 +136,9 @@ impl DropReason {
             DropReason::JobCleaned => "job_cleaned",
             DropReason::UnknownJob => "unknown_job",
             DropReason::ExtranonceChanged => "extranonce_changed",
+            DropReason::VersionMaskChanged => "version_mask_changed",
             DropReason::SessionNotResumed => "session_not_resumed",
+            DropReason::HeaderMismatch => "header_mismatch",
             DropReason::Shutdown => "shutdown",
             DropReason::UnknownPool => "unknown_pool",
         }
@@ -194,6 +213,7 @@ impl ShareRecord {
             "pool": self.pool,
             "job": s.job_id,
             "nonce": s.nonce.submit_hex(),
+            "extranonce1": hex::encode(&s.extranonce1),
             "extranonce2": hex::encode(&s.extranonce2),
             "ntime": format!("{:08x}", s.ntime),
             "version": format!("{:08x}", s.version),
@@ -229,6 +249,8 @@ pub struct ShareCounts {
     pub stale: u64,
     /// Not submitted, connection away.
     pub lost: u64,
+    /// Outcomes that could not be written to the share log's file.
+    pub log_errors: u64,
 }
 
 /// How many recent records the log keeps in memory.
@@ -238,7 +260,7 @@ struct LogInner {
     sink: Option<Box<dyn Write + Send>>,
     counts: ShareCounts,
     recent: VecDeque<ShareRecord>,
-    write_errors: u64,
+    last_write_error: Option<String>,
 }
 
 /// The share log: every share outcome as a JSON line (to an optional writer),
@@ -266,7 +288,7 @@ impl ShareLog {
             sink,
             counts: ShareCounts::default(),
             recent: VecDeque::new(),
-            write_errors: 0,
+            last_write_error: None,
         })))
     }
 
@@ -296,9 +318,10 @@ impl ShareLog {
         }
         if let Some(sink) = inner.sink.as_mut() {
             let line = record.to_json().to_string();
-            let ok = writeln!(sink, "{line}").and_then(|()| sink.flush());
-            if ok.is_err() {
-                inner.write_errors += 1;
+            let written = writeln!(sink, "{line}").and_then(|()| sink.flush());
+            if let Err(e) = written {
+                inner.counts.log_errors += 1;
+                inner.last_write_error = Some(e.to_string());
             }
         }
         if inner.recent.len() == RECENT {
@@ -319,7 +342,12 @@ impl ShareLog {
 
     /// Lines that could not be written to the sink.
     pub fn write_errors(&self) -> u64 {
-        self.lock().write_errors
+        self.lock().counts.log_errors
+    }
+
+    /// Why the last line could not be written.
+    pub fn last_write_error(&self) -> Option<String> {
+        self.lock().last_write_error.clone()
     }
 }
 
@@ -353,12 +381,16 @@ mod tests {
     fn share() -> Share {
         Share {
             job_id: "j".into(),
+            session: 1,
+            extranonce1: vec![0xf0, 0, 0, 1],
             extranonce2: vec![1, 4, 0x45, 0x54],
             ntime: 0x495fab29,
             nonce: Nonce(0x7c2bac1d),
             version: 1,
+            version_mask: 0,
             pool: 0,
             difficulty: 0.5,
+            hash: crate::hash::BlockHash::from_bytes([0; 32]),
         }
     }
 
@@ -418,7 +450,8 @@ mod tests {
                 accepted: 1,
                 rejected: 1,
                 stale: 1,
-                lost: 1
+                lost: 1,
+                log_errors: 0,
             }
         );
         assert_eq!(log.recent().len(), 4);
@@ -433,6 +466,8 @@ mod tests {
             ShareResult::Accepted,
         ));
         assert_eq!(log.write_errors(), 1);
+        assert_eq!(log.counts().log_errors, 1);
+        assert_eq!(log.last_write_error().as_deref(), Some("disk full"));
         assert_eq!(log.counts().accepted, 1);
     }
 }

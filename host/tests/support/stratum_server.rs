@@ -5,6 +5,11 @@
 //! `Header::hash`, `Target`). Faults on demand: drop connections, refuse them
 //! (pool down), send raw lines (malformed JSON, unknown methods), go silent.
 //!
+//! Hostile on demand too: the same job ids in a new session, `set_extranonce` and
+//! `set_version_mask` mid-job, silence after N shares with the socket open, floods of
+//! clean jobs, pool strings with control characters. Every submission is judged
+//! as the pool would ([`Verdict`]), so a test can fail on any invalid share.
+//!
 //! Self-contained (std, serde_json and amber only) so that any test crate can include it.
 #![allow(dead_code)] // each test binary uses a different part
 #![allow(clippy::unwrap_used)] // test support: a panic is the failure report
@@ -36,6 +41,13 @@ pub struct ServerConfig {
     pub resume_sessions: bool,
     /// Refuse `mining.authorize`.
     pub refuse_authorize: bool,
+    /// Go silent (read everything, answer nothing, keep the socket open) after
+    /// this many submissions.
+    pub silent_after: Option<usize>,
+    /// Answer `mining.subscribe` with this result instead of a good one.
+    pub subscribe_result: Option<Value>,
+    /// Send the current job before answering `mining.authorize` (some pools do).
+    pub notify_before_authorize: bool,
 }
 
 impl Default for ServerConfig {
@@ -47,13 +59,32 @@ impl Default for ServerConfig {
             version_mask: None,
             resume_sessions: true,
             refuse_authorize: false,
+            silent_after: None,
+            subscribe_result: None,
+            notify_before_authorize: false,
         }
     }
+}
+
+/// What a pool makes of a submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A valid share.
+    Accepted,
+    /// Its job is gone: pools count it stale, not against the miner.
+    Stale,
+    /// Sent before and accepted then.
+    Duplicate,
+    /// The header the pool rebuilds from it does not meet the target, or its
+    /// fields are wrong: what pools ban miners for.
+    Invalid,
 }
 
 /// One `mining.submit` as received and judged.
 #[derive(Clone, Debug)]
 pub struct Submission {
+    /// The verdict.
+    pub verdict: Verdict,
     /// The params exactly as received.
     pub params: Vec<Value>,
     /// Accepted?
@@ -250,6 +281,28 @@ impl StratumServer {
             conn.next_extranonce = Some((extranonce1.to_vec(), size));
             send(conn, &msg);
         }
+    }
+
+    /// Sends `mining.set_version_mask`; it applies at once (shares with bits outside
+    /// the new mask are invalid).
+    pub fn set_version_mask(&self, mask: u32) {
+        let mut st = self.lock();
+        let msg = json!({"id": null, "method": "mining.set_version_mask",
+                         "params": [format!("{mask:08x}")]});
+        for conn in st.conns.iter_mut().filter(|c| c.authorized && !c.closed) {
+            conn.version_mask &= mask;
+            send(conn, &msg);
+        }
+    }
+
+    /// Submissions judged invalid (what pools ban for).
+    pub fn invalid(&self) -> Vec<Submission> {
+        self.lock()
+            .submissions
+            .iter()
+            .filter(|s| s.verdict == Verdict::Invalid)
+            .cloned()
+            .collect()
     }
 
     /// Sends a raw line (a newline is added) to every open connection.
@@ -451,6 +504,10 @@ fn handle(st: &mut State, id: usize, msg: &Value) {
             };
             reply(st, result, Value::Null);
         }
+        "mining.subscribe" if st.cfg.subscribe_result.is_some() => {
+            let result = st.cfg.subscribe_result.clone().unwrap_or_default();
+            reply(st, result, Value::Null);
+        }
         "mining.subscribe" => {
             let offered = params.get(1).and_then(Value::as_str).map(str::to_string);
             let known = offered
@@ -495,7 +552,10 @@ fn handle(st: &mut State, id: usize, msg: &Value) {
             reply(st, Value::Null, json!([24, "unauthorized worker", null]));
         }
         "mining.authorize" => {
-            reply(st, json!(true), Value::Null);
+            let early = st.cfg.notify_before_authorize;
+            if !early {
+                reply(st, json!(true), Value::Null);
+            }
             let difficulty = st.difficulty;
             let current = st.current.clone();
             if let Some(conn) = st.conns.iter_mut().find(|c| c.id == id) {
@@ -511,6 +571,9 @@ fn handle(st: &mut State, id: usize, msg: &Value) {
                     );
                 }
             }
+            if early {
+                reply(st, json!(true), Value::Null);
+            }
         }
         "mining.extranonce.subscribe" => reply(st, json!(true), Value::Null),
         "mining.submit" => {
@@ -524,6 +587,14 @@ fn handle(st: &mut State, id: usize, msg: &Value) {
                 )
             };
             st.submissions.push(submission);
+            if st
+                .cfg
+                .silent_after
+                .is_some_and(|n| st.submissions.len() >= n)
+            {
+                st.silent = true;
+                return;
+            }
             reply(st, result.0, result.1);
         }
         _ => reply(st, Value::Null, json!([20, "unknown method", null])),
@@ -533,12 +604,18 @@ fn handle(st: &mut State, id: usize, msg: &Value) {
 /// Checks a submission with the reference hasher.
 fn judge(st: &mut State, id: usize, params: &[Value]) -> Submission {
     let mut sub = Submission {
+        verdict: Verdict::Invalid,
         params: params.to_vec(),
         accepted: false,
         reason: None,
         hash: None,
     };
     let reject = |mut sub: Submission, why: &str| {
+        sub.verdict = match why {
+            "job not found" => Verdict::Stale,
+            "duplicate share" => Verdict::Duplicate,
+            _ => Verdict::Invalid,
+        };
         sub.reason = Some(why.to_string());
         sub
     };
@@ -587,5 +664,6 @@ fn judge(st: &mut State, id: usize, params: &[Value]) -> Submission {
         return reject(sub, "duplicate share");
     }
     sub.accepted = true;
+    sub.verdict = Verdict::Accepted;
     sub
 }

@@ -1,0 +1,286 @@
+//! `amber mine`: keep boards busy with work from a pool or the built-in
+//! benchmark of real headers, verify and submit what they find, show it live.
+//! Settings (flags and file) in `settings`, what is shown in `output`.
+
+mod output;
+mod settings;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+
+use amber::board::BoardSpec;
+use amber::device::{Driver, DriverConfig};
+use amber::link::ftdi::FtdiUart;
+use amber::link::serial::SerialLink;
+use amber::link::Link;
+use amber::mining::{Miner, MinerConfig, MinerEvent};
+use amber::pool::{ClientOptions, PoolSource};
+use amber::text::error_chain;
+use amber::usb::DeviceSelector;
+use amber::work::{Benchmark, ShareLog, WorkSource};
+
+use super::ftdi::{board_ids, hint};
+use super::BadInput;
+use output::Output;
+use settings::Settings;
+
+/// Default UART baud rate of the shipped bitstreams.
+pub const DEFAULT_BAUD: u32 = 115_200;
+
+/// Mine: boards take work from a pool (or real block headers), every nonce is
+/// re-checked with the reference hasher, shares are submitted.
+#[derive(Debug, Args)]
+pub struct Cmd {
+    /// Pool URL (stratum+tcp://HOST:PORT); repeat for failover pools, in priority order.
+    /// Without a pool, boards mine the built-in real block headers.
+    #[arg(long = "pool", value_name = "URL")]
+    pools: Vec<String>,
+    /// Worker name for each --pool, in order (the last one given applies to the rest).
+    #[arg(long = "user", value_name = "U")]
+    users: Vec<String>,
+    /// Password for each --pool, in order (the last one given applies to the rest) [default: x].
+    #[arg(long = "pass", value_name = "P")]
+    passes: Vec<String>,
+    #[command(flatten)]
+    boards: BoardArgs,
+    /// Settings file (TOML: pool list, boards, share log, bounds); flags add to it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print one JSON object per event on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Append every share's outcome to this file as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    share_log: Option<PathBuf>,
+    /// Stop after this many seconds (then submit in-flight shares and print the summary).
+    #[arg(long, value_name = "SECS")]
+    duration: Option<f64>,
+    /// Stop after this many verified nonces.
+    #[arg(long, value_name = "N")]
+    until_found: Option<u64>,
+    /// Nonces per work unit sent to a board [default: about 2 s of the board's measured rate].
+    #[arg(long, value_name = "NONCES")]
+    range: Option<u32>,
+    /// A pool that sends nothing for this many seconds is taken for dead and work
+    /// moves to the next pool [default: 180].
+    #[arg(long, value_name = "SECS")]
+    pool_timeout: Option<f64>,
+}
+
+/// Which boards to drive (shared with `amber scan`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct BoardArgs {
+    /// A simulated board: the Verilator model of the RTL; repeat for more.
+    #[cfg(feature = "sim")]
+    #[arg(long, action = clap::ArgAction::Count)]
+    pub sim: u8,
+    /// A board whose UART the kernel owns (`/dev/ttyUSB1`); repeat for more.
+    #[arg(long = "port", value_name = "PATH")]
+    pub ports: Vec<String>,
+    /// UART baud rate for --port boards.
+    #[arg(long, value_name = "BAUD", value_parser = clap::value_parser!(u32).range(1..))]
+    pub baud: Option<u32>,
+    /// An FTDI board on USB: VID:PID[:SERIAL] or a bus path (see `amber list`); repeat for more.
+    #[arg(long = "device", value_name = "SELECTOR")]
+    pub devices: Vec<DeviceSelector>,
+    /// The board on --device (boards.toml name): its UART channel and baud rate.
+    /// Needed when the selector's VID:PID does not name exactly one board.
+    #[arg(long, value_name = "NAME")]
+    pub board: Option<String>,
+}
+
+impl Cmd {
+    pub fn run(self) -> anyhow::Result<()> {
+        let settings = Settings::of(self)?;
+        let links = open_links(&settings.boards)?;
+        let mut drivers = Vec::new();
+        for link in links {
+            let name = link.name();
+            let driver = Driver::new(link, DriverConfig::default())
+                .with_context(|| format!("identifying the board on {name}"))?;
+            drivers.push(driver);
+        }
+        let log = match &settings.share_log {
+            Some(path) => ShareLog::append_to(path)
+                .with_context(|| format!("opening share log {}", path.display()))?,
+            None => ShareLog::default(),
+        };
+        let source: Box<dyn WorkSource> = if settings.pools.is_empty() {
+            Box::new(Benchmark::new(log.clone()))
+        } else {
+            let mut options = ClientOptions::default();
+            if let Some(timeout) = settings.pool_timeout {
+                options.inactivity = timeout;
+            }
+            Box::new(
+                PoolSource::start(settings.pools.clone(), options, log.clone())
+                    .context("starting the pool clients")?,
+            )
+        };
+        let out = Output::new(settings.json);
+        for d in &drivers {
+            out.board(d);
+        }
+        let miner = Miner::new(
+            source,
+            drivers,
+            MinerConfig {
+                unit_nonces: settings.range,
+                ..MinerConfig::default()
+            },
+        );
+        run_loop(miner, &settings, out, &log)
+    }
+}
+
+/// Opens every board link the flags name.
+pub fn open_links(boards: &BoardArgs) -> anyhow::Result<Vec<Box<dyn Link>>> {
+    let mut links: Vec<Box<dyn Link>> = Vec::new();
+    #[cfg(feature = "sim")]
+    for _ in 0..boards.sim {
+        let link = amber::link::sim::SimLink::new().context("starting the simulated board")?;
+        links.push(Box::new(link));
+    }
+    for path in &boards.ports {
+        let link = SerialLink::open(path, boards.baud.unwrap_or(DEFAULT_BAUD))
+            .with_context(|| format!("opening serial port {path}"))?;
+        links.push(Box::new(link));
+    }
+    for selector in &boards.devices {
+        let spec = board_on(selector, boards.board.as_deref())?;
+        let ftdi = amber::usb::rusb::open(Some(selector), &board_ids(), spec.stream.interface)
+            .map_err(hint)
+            .with_context(|| format!("opening {} on --device {selector}", spec.name))?;
+        let link = FtdiUart::open(ftdi, spec.baud)
+            .map_err(hint)
+            .with_context(|| {
+                format!(
+                    "setting up the UART of {} on --device {selector}",
+                    spec.name
+                )
+            })?;
+        links.push(Box::new(link));
+    }
+    if links.is_empty() {
+        let hint = if cfg!(feature = "sim") {
+            "--sim, --port PATH or --device SELECTOR"
+        } else {
+            "--port PATH or --device SELECTOR"
+        };
+        return Err(BadInput(format!("no board given: use {hint}")).into());
+    }
+    Ok(links)
+}
+
+/// The board table entry for an FTDI device: `--board NAME`, or the one
+/// board whose VID:PID the selector names.
+fn board_on(selector: &DeviceSelector, name: Option<&str>) -> anyhow::Result<&'static BoardSpec> {
+    if let Some(name) = name {
+        return amber::board::find(name).context("looking up --board");
+    }
+    let matching: Vec<&BoardSpec> = match selector {
+        DeviceSelector::Id { vid, pid, .. } => amber::board::boards()
+            .iter()
+            .filter(|b| b.usb.vid == *vid && b.usb.pid == *pid)
+            .collect(),
+        DeviceSelector::BusPath(_) => Vec::new(),
+    };
+    match matching.as_slice() {
+        [one] => Ok(one),
+        _ => Err(BadInput(format!(
+            "say which board is on --device {selector} with --board NAME (see `amber boards`)"
+        ))
+        .into()),
+    }
+}
+
+fn run_loop(
+    mut miner: Miner,
+    settings: &Settings,
+    mut out: Output,
+    log: &ShareLog,
+) -> anyhow::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .context("installing the Ctrl-C handler")?;
+    }
+    let started = Instant::now();
+    let mut found = 0u64;
+    let mut last_status = Instant::now();
+    let mut failure = None;
+    let mut log_errors = 0;
+    loop {
+        for event in miner.step() {
+            if matches!(event, MinerEvent::Found { .. }) {
+                found += 1;
+            }
+            if let MinerEvent::BoardFailed { error, .. } = &event {
+                failure = Some(error_chain(error));
+            }
+            out.event(&event);
+        }
+        let errors = log.write_errors();
+        if errors > log_errors {
+            log_errors = errors;
+            out.share_log_failed(errors, &log.last_write_error().unwrap_or_default());
+        }
+        if last_status.elapsed() >= Duration::from_millis(250) {
+            out.status(&miner.snapshot());
+            last_status = Instant::now();
+        }
+        if stop.load(Ordering::SeqCst)
+            || !miner.any_alive()
+            || settings.until_found.is_some_and(|n| found >= n)
+            || settings.duration.is_some_and(|d| started.elapsed() >= d)
+        {
+            break;
+        }
+    }
+    for event in miner.shutdown(Duration::from_millis(200), Duration::from_secs(5)) {
+        out.event(&event);
+    }
+    if log.write_errors() > log_errors {
+        out.share_log_failed(
+            log.write_errors(),
+            &log.last_write_error().unwrap_or_default(),
+        );
+    }
+    out.summary(&miner.snapshot());
+    match failure {
+        Some(error) if !miner.any_alive() => {
+            Err(anyhow::anyhow!(error)).context("every board failed")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Human-readable H/s.
+pub fn rate(hps: f64) -> String {
+    const UNITS: [&str; 5] = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s"];
+    let mut value = hps;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.2} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_scale() {
+        assert_eq!(rate(950.0), "950.00 H/s");
+        assert_eq!(rate(375_000.0), "375.00 kH/s");
+        assert_eq!(rate(2.5e9), "2.50 GH/s");
+    }
+}
