@@ -1,7 +1,7 @@
 # Amber entry points. `make demo` runs the main job, `make test` checks everything.
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: setup test lint lint-rust lint-rtl demo clean report-core
+.PHONY: setup test lint lint-rust lint-rtl demo clean report-core bench-program
 .PHONY: lint-boards lint-board lint-ecp5-carry bitstream bitstreams report synth-check
 
 CARGO ?= cargo
@@ -22,6 +22,7 @@ lint: lint-rust lint-rtl lint-boards lint-ecp5-carry
 lint-rust:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p amber --all-targets --all-features -- -D warnings
 	$(CARGO) check -p amber --features d2xx
 
 lint-rtl:
@@ -34,6 +35,13 @@ lint-rtl:
 # RTL and prints the nonces it finds (one per shipped block), then a summary.
 demo: setup
 	$(CARGO) run --release -p amber -- mine --sim --until-found 3
+
+# Programming speed without hardware: every board's SRAM load and flash write +
+# verify through the real programmers on the emulated FTDI chip; one line per
+# board and operation with what a real link would carry and an estimate of the
+# time on real USB (docs/programming-speed.md). JSON=1: one JSON object per line.
+bench-program:
+	@JSON=$(JSON) $(CARGO) bench -q -p amber --no-default-features --features emulator --bench program
 
 # sha256d_miner alone per FPGA target: LUT4/FF/carry/Fmax/MH/s (logs in build/report-core/).
 report-core: setup

@@ -723,8 +723,8 @@ fn latency_from_a_new_job_to_the_board_hashing_it() {
 /// with their status bytes, as it would from an iCEBreaker.
 #[test]
 fn real_headers_mined_through_the_ftdi_uart_on_the_simulated_board() {
+    use amber::emulator::{Board, Emulator, LinkPeer};
     use amber::link::ftdi::FtdiUart;
-    use amber::usb::emulator::{Board, Emulator, LinkPeer};
     use amber::usb::ChipType;
 
     let board = amber::board::find("icebreaker").expect("the iCEBreaker is in the board table");

@@ -157,6 +157,11 @@ pub struct ProgramSpec {
     pub interface: Interface,
     /// The programming method on that interface.
     pub method: ProgramMethod,
+    /// The MPSSE clock (TCK or SCK) to program at, Hz, unless `--freq` says
+    /// otherwise; absent: [`crate::program::DEFAULT_CLOCK_HZ`]. MPSSE methods
+    /// only: bit-bang runs at its own fixed rate.
+    #[serde(default)]
+    pub freq_hz: Option<u32>,
 }
 
 /// Which FTDI interface carries the UART between host and `miner_top`.
@@ -298,6 +303,21 @@ impl BoardSpec {
                 baud: self.baud,
             });
         }
+        if let Some(freq_hz) = self.program.freq_hz {
+            let fastest = crate::usb::CHIPS
+                .iter()
+                .map(|c| c.mpsse_base_hz / 2)
+                .max()
+                .unwrap_or(0);
+            if freq_hz == 0 || freq_hz > fastest || self.program.method.shares_interface() {
+                return Err(BoardTableError::BadProgramFreq {
+                    board: self.name.clone(),
+                    freq_hz,
+                    fastest,
+                    method: self.program.method,
+                });
+            }
+        }
         if self.program.interface == self.stream.interface
             && !self.program.method.shares_interface()
         {
@@ -408,6 +428,19 @@ pub enum BoardTableError {
         core_hz: u32,
         /// Baud rate.
         baud: u32,
+    },
+    /// `program.freq_hz` is 0, faster than any MPSSE chip clocks, or set for a
+    /// bit-bang method, whose rate is fixed. Fix the value or remove it.
+    #[error("board `{board}`: program.freq_hz {freq_hz} must be 1..={fastest} Hz, for an MPSSE method (this is {method})")]
+    BadProgramFreq {
+        /// The board.
+        board: String,
+        /// The table's `program.freq_hz`.
+        freq_hz: u32,
+        /// The fastest MPSSE clock of any FTDI chip, Hz.
+        fastest: u32,
+        /// The board's programming method.
+        method: ProgramMethod,
     },
     /// Program and stream use one interface, but the method cannot share it.
     #[error("board `{board}`: interface {interface} cannot both program and stream")]
@@ -955,6 +988,45 @@ stream         = {{ interface = "B" }}
             let err = parse_table(&text).unwrap_err();
             assert!(check(&err), "{from} -> {to}: {err:?}");
         }
+    }
+
+    #[test]
+    fn program_clock_is_optional_mpsse_only_and_in_range() {
+        let with = |method: &str, freq: &str| {
+            one_board("").replace(
+                "{ interface = \"A\", method = \"ice40-spi\" }",
+                &format!("{{ interface = \"A\", method = \"{method}\"{freq} }}"),
+            )
+        };
+        let board = parse_table(&one_board("")).unwrap().remove(0);
+        assert_eq!(board.program.freq_hz, None);
+        let board = parse_table(&with("ice40-spi", ", freq_hz = 15_000_000"))
+            .unwrap()
+            .remove(0);
+        assert_eq!(board.program.freq_hz, Some(15_000_000));
+        for freq in [", freq_hz = 0", ", freq_hz = 30_000_001"] {
+            let err = parse_table(&with("ice40-spi", freq)).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    BoardTableError::BadProgramFreq {
+                        fastest: 30_000_000,
+                        ..
+                    }
+                ),
+                "{freq}: {err:?}"
+            );
+        }
+        let bitbang = with("ecp5-jtag-bitbang", ", freq_hz = 1_000_000")
+            .replace("\"ice40\"", "\"ecp5\"")
+            .replace("\"up5k\"", "\"85k\"")
+            .replace("icebreaker.pcf", "ulx3s-85f.lpf")
+            .replace("{ interface = \"B\" }", "{ interface = \"A\" }");
+        assert_eq!(
+            parse_table(&bitbang).unwrap_err().to_string(),
+            "board `test-board`: program.freq_hz 1000000 must be 1..=30000000 Hz, \
+             for an MPSSE method (this is ecp5-jtag-bitbang)"
+        );
     }
 
     #[test]

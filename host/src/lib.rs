@@ -10,6 +10,8 @@
 pub mod api;
 pub mod board;
 pub mod device;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod hash;
 pub mod icarus;
 pub mod link;

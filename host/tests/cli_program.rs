@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use amber::usb::emulator::ice40_test_image;
+use amber::emulator::{ecp5_test_bitstream, ice40_test_image, Ecp5Geometry};
 
 fn amber(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_amber"))
@@ -43,5 +43,33 @@ fn wrong_device_and_garbage_are_input_errors() {
     assert_eq!(code, 1, "{err}");
     let (code, err) = amber(&["program", "--board", "no-such-board", hx8k]);
     assert_eq!(code, 1, "{err}");
+    // --freq: a frequency, and only for MPSSE boards.
+    let up5k = dir.join("up5k.bin");
+    std::fs::write(&up5k, ice40_test_image(104_090, 1)).unwrap();
+    let up5k = up5k.to_str().unwrap();
+    let (code, err) = amber(&["program", "--board", "icebreaker", "--freq", "fast", up5k]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("`fast` is not a frequency"), "{err}");
+    let ulx3s = dir.join("ulx3s.bit");
+    let geometry = Ecp5Geometry {
+        frames: 40,
+        frame_bytes: 142,
+    };
+    std::fs::write(&ulx3s, ecp5_test_bitstream(0x4111_3043, geometry, 1)).unwrap();
+    let (code, err) = amber(&[
+        "flash",
+        "--board",
+        "ulx3s-85f",
+        "--freq",
+        "10M",
+        ulx3s.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "--freq 10000000 sets the MPSSE clock, but ulx3s-85f programs over FT231X bit-bang"
+        ),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -22,7 +22,7 @@ impl Cmd {
             &self.file,
             "flashing",
             "flashed and verified",
-            |p, data| p.write_flash(data),
+            |p, data, progress| p.write_flash(data, progress),
         )
     }
 }

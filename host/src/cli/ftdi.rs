@@ -3,18 +3,20 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::str::FromStr;
+use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Args;
 
+use super::progress::Bars;
+use super::BadInput;
 use amber::board::{self, BoardSpec, ProgramMethod};
 use amber::program::{
     detect_family, largest_bitstream_file, Ecp5Bitstream, Ecp5Jtag, Family, Ice40Image, Ice40Spi,
-    ProgramError, Programmer, ULX3S_FT231X,
+    ProgramError, Programmer, Progress, DEFAULT_CLOCK_HZ, ULX3S_FT231X,
 };
 use amber::usb::{self, DeviceSelector, Interface, UsbError};
-
-use super::BadInput;
 
 /// The shipped udev rules, named in the permission hint.
 pub const UDEV_RULES: &str = "udev/53-amber-ftdi.rules";
@@ -34,6 +36,38 @@ pub struct Target {
     /// FTDI interface that programs the FPGA when no --board is given.
     #[arg(long, default_value = "A", value_parser = ["A", "B", "C", "D"])]
     pub interface: String,
+    /// JTAG/SPI clock of MPSSE boards: Hz, or with k/M (`15M`, `500k`); default
+    /// the board table's `freq_hz`, else 6 MHz. Checked against the chip's range.
+    #[arg(long)]
+    pub freq: Option<Frequency>,
+}
+
+/// A clock frequency as the user writes it: `6000000`, `6M`, `6MHz`, `500k`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frequency(pub u32);
+
+impl FromStr for Frequency {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad =
+            || format!("`{text}` is not a frequency: give Hz, or a number with k or M (15M, 500k)");
+        let lower = text.trim().to_ascii_lowercase();
+        let number = lower.strip_suffix("hz").unwrap_or(&lower);
+        let (digits, scale) = match number.strip_suffix('m') {
+            Some(rest) => (rest, 1e6),
+            None => match number.strip_suffix('k') {
+                Some(rest) => (rest, 1e3),
+                None => (number, 1.0),
+            },
+        };
+        let value: f64 = digits.trim().parse().map_err(|_| bad())?;
+        let hz = (value * scale).round();
+        if !hz.is_finite() || hz < 1.0 || hz > f64::from(u32::MAX) {
+            return Err(bad());
+        }
+        Ok(Frequency(hz as u32))
+    }
 }
 
 /// An opened programmer and what it was opened for.
@@ -111,6 +145,20 @@ impl Target {
                 );
             }
         }
+        let bitbang = board.is_some_and(|b| b.program.method == ProgramMethod::Ecp5JtagBitbang);
+        if let (true, Some(freq), Some(b)) = (bitbang, self.freq, board) {
+            return Err(BadInput(format!(
+                "--freq {} sets the MPSSE clock, but {} programs over FT231X bit-bang, \
+                 which runs at its own fixed rate; leave --freq out",
+                freq.0, b.name
+            ))
+            .into());
+        }
+        let hz = self
+            .freq
+            .map(|f| f.0)
+            .or_else(|| board.and_then(|b| b.program.freq_hz))
+            .unwrap_or(DEFAULT_CLOCK_HZ);
         let selector = self.device.clone().or_else(|| {
             board.map(|b| DeviceSelector::Id {
                 vid: b.usb.vid,
@@ -123,14 +171,13 @@ impl Target {
             Some(b) => format!("{} ({})", ftdi.name(), b.name),
             None => ftdi.name(),
         };
-        let bitbang = board.is_some_and(|b| b.program.method == ProgramMethod::Ecp5JtagBitbang);
         let programmer: Box<dyn Programmer> = match family {
-            Family::Ice40 => Box::new(Ice40Spi::open(ftdi, device)?),
+            Family::Ice40 => Box::new(Ice40Spi::open(ftdi, device, hz)?),
             // The only bit-bang board wiring Amber knows is the ULX3S's.
             Family::Ecp5 if bitbang => {
                 Box::new(Ecp5Jtag::open_bitbang(ftdi, ULX3S_FT231X, device)?)
             }
-            Family::Ecp5 => Box::new(Ecp5Jtag::open(ftdi, device)?),
+            Family::Ecp5 => Box::new(Ecp5Jtag::open(ftdi, device, hz)?),
         };
         Ok(Opened { programmer, what })
     }
@@ -192,25 +239,33 @@ pub fn hint(err: UsbError) -> anyhow::Error {
     }
 }
 
-/// Reads, checks and loads `file` with `load` (SRAM or flash); `doing` and
-/// `done` word the messages.
+/// A load into a programmer: SRAM or flash.
+pub type Load = fn(&mut dyn Programmer, &[u8], &mut dyn Progress) -> Result<(), ProgramError>;
+
+/// Reads, checks and loads `file` with `load`, with progress bars, and says
+/// how long each phase took; `doing` and `done` word the messages.
 pub fn load_file(
     target: &Target,
     file: &Path,
     doing: &str,
     done: &str,
-    load: fn(&mut dyn Programmer, &[u8]) -> Result<(), ProgramError>,
+    load: Load,
 ) -> anyhow::Result<()> {
     let (data, family) = read_bitstream(file)?;
     target.check_file(&data, family)?;
     let mut opened = target.open(Some(family))?;
-    load(opened.programmer.as_mut(), &data)
-        .with_context(|| format!("{doing} {} over {}", file.display(), opened.what))?;
+    let mut bars = Bars::default();
+    let started = Instant::now();
+    let loaded = load(opened.programmer.as_mut(), &data, &mut bars);
+    bars.end();
+    loaded.with_context(|| format!("{doing} {} over {}", file.display(), opened.what))?;
     eprintln!(
-        "{done}: {} ({} bytes) over {}",
+        "{done}: {} ({} bytes) over {} in {:.1} s ({})",
         file.display(),
         data.len(),
-        opened.what
+        opened.what,
+        started.elapsed().as_secs_f64(),
+        bars.summary()
     );
     Ok(())
 }
@@ -218,6 +273,24 @@ pub fn load_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frequencies_parse_with_units() {
+        for (text, hz) in [
+            ("6000000", 6_000_000),
+            ("6M", 6_000_000),
+            ("15MHz", 15_000_000),
+            ("1.5m", 1_500_000),
+            ("500k", 500_000),
+            ("500 kHz", 500_000),
+        ] {
+            assert_eq!(text.parse::<Frequency>(), Ok(Frequency(hz)), "{text}");
+        }
+        for text in ["", "fast", "0", "-3M", "5G", "9999999999"] {
+            let err = text.parse::<Frequency>().unwrap_err();
+            assert!(err.contains("is not a frequency"), "{text}: {err}");
+        }
+    }
 
     #[test]
     fn permission_hint_names_the_udev_rules() {

@@ -11,6 +11,7 @@ mod list;
 mod mine;
 mod probe;
 mod program;
+mod progress;
 mod scan;
 
 /// Exit code for bad input or usage: nothing was touched.

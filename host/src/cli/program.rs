@@ -22,7 +22,7 @@ impl Cmd {
             &self.file,
             "loading",
             "configured",
-            |p, data| p.load_sram(data),
+            |p, data, progress| p.load_sram(data, progress),
         )
     }
 }

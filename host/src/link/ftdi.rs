@@ -71,7 +71,7 @@ impl Link for FtdiUart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usb::emulator::{Board, Emulator, Event, Fault, Loopback};
+    use crate::emulator::{Board, Emulator, Event, Fault, Loopback};
     use crate::usb::{ChipType, Interface};
 
     fn loopback(chip: ChipType, interface: Interface) -> (Emulator, FtdiUart) {

@@ -162,7 +162,7 @@ impl<'a> Ecp5Bitstream<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usb::emulator::{ecp5_test_bitstream, ice40_test_image, Ecp5Geometry};
+    use crate::emulator::{ecp5_test_bitstream, ice40_test_image, Ecp5Geometry};
 
     fn geometry(part: &Ecp5Part) -> Ecp5Geometry {
         Ecp5Geometry {

@@ -8,18 +8,17 @@ use std::time::Duration;
 
 use super::bitbang::{BitbangJtag, BitbangPins};
 use super::bitstream::Ecp5Bitstream;
-use super::flash::{self, SpiBus};
+use super::flash::{self, FlashCmd, SpiBus, SpiOp};
 use super::parts::Idcode;
-use super::{progress_bar, ProbeReport, ProgramError, Programmer};
+use super::progress::{phase, Phase, Progress};
+use super::{ProbeReport, ProgramError, Programmer};
 use crate::mpsse::{decode_tdo, jtag_shift, CommandRunner, Commands, MpssePort, TapState};
 use crate::usb::Ftdi;
 
 /// TMS high at rest; TCK, TDI, TMS outputs.
 const IDLE_PINS: u8 = 0x08;
 const DIRECTION: u8 = 0x0B;
-/// JTAG clock.
-const JTAG_HZ: u32 = 6_000_000;
-/// Bitstream bytes per USB batch.
+/// Bitstream bytes per USB write of the configuration stream.
 const CHUNK: usize = 16384;
 
 /// ECP5 JTAG instructions (8-bit IR; Lattice FPGA-TN-02039, ecp5 BSDL).
@@ -135,6 +134,13 @@ impl Jtag {
         self.state = to;
     }
 
+    /// From Exit1-DR, where a shift that ended with TMS high left the TAP,
+    /// on to Run-Test/Idle.
+    fn leave_dr(&mut self, cmds: &mut Commands) {
+        self.state = TapState::Exit1Dr;
+        self.goto(cmds, TapState::Idle);
+    }
+
     fn reset(&mut self) -> Result<(), ProgramError> {
         let mut cmds = Commands::new();
         self.state = TapState::Reset;
@@ -155,8 +161,7 @@ impl Jtag {
     fn data(&mut self, cmds: &mut Commands, tdi: &[u8], bits: usize) -> crate::mpsse::ShiftLayout {
         self.goto(cmds, TapState::ShiftDr);
         let layout = jtag_shift(cmds, tdi, bits, true, true);
-        self.state = TapState::Exit1Dr;
-        self.goto(cmds, TapState::Idle);
+        self.leave_dr(cmds);
         layout
     }
 
@@ -171,8 +176,7 @@ impl Jtag {
         if let Some(op) = operand {
             self.goto(&mut cmds, TapState::ShiftDr);
             jtag_shift(&mut cmds, &[op], 8, false, true);
-            self.state = TapState::Exit1Dr;
-            self.goto(&mut cmds, TapState::Idle);
+            self.leave_dr(&mut cmds);
         }
         cmds.idle_clocks(idle);
         self.port.run(&cmds)?;
@@ -197,15 +201,16 @@ pub struct Ecp5Jtag {
 }
 
 impl Ecp5Jtag {
-    /// Takes the channel into MPSSE mode and resets the TAP. `device` is the
-    /// board table's ECP5 device, checked against every bitstream.
-    pub fn open(ftdi: Ftdi, device: Option<&str>) -> Result<Self, ProgramError> {
-        let port = MpssePort::open(ftdi, JTAG_HZ, IDLE_PINS, DIRECTION)?;
+    /// Takes the channel into MPSSE mode with TCK at `hz` (rounded down to
+    /// what the chip divides to) and resets the TAP. `device` is the board
+    /// table's ECP5 device, checked against every bitstream.
+    pub fn open(ftdi: Ftdi, device: Option<&str>, hz: u32) -> Result<Self, ProgramError> {
+        let port = MpssePort::open(ftdi, hz, IDLE_PINS, DIRECTION)?;
         Self::with_runner(Box::new(port), device)
     }
 
     /// Like [`Ecp5Jtag::open`] for a chip without MPSSE (FT231X): JTAG on
-    /// synchronous bit-bang pins wired as `pins`.
+    /// the bit-bang pins wired as `pins`, at the bit-bang rate.
     pub fn open_bitbang(
         ftdi: Ftdi,
         pins: BitbangPins,
@@ -259,7 +264,7 @@ impl Ecp5Jtag {
             .command(Ecp5Instruction::IscEnable, Some(0x00), 100)?;
         self.jtag
             .command(Ecp5Instruction::IscErase, Some(0x01), 100)?;
-        std::thread::sleep(Duration::from_millis(10));
+        self.jtag.port.wait(Duration::from_millis(10));
         Ok(())
     }
 
@@ -301,10 +306,53 @@ impl SpiBus for BackgroundSpi<'_> {
         Ok(reverse(&tdo[out.len()..]))
     }
 
+    fn batch(&mut self, ops: &[SpiOp]) -> Result<Vec<bool>, ProgramError> {
+        let mut cmds = Commands::new();
+        let mut samples = Vec::new();
+        for op in ops {
+            match *op {
+                SpiOp::Pause(time) => {
+                    // Run-Test/Idle: TCK runs, the flash's chip select stays high.
+                    cmds.idle_clocks(flash::clocks_for(time, self.jtag.port.clock_hz()));
+                }
+                SpiOp::Write(out) => {
+                    self.jtag.goto(&mut cmds, TapState::ShiftDr);
+                    jtag_shift(&mut cmds, &reverse(out), out.len() * 8, false, true);
+                    self.jtag.leave_dr(&mut cmds);
+                }
+                SpiOp::StatusBit(bit) => {
+                    // The command, then the register MSB first down to `bit`,
+                    // which alone is sampled, on the clock that leaves Shift-DR.
+                    self.jtag.goto(&mut cmds, TapState::ShiftDr);
+                    let bits = 16 - usize::from(bit.min(7));
+                    let tdi = reverse(&[FlashCmd::ReadStatus as u8, 0]);
+                    jtag_shift(&mut cmds, &tdi, bits - 1, false, false);
+                    samples.push(cmds.reads());
+                    cmds.tms(0b1, 1, false, true);
+                    self.jtag.leave_dr(&mut cmds);
+                }
+            }
+        }
+        let raw = self.jtag.port.run(&cmds)?;
+        // A bit read with the TMS command arrives in bit 7 (AN_108).
+        Ok(samples
+            .into_iter()
+            .map(|at| raw.get(at).is_some_and(|b| b & 0x80 != 0))
+            .collect())
+    }
+
     fn max_read(&self, out_len: usize) -> usize {
         // Every byte shifted reads one back, the command bytes too, plus the
         // last bit's TMS read.
         self.jtag.port.max_read().saturating_sub(out_len + 2)
+    }
+
+    fn wait(&mut self, duration: Duration) {
+        self.jtag.port.wait(duration);
+    }
+
+    fn now(&self) -> Duration {
+        self.jtag.port.now()
     }
 }
 
@@ -317,7 +365,11 @@ impl Programmer for Ecp5Jtag {
         })
     }
 
-    fn load_sram(&mut self, bitstream: &[u8]) -> Result<(), ProgramError> {
+    fn load_sram(
+        &mut self,
+        bitstream: &[u8],
+        progress: &mut dyn Progress,
+    ) -> Result<(), ProgramError> {
         let bit = self.checked(bitstream)?;
         self.erase_sram()?;
         self.jtag.command(Ecp5Instruction::InitAddress, None, 100)?;
@@ -325,27 +377,40 @@ impl Programmer for Ecp5Jtag {
         self.jtag
             .instruction(&mut cmds, Ecp5Instruction::BitstreamBurst);
         self.jtag.goto(&mut cmds, TapState::ShiftDr);
-        self.jtag.port.run(&cmds)?;
-        let bar = progress_bar("configure", bit.data.len() as u64);
-        let chunks = bit.data.chunks(CHUNK).count();
-        for (i, chunk) in bit.data.chunks(CHUNK).enumerate() {
-            let last = i + 1 == chunks;
-            let mut cmds = Commands::new();
-            jtag_shift(&mut cmds, &reverse(chunk), chunk.len() * 8, false, last);
-            if last {
-                self.jtag.state = TapState::Exit1Dr;
-                self.jtag.goto(&mut cmds, TapState::Idle);
-                cmds.idle_clocks(100);
-            }
-            self.jtag.port.run(&cmds)?;
-            bar.inc(chunk.len() as u64);
-        }
-        bar.finish_and_clear();
+        self.jtag.port.send(&cmds)?;
+        // The bitstream is a stream of writes; the last chunk leaves
+        // Shift-DR, and that batch waits for all of it to have run.
+        phase(
+            progress,
+            Phase::Configure,
+            bit.data.len() as u64,
+            |progress| {
+                let chunks = bit.data.chunks(CHUNK).count();
+                for (i, chunk) in bit.data.chunks(CHUNK).enumerate() {
+                    let last = i + 1 == chunks;
+                    let mut cmds = Commands::new();
+                    jtag_shift(&mut cmds, &reverse(chunk), chunk.len() * 8, false, last);
+                    if last {
+                        self.jtag.leave_dr(&mut cmds);
+                        cmds.idle_clocks(100);
+                        self.jtag.port.run(&cmds)?;
+                    } else {
+                        self.jtag.port.send(&cmds)?;
+                    }
+                    progress.advance(chunk.len() as u64);
+                }
+                Ok::<_, ProgramError>(())
+            },
+        )?;
         self.jtag.command(Ecp5Instruction::IscDisable, None, 100)?;
         self.expect_done()
     }
 
-    fn write_flash(&mut self, bitstream: &[u8]) -> Result<(), ProgramError> {
+    fn write_flash(
+        &mut self,
+        bitstream: &[u8],
+        progress: &mut dyn Progress,
+    ) -> Result<(), ProgramError> {
         let bit = self.checked(bitstream)?;
         self.erase_sram()?;
         self.jtag.command(Ecp5Instruction::IscDisable, None, 100)?;
@@ -354,19 +419,18 @@ impl Programmer for Ecp5Jtag {
         self.jtag.instruction(&mut cmds, Ecp5Instruction::ProgSpi);
         self.jtag.goto(&mut cmds, TapState::ShiftDr);
         jtag_shift(&mut cmds, &0x68FEu16.to_le_bytes(), 16, false, true);
-        self.jtag.state = TapState::Exit1Dr;
-        self.jtag.goto(&mut cmds, TapState::Idle);
+        self.jtag.leave_dr(&mut cmds);
         self.jtag.port.run(&cmds)?;
         let written = {
             let mut bus = BackgroundSpi {
                 jtag: &mut self.jtag,
             };
             flash::identify(&mut bus)
-                .and_then(|jedec| flash::write_and_verify(&mut bus, jedec, 0, bit.data))
+                .and_then(|jedec| flash::write_and_verify(&mut bus, jedec, 0, bit.data, progress))
         };
         // Whatever happened, reload the FPGA from flash.
         self.jtag.command(Ecp5Instruction::Refresh, None, 100)?;
-        std::thread::sleep(Duration::from_millis(10));
+        self.jtag.port.wait(Duration::from_millis(10));
         written?;
         self.expect_done()
     }

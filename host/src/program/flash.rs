@@ -1,10 +1,16 @@
 //! SPI NOR flash programming over any [`SpiBus`]: JEDEC ID, power-up,
 //! write enable, erase of only the sectors the image covers, 256-byte page
 //! program, busy polling, and a read-back verify of every byte.
+//!
+//! Each erase and each page goes to the bus as one batch (write enable, the
+//! command, for a page its typical program time, a first busy poll), which a
+//! bus runs as one USB round trip; only a flash still busy then is polled
+//! again.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{progress_bar, ProgramError};
+use super::progress::{phase, Phase, Progress};
+use super::ProgramError;
 
 /// SPI NOR flash commands common to the W25Q/IS25LP/MX25 parts on FPGA
 /// boards (Winbond W25Q128JV datasheet §8).
@@ -31,21 +37,55 @@ pub enum FlashCmd {
     ReleasePowerDown = 0xAB,
 }
 
-/// Status register 1 bits.
-const BUSY: u8 = 0x01;
-const WEL: u8 = 0x02;
+/// Status register 1 bit positions; the flash shifts the register MSB first,
+/// so BUSY comes last.
+const BUSY_BIT: u8 = 0;
+const WEL_BIT: u8 = 1;
 /// Program page size.
 const PAGE: usize = 256;
-/// Bytes read back per transaction.
-const READ_CHUNK: usize = 2048;
+/// Bytes read back per transaction at most; the bus's FIFO may allow fewer.
+const READ_CHUNK: usize = 16 * 1024;
+/// How long a page program may keep the flash busy (W25Q128JV tPP max is 3 ms).
+const PAGE_LIMIT: Duration = Duration::from_millis(100);
+/// How long an erase may keep the flash busy (64 KiB block: tBE2 max 2 s).
+const ERASE_LIMIT: Duration = Duration::from_secs(5);
+/// Pause between busy polls of an erase (tens of milliseconds typical).
+const ERASE_POLL: Duration = Duration::from_millis(1);
+/// A page program's typical time (W25Q128JV tPP): the first busy poll comes
+/// after it, so that it usually finds the page done.
+const PAGE_PROGRAM_TYPICAL: Duration = Duration::from_micros(400);
 
-/// One SPI transaction with chip select: send `out`, then clock in `read`
-/// bytes, then release chip select.
+/// One SPI transaction of a [`SpiBus::batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpiOp<'a> {
+    /// Sends these bytes with chip select held; reads nothing.
+    Write(&'a [u8]),
+    /// Reads status register 1 and keeps bit `n` of it: the flash shifts
+    /// the register MSB first, so only the bits down to `n` are clocked.
+    StatusBit(u8),
+    /// Lets this long pass with chip select high (the bus clocks idle).
+    Pause(Duration),
+}
+
+/// The SPI bus to the flash: transactions with chip select, each sending
+/// `out` and then clocking in `read` bytes.
 pub trait SpiBus {
-    /// Runs the transaction; returns the bytes read after `out`.
+    /// Runs one transaction; returns the bytes read after `out`.
     fn transaction(&mut self, out: &[u8], read: usize) -> Result<Vec<u8>, ProgramError>;
+    /// Runs `ops` in order as one USB batch; returns the bit each
+    /// [`SpiOp::StatusBit`] read, in order.
+    fn batch(&mut self, ops: &[SpiOp]) -> Result<Vec<bool>, ProgramError>;
     /// Most bytes one transaction sending `out_len` bytes may read (the chip's FIFO).
     fn max_read(&self, out_len: usize) -> usize;
+    /// Waits on the device's timeline (see [`crate::usb::Ftdi::wait`]).
+    fn wait(&mut self, duration: Duration);
+    /// The device's timeline (see [`crate::usb::Ftdi::now`]).
+    fn now(&self) -> Duration;
+}
+
+/// Clock cycles that last `time` at `hz`: how a bus runs a [`SpiOp::Pause`].
+pub fn clocks_for(time: Duration, hz: u32) -> usize {
+    (time.as_secs_f64() * f64::from(hz)).ceil() as usize
 }
 
 /// The flash's JEDEC identity.
@@ -79,7 +119,7 @@ fn addressed(cmd: FlashCmd, address: usize) -> [u8; 4] {
 pub fn identify(bus: &mut dyn SpiBus) -> Result<JedecId, ProgramError> {
     bus.transaction(&[FlashCmd::ReleasePowerDown as u8], 0)?;
     // tRES1 is 3 us; one USB round trip is longer, but be explicit.
-    std::thread::sleep(Duration::from_micros(50));
+    bus.wait(Duration::from_micros(50));
     let id = bus.transaction(&[FlashCmd::JedecId as u8], 3)?;
     let id = JedecId([id[0], id[1], id[2]]);
     if id.0 == [0xFF; 3] || id.0 == [0; 3] || id.capacity().is_none() {
@@ -88,28 +128,66 @@ pub fn identify(bus: &mut dyn SpiBus) -> Result<JedecId, ProgramError> {
     Ok(id)
 }
 
-fn wait_ready(bus: &mut dyn SpiBus, op: &'static str, limit: Duration) -> Result<(), ProgramError> {
-    let start = Instant::now();
+/// Polls BUSY every `interval` until it clears or `limit` has passed.
+fn wait_ready(
+    bus: &mut dyn SpiBus,
+    op: &'static str,
+    limit: Duration,
+    interval: Duration,
+) -> Result<(), ProgramError> {
+    let start = bus.now();
     loop {
-        let status = bus.transaction(&[FlashCmd::ReadStatus as u8], 1)?;
-        if status[0] & BUSY == 0 {
+        let busy = bus.batch(&[SpiOp::StatusBit(BUSY_BIT)])?;
+        if !busy.first().copied().unwrap_or(true) {
             return Ok(());
         }
-        if start.elapsed() > limit {
+        let waited = bus.now().saturating_sub(start);
+        if waited > limit {
             return Err(ProgramError::FlashBusy {
                 op,
-                waited_ms: start.elapsed().as_millis() as u64,
+                waited_ms: waited.as_millis() as u64,
             });
         }
-        std::thread::sleep(Duration::from_micros(100));
+        bus.wait(interval);
     }
 }
 
-fn write_enable(bus: &mut dyn SpiBus) -> Result<(), ProgramError> {
-    bus.transaction(&[FlashCmd::WriteEnable as u8], 0)?;
-    let status = bus.transaction(&[FlashCmd::ReadStatus as u8], 1)?;
-    if status[0] & WEL == 0 {
-        return Err(ProgramError::WriteEnable { status: status[0] });
+/// Write enable, a check of the latch, the erase and a first busy poll in
+/// one batch; then polls until the erase is done.
+fn erase(bus: &mut dyn SpiBus, cmd: FlashCmd, at: usize) -> Result<(), ProgramError> {
+    let bits = bus.batch(&[
+        SpiOp::Write(&[FlashCmd::WriteEnable as u8]),
+        SpiOp::StatusBit(WEL_BIT),
+        SpiOp::Write(&addressed(cmd, at)),
+        SpiOp::StatusBit(BUSY_BIT),
+    ])?;
+    if !bits.first().copied().unwrap_or(false) {
+        // The whole register, to name the protection bits in the message.
+        let status = bus.transaction(&[FlashCmd::ReadStatus as u8], 1)?;
+        return Err(ProgramError::WriteEnable {
+            status: status.first().copied().unwrap_or(0),
+        });
+    }
+    if bits.get(1).copied().unwrap_or(true) {
+        wait_ready(bus, "erase", ERASE_LIMIT, ERASE_POLL)?;
+    }
+    Ok(())
+}
+
+/// Write enable, the page program, its typical time and a first busy poll
+/// in one batch; then polls until the page is written. The latch is not checked per page: the
+/// erases of the same sectors checked it, and the verify reads every byte.
+fn program_page(bus: &mut dyn SpiBus, at: usize, data: &[u8]) -> Result<(), ProgramError> {
+    let mut out = addressed(FlashCmd::PageProgram, at).to_vec();
+    out.extend(data);
+    let busy = bus.batch(&[
+        SpiOp::Write(&[FlashCmd::WriteEnable as u8]),
+        SpiOp::Write(&out),
+        SpiOp::Pause(PAGE_PROGRAM_TYPICAL),
+        SpiOp::StatusBit(BUSY_BIT),
+    ])?;
+    if busy.first().copied().unwrap_or(true) {
+        wait_ready(bus, "page program", PAGE_LIMIT, Duration::ZERO)?;
     }
     Ok(())
 }
@@ -137,10 +215,15 @@ pub fn erase_plan(start: usize, end: usize) -> Vec<(FlashCmd, usize)> {
     plan
 }
 
+/// Bytes one read transaction carries on `bus`.
+fn read_chunk(bus: &dyn SpiBus) -> usize {
+    READ_CHUNK.min(bus.max_read(4)).max(1)
+}
+
 /// Reads `len` bytes from `address`.
 pub fn read(bus: &mut dyn SpiBus, address: usize, len: usize) -> Result<Vec<u8>, ProgramError> {
     let mut out = Vec::with_capacity(len);
-    let chunk = READ_CHUNK.min(bus.max_read(4)).max(1);
+    let chunk = read_chunk(bus);
     while out.len() < len {
         let n = (len - out.len()).min(chunk);
         out.extend(bus.transaction(&addressed(FlashCmd::Read, address + out.len()), n)?);
@@ -149,12 +232,13 @@ pub fn read(bus: &mut dyn SpiBus, address: usize, len: usize) -> Result<Vec<u8>,
 }
 
 /// Erases what `data` needs, programs it page by page at `address`, and
-/// verifies every byte by reading it back.
+/// verifies every byte by reading it back, reporting each phase to `progress`.
 pub fn write_and_verify(
     bus: &mut dyn SpiBus,
     jedec: JedecId,
     address: usize,
     data: &[u8],
+    progress: &mut dyn Progress,
 ) -> Result<(), ProgramError> {
     let capacity = jedec.capacity().unwrap_or(0);
     if address + data.len() > capacity {
@@ -164,50 +248,48 @@ pub fn write_and_verify(
         });
     }
     let plan = erase_plan(address, address + data.len());
-    let bar = progress_bar("erase", plan.len() as u64);
-    for (cmd, at) in plan {
-        write_enable(bus)?;
-        bus.transaction(&addressed(cmd, at), 0)?;
-        wait_ready(bus, "erase", Duration::from_secs(5))?;
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-
-    let bar = progress_bar("write", data.len() as u64);
-    let mut offset = 0;
-    while offset < data.len() {
-        let at = address + offset;
-        let n = (PAGE - at % PAGE).min(data.len() - offset);
-        let chunk = &data[offset..offset + n];
-        if chunk.iter().any(|&b| b != 0xFF) {
-            write_enable(bus)?;
-            let mut out = addressed(FlashCmd::PageProgram, at).to_vec();
-            out.extend(chunk);
-            bus.transaction(&out, 0)?;
-            wait_ready(bus, "page program", Duration::from_millis(100))?;
+    phase(progress, Phase::Erase, plan.len() as u64, |progress| {
+        for &(cmd, at) in &plan {
+            erase(bus, cmd, at)?;
+            progress.advance(1);
         }
-        offset += n;
-        bar.inc(n as u64);
-    }
-    bar.finish_and_clear();
+        Ok::<_, ProgramError>(())
+    })?;
 
-    let bar = progress_bar("verify", data.len() as u64);
-    let mut offset = 0;
-    while offset < data.len() {
-        let n = (data.len() - offset).min(READ_CHUNK);
-        let back = read(&mut *bus, address + offset, n)?;
-        if let Some(i) = (0..n).find(|&i| back[i] != data[offset + i]) {
-            return Err(ProgramError::VerifyMismatch {
-                address: (address + offset + i) as u32,
-                expected: data[offset + i],
-                found: back[i],
-            });
+    phase(progress, Phase::Write, data.len() as u64, |progress| {
+        let mut offset = 0;
+        while offset < data.len() {
+            let at = address + offset;
+            let n = (PAGE - at % PAGE).min(data.len() - offset);
+            let chunk = &data[offset..offset + n];
+            if chunk.iter().any(|&b| b != 0xFF) {
+                program_page(bus, at, chunk)?;
+            }
+            offset += n;
+            progress.advance(n as u64);
         }
-        offset += n;
-        bar.inc(n as u64);
-    }
-    bar.finish_and_clear();
-    Ok(())
+        Ok::<_, ProgramError>(())
+    })?;
+
+    phase(progress, Phase::Verify, data.len() as u64, |progress| {
+        let chunk = read_chunk(bus);
+        let mut offset = 0;
+        while offset < data.len() {
+            let n = (data.len() - offset).min(chunk);
+            let back = bus.transaction(&addressed(FlashCmd::Read, address + offset), n)?;
+            let expected = &data[offset..offset + n];
+            if let Some(i) = (0..n).find(|&i| back.get(i) != expected.get(i)) {
+                return Err(ProgramError::VerifyMismatch {
+                    address: (address + offset + i) as u32,
+                    expected: expected[i],
+                    found: back.get(i).copied().unwrap_or(0),
+                });
+            }
+            offset += n;
+            progress.advance(n as u64);
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

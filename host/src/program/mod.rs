@@ -5,9 +5,6 @@
 //! is refused with both devices named. Programmers use [`crate::mpsse`] and
 //! [`crate::usb`], nothing above them.
 
-use std::io::IsTerminal;
-
-use indicatif::{ProgressBar, ProgressStyle};
 use thiserror::Error;
 
 use crate::usb::UsbError;
@@ -18,6 +15,7 @@ pub mod ecp5;
 pub mod flash;
 pub mod ice40;
 pub mod parts;
+pub mod progress;
 
 pub use bitbang::{BitbangPins, ULX3S_FT231X};
 pub use bitstream::{detect_family, Ecp5Bitstream, Family, Ice40Image};
@@ -25,6 +23,11 @@ pub use ecp5::{BseError, Ecp5Instruction, Ecp5Jtag, Ecp5Status};
 pub use flash::{FlashCmd, JedecId};
 pub use ice40::Ice40Spi;
 pub use parts::{largest_bitstream_file, Ecp5Part, Ice40Part, Idcode, ECP5_PARTS, ICE40_PARTS};
+pub use progress::{NoProgress, Phase, Progress};
+
+/// The MPSSE clock (JTAG TCK, SPI SCK) when neither `--freq` nor the board
+/// table sets one: 6 MHz, which every FTDI MPSSE chip reaches.
+pub const DEFAULT_CLOCK_HZ: u32 = 6_000_000;
 
 /// What `probe` finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +43,20 @@ pub trait Programmer {
     /// Reads what identifies the target: IDCODE and/or flash JEDEC ID.
     fn probe(&mut self) -> Result<ProbeReport, ProgramError>;
     /// Checks `bitstream`, loads it into configuration SRAM and confirms the
-    /// FPGA accepted it.
-    fn load_sram(&mut self, bitstream: &[u8]) -> Result<(), ProgramError>;
+    /// FPGA accepted it; reports the [`Phase::Configure`] phase.
+    fn load_sram(
+        &mut self,
+        bitstream: &[u8],
+        progress: &mut dyn Progress,
+    ) -> Result<(), ProgramError>;
     /// Checks `bitstream`, writes it to the configuration flash, verifies
-    /// every byte and restarts the FPGA from flash.
-    fn write_flash(&mut self, bitstream: &[u8]) -> Result<(), ProgramError>;
+    /// every byte and restarts the FPGA from flash; reports the
+    /// [`Phase::Erase`], [`Phase::Write`] and [`Phase::Verify`] phases.
+    fn write_flash(
+        &mut self,
+        bitstream: &[u8],
+        progress: &mut dyn Progress,
+    ) -> Result<(), ProgramError>;
 }
 
 /// Why a bitstream was not loaded.
@@ -168,19 +180,7 @@ impl ProgramError {
                 | ProgramError::UnknownDevice { .. }
                 | ProgramError::TooLarge { .. }
                 | ProgramError::FlashTooSmall { .. }
+                | ProgramError::Usb(UsbError::MpsseClock { .. })
         )
     }
-}
-
-/// A progress bar on stderr, hidden when stderr is not a terminal (tests, pipes).
-pub fn progress_bar(label: &'static str, total: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{prefix:>9} [{bar:40}] {pos}/{len} {eta}") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_prefix(label);
-    bar
 }

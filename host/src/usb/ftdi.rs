@@ -12,7 +12,7 @@ const CONTROL_TIMEOUT: Duration = Duration::from_millis(1000);
 const WRITE_TIMEOUT: Duration = Duration::from_millis(2000);
 /// Largest bulk OUT transfer handed to the backend at once.
 const WRITE_CHUNK: usize = 4096;
-/// Packets asked for per bulk IN transfer.
+/// Most packets asked for per bulk IN transfer.
 const READ_PACKETS: usize = 8;
 /// Each bulk IN packet starts with two modem-status bytes (AN232B-04).
 const STATUS_BYTES: usize = 2;
@@ -30,6 +30,12 @@ pub enum BitMode {
     /// Synchronous bit-bang.
     SyncBitbang = 0x04,
 }
+
+/// Pin bytes per second in the bit-bang modes, per baud of the rate the
+/// divisor gives in UART mode. The datasheets say only that the baud-rate
+/// generator clocks the pins; the pins change at a quarter of that rate (the
+/// factor libftdi corrects for when it sets a bit-bang rate).
+pub const BITBANG_BYTES_PER_BAUD: f64 = 0.25;
 
 /// The encoded baud-rate divisor of `SIO_SET_BAUDRATE` (AN232B-05).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,6 +309,16 @@ impl Ftdi {
         Ok(())
     }
 
+    /// Waits `duration` on the device's timeline (see [`UsbBackend::wait`]).
+    pub fn wait(&mut self, duration: Duration) {
+        self.usb.wait(duration);
+    }
+
+    /// The device's timeline (see [`UsbBackend::now`]).
+    pub fn now(&self) -> Duration {
+        self.usb.now()
+    }
+
     /// Reads what is available (status bytes stripped), waiting up to
     /// `timeout` for the first byte. `Ok(0)` means nothing came.
     pub fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, UsbError> {
@@ -316,7 +332,7 @@ impl Ftdi {
                 return Ok(n);
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            self.fill(left.max(Duration::from_millis(1)))?;
+            self.fill(buf.len(), left.max(Duration::from_millis(1)))?;
             if self.pending.is_empty() && Instant::now() >= deadline {
                 return Ok(0);
             }
@@ -342,10 +358,14 @@ impl Ftdi {
         Ok(())
     }
 
-    /// One bulk IN transfer; every packet's two status bytes are dropped.
-    fn fill(&mut self, timeout: Duration) -> Result<(), UsbError> {
+    /// One bulk IN transfer sized to `want` data bytes (at most
+    /// [`READ_PACKETS`] packets); every packet's two status bytes are dropped.
+    /// A transfer of exactly the packets the data fills ends on its last full
+    /// packet, without waiting for the chip's latency timer.
+    fn fill(&mut self, want: usize, timeout: Duration) -> Result<(), UsbError> {
         let packet = self.chip.max_packet();
-        let mut raw = vec![0u8; packet * READ_PACKETS];
+        let packets = want.div_ceil(packet - STATUS_BYTES).clamp(1, READ_PACKETS);
+        let mut raw = vec![0u8; packet * packets];
         let endpoint = self.interface.endpoint_in();
         let n = match self.usb.bulk_in(endpoint, &mut raw, timeout) {
             Ok(n) => n,

@@ -3,8 +3,9 @@
 //!
 //! The backend moves control and bulk transfers and nothing else; three
 //! implementations exist: [`rusb`] (libusb, the default), `d2xx` (FTDI's
-//! D2XX driver, cargo feature `d2xx`) and [`emulator`] (an emulated FTDI chip
-//! for tests). [`Ftdi`] speaks FTDI's vendor requests (AN232B application
+//! D2XX driver, cargo feature `d2xx`) and the emulated FTDI chip of the test
+//! double `amber::emulator` (cargo feature `emulator`, never in a release
+//! build). [`Ftdi`] speaks FTDI's vendor requests (AN232B application
 //! notes, FT2232H/FT232H/FT231X/FT232R datasheets) over any of them, so the
 //! same code runs against hardware and the emulator.
 //!
@@ -13,20 +14,20 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
 mod chip;
 #[cfg(feature = "d2xx")]
 pub mod d2xx;
-pub mod emulator;
 mod ftdi;
 pub mod rusb;
 mod selector;
 
 pub use chip::{ChipInfo, ChipType, CHIPS, FTDI_PIDS, FTDI_VID};
-pub use ftdi::{BaudDivisor, BitMode, Ftdi};
+pub use ftdi::{BaudDivisor, BitMode, Ftdi, BITBANG_BYTES_PER_BAUD};
 pub use selector::{DeviceSelector, SelectorError};
 
 /// One channel of a multi-channel FTDI chip (A is the only one on single-channel chips).
@@ -146,6 +147,25 @@ pub trait UsbBackend: Send {
         buf: &mut [u8],
         timeout: Duration,
     ) -> Result<usize, UsbError>;
+
+    /// Lets `duration` pass before the next transfer: a wait the device's
+    /// timing needs (a reset pulse, the pause between busy polls). Hardware
+    /// backends sleep; the emulator advances its model clock instead.
+    fn wait(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+
+    /// The device's time since a fixed point: the clock [`UsbBackend::wait`]
+    /// advances, which the host's deadlines for the device are measured on.
+    fn now(&self) -> Duration {
+        monotonic()
+    }
+}
+
+/// Real time since the first call: the device timeline of hardware backends.
+pub fn monotonic() -> Duration {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
 }
 
 /// A USB-level failure. Every variant names what the user can act on.
@@ -229,6 +249,19 @@ pub enum UsbError {
         requested: u32,
         /// Closest reachable baud.
         nearest: u32,
+    },
+    /// The MPSSE clock asked for is outside what the chip divides to. Choose
+    /// a frequency in the range (`--freq`, or the board table's `freq_hz`).
+    #[error("{chip} cannot clock MPSSE at {requested} Hz: it runs from {min} Hz to {max} Hz")]
+    MpsseClock {
+        /// The chip.
+        chip: ChipType,
+        /// The clock asked for, Hz.
+        requested: u32,
+        /// The slowest clock the chip divides to, Hz.
+        min: u32,
+        /// The fastest, Hz.
+        max: u32,
     },
     /// The MPSSE engine answered out of step (lost sync with the command stream).
     #[error("MPSSE out of sync: expected {expected:02x?}, read {found:02x?}")]

@@ -59,6 +59,8 @@ pub struct Ecp5Board {
     spi_open: bool,
     spi_selected: bool,
     loaded: bool,
+    /// The bitstream the engine last accepted through JTAG, byte for byte.
+    accepted: Vec<u8>,
 }
 
 impl Ecp5Board {
@@ -80,7 +82,13 @@ impl Ecp5Board {
             spi_open: false,
             spi_selected: false,
             loaded: false,
+            accepted: Vec::new(),
         }
+    }
+
+    /// Keeps the flash's time on `clock` (the emulator's).
+    pub(super) fn set_clock(&mut self, clock: &super::timing::Clock) {
+        self.flash.set_clock(clock);
     }
 
     /// Changes the IDCODE the TAP reports (fault injection: wrong chip).
@@ -96,6 +104,12 @@ impl Ecp5Board {
     /// Is DONE set?
     pub fn done(&self) -> bool {
         self.status & ST_DONE != 0
+    }
+
+    /// The bitstream the configuration engine last accepted through JTAG
+    /// (empty before any).
+    pub fn loaded(&self) -> &[u8] {
+        &self.accepted
     }
 
     /// TDO as the FTDI reads it: the bit the TAP drives now (the one the
@@ -256,6 +270,9 @@ impl Ecp5Board {
     fn configure(&mut self) {
         let image = std::mem::take(&mut self.burst);
         let result = check_bitstream(&image, self.idcode, self.geometry);
+        if result.is_ok() {
+            self.accepted = image;
+        }
         self.apply(result);
     }
 

@@ -1,17 +1,20 @@
 //! An emulated SPI NOR flash in the style of the Winbond W25Q128JV: JEDEC ID,
 //! deep power-down, write-enable latch rules, page program within a 256-byte
-//! page, 4K/32K/64K/chip erase, and a busy time for each operation.
+//! page, 4K/32K/64K/chip erase, and a busy time for each operation, counted
+//! on the emulator's model clock.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::timing::Clock;
 use super::Event;
 
-/// Busy times, shortened from the datasheet's typical values so tests stay quick.
-const PAGE_PROGRAM: Duration = Duration::from_micros(300);
-const ERASE_4K: Duration = Duration::from_millis(2);
-const ERASE_32K: Duration = Duration::from_millis(3);
-const ERASE_64K: Duration = Duration::from_millis(4);
-const ERASE_CHIP: Duration = Duration::from_millis(20);
+/// Busy times: the W25Q128JV datasheet's typical values (AC electrical
+/// characteristics: tPP, tSE, tBE1, tBE2, tCE).
+const PAGE_PROGRAM: Duration = Duration::from_micros(400);
+const ERASE_4K: Duration = Duration::from_millis(45);
+const ERASE_32K: Duration = Duration::from_millis(120);
+const ERASE_64K: Duration = Duration::from_millis(150);
+const ERASE_CHIP: Duration = Duration::from_secs(40);
 
 /// Status register 1: busy and write-enable latch.
 const STATUS_BUSY: u8 = 0x01;
@@ -24,7 +27,9 @@ pub struct SpiFlash {
     jedec: [u8; 3],
     powered_down: bool,
     wel: bool,
-    busy_until: Option<Instant>,
+    clock: Clock,
+    busy_until: Option<Duration>,
+    busy_total: Duration,
     selected: bool,
     /// Bytes of the current command (while selected).
     command: Vec<u8>,
@@ -34,6 +39,8 @@ pub struct SpiFlash {
     out_byte: u8,
     /// Programming this address stores a flipped bit (fault injection).
     pub corrupt_at: Option<u32>,
+    /// Every busy time is this many times the typical one (fault injection).
+    pub slow_down: u32,
 }
 
 impl SpiFlash {
@@ -45,14 +52,27 @@ impl SpiFlash {
             jedec,
             powered_down,
             wel: false,
+            clock: Clock::default(),
             busy_until: None,
+            busy_total: Duration::ZERO,
             selected: false,
             command: Vec::new(),
             in_byte: 0,
             in_bits: 0,
             out_byte: 0xFF,
             corrupt_at: None,
+            slow_down: 1,
         }
+    }
+
+    /// Keeps time on `clock` (the emulator's).
+    pub(super) fn set_clock(&mut self, clock: &Clock) {
+        self.clock = clock.clone();
+    }
+
+    /// Busy time of every operation started so far.
+    pub fn busy_total(&self) -> Duration {
+        self.busy_total
     }
 
     /// The memory contents.
@@ -69,7 +89,7 @@ impl SpiFlash {
 
     fn busy(&mut self) -> bool {
         match self.busy_until {
-            Some(until) if Instant::now() < until => true,
+            Some(until) if self.clock.now() < until => true,
             _ => {
                 self.busy_until = None;
                 false
@@ -169,8 +189,10 @@ impl SpiFlash {
     }
 
     fn finish(&mut self, time: Duration) {
+        let time = time * self.slow_down.max(1);
         self.wel = false;
-        self.busy_until = Some(Instant::now() + time);
+        self.busy_until = Some(self.clock.now() + time);
+        self.busy_total += time;
     }
 
     /// The level the flash drives on MISO now (high when not selected).

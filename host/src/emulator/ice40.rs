@@ -3,9 +3,10 @@
 //!
 //! Pins (ADBUS): 0 SCK, 1 MOSI, 2 MISO, 4 SS (flash and FPGA), 6 CDONE, 7 CRESET_B.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::flash::SpiFlash;
+use super::timing::Clock;
 use super::Event;
 
 const MOSI: u8 = 1 << 1;
@@ -92,7 +93,7 @@ enum Mode {
     Reset,
     /// CRESET_B rose with SS low: SPI slave configuration.
     Config {
-        since: Instant,
+        since: Duration,
         bytes: Vec<u8>,
         byte: u8,
         bits: u8,
@@ -114,6 +115,9 @@ pub struct Ice40Board {
     cdone: bool,
     pins: u8,
     flash_selected: bool,
+    clock: Clock,
+    /// The image the FPGA last accepted over SPI, byte for byte.
+    loaded: Vec<u8>,
     /// The last rejection, if an image was refused.
     pub last_reject: Option<Ice40Reject>,
 }
@@ -128,13 +132,26 @@ impl Ice40Board {
             cdone: false,
             pins: SS | CRESET,
             flash_selected: false,
+            clock: Clock::default(),
+            loaded: Vec::new(),
             last_reject: None,
         }
+    }
+
+    /// Keeps time (and the flash's) on `clock` (the emulator's).
+    pub(super) fn set_clock(&mut self, clock: &Clock) {
+        self.clock = clock.clone();
+        self.flash.set_clock(clock);
     }
 
     /// Is CDONE high?
     pub fn cdone(&self) -> bool {
         self.cdone
+    }
+
+    /// The image the FPGA last accepted over SPI (empty before any).
+    pub fn loaded(&self) -> &[u8] {
+        &self.loaded
     }
 
     /// The FPGA's input pins as the FTDI sees them.
@@ -167,7 +184,7 @@ impl Ice40Board {
                 }
                 log.push(Event::Ice40ConfigStart);
                 self.mode = Mode::Config {
-                    since: Instant::now(),
+                    since: self.clock.now(),
                     bytes: Vec::new(),
                     byte: 0,
                     bits: 0,
@@ -246,7 +263,10 @@ impl Ice40Board {
                 *clocks_after += 1;
                 complete = *clocks_after >= DUMMY_CLOCKS;
             } else if ss_low {
-                if bytes.is_empty() && *bits == 0 && since.elapsed() < CONFIG_SETUP {
+                if bytes.is_empty()
+                    && *bits == 0
+                    && self.clock.now().saturating_sub(*since) < CONFIG_SETUP
+                {
                     *early = true;
                 }
                 *byte = (*byte << 1) | u8::from(mosi);
@@ -261,9 +281,11 @@ impl Ice40Board {
             }
         }
         if complete {
+            if let Mode::Config { bytes, .. } = std::mem::replace(&mut self.mode, Mode::Running) {
+                self.loaded = bytes;
+            }
             self.cdone = true;
             self.last_reject = None;
-            self.mode = Mode::Running;
             log.push(Event::Ice40Done);
         }
         true
