@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
-// sha256d_miner: CORES sha256d_core pipelines (sha256d_serial round units at one
-// round per clock) sweeping double-buffered work items.
+// sha256d_miner: CORES sha256d_core pipelines (the pipelines of one
+// sha256d_lockstep at one round per clock) sweeping double-buffered work items.
 // Work in and events out are valid/ready. The cores take nonces in lockstep
 // (core j hashes start + j, start + j + CORES, ...; in header-byte order, those
 // counters byte-swapped); a queued item starts on the slot after the running one's
@@ -192,31 +192,26 @@ end else begin : g_load_now
     assign q_penult = q_remaining_reg < 2 * CORES_W32;
 end
 
-if (ROUNDS_PER_CLK == 1) begin : g_serial
-    // One round per clock: each core is one round unit shared by both hashes,
-    // reading its nonce's midstate and tail from a memory of work slots (block
-    // RAM), so neither the queued nor the running item holds them in registers.
-    // Item n goes to slot n mod 4: when it is written, item n - 1 is running and
-    // the cores finish at most item n - 2, so slot n - 4 is free.
+if (ROUNDS_PER_CLK == 1) begin : g_lockstep
+    // One round per clock: the cores are the pipelines of one sha256d_lockstep
+    // (two round units each, one per hash), which read their nonces' midstate and
+    // tail from a memory of work slots (block RAM), so neither the queued nor the
+    // running item holds them in registers. Item n goes to slot n mod 4: when it
+    // is written, item n - 1 is running and the cores finish at most item n - 2,
+    // so slot n - 4 is free.
     localparam SLOT_W = 2;
     // no_rw_check: a slot is never read on the clock it is written (above).
     (* ram_style = "block", no_rw_check *) reg [351:0] slot_mem [0:(1 << SLOT_W) - 1];
     reg [SLOT_W-1:0] wr_slot_reg = {SLOT_W{1'b0}};
     reg [SLOT_W-1:0] r_slot_reg;
-    wire [SLOT_W-1:0] read_addr [0:CORES-1];
-    reg [351:0] read_reg [0:CORES-1];
+    wire [SLOT_W-1:0] read_addr;
+    reg [351:0] read_reg;
 
     always @(posedge clk) begin
         if (accept) begin
             slot_mem[wr_slot_reg] <= {work_midstate, work_tail};
         end
-    end
-
-    integer r;
-    always @(posedge clk) begin
-        for (r = 0; r < CORES; r = r + 1) begin
-            read_reg[r] <= slot_mem[read_addr[r]];
-        end
+        read_reg <= slot_mem[read_addr];
     end
 
     always @(posedge clk) begin
@@ -236,27 +231,37 @@ if (ROUNDS_PER_CLK == 1) begin : g_serial
     // The slots' memory holds the words: nothing to copy.
     wire unused_words_load = words_load;
 
+    wire               group_ready;
+    wire [32*CORES-1:0] group_nonce;
+    wire [32*CORES-1:0] group_out_nonce;
+    wire [META_W-1:0]   group_out_meta;
     for (j = 0; j < CORES; j = j + 1) begin : g_core
-        sha256d_serial #(
-            .SLOT_W(SLOT_W),
-            .META_W(META_W)
-        ) core_inst (
-            .clk(clk),
-            .rst(rst),
-            .work_addr(read_addr[j]),
-            .work_data(read_reg[j]),
-            .in_ready(core_ready[j]),
-            .in_valid(core_valid[j]),
-            .in_slot(r_slot_reg),
-            .in_nonce(issued(r_next_reg + 32'(j), r_order_reg)),
-            .in_threshold(r_threshold_reg),
-            .in_meta({last_group, r_seq_reg, r_tag_reg}),
-            .out_valid(core_out_valid[j]),
-            .out_hit(core_out_hit[j]),
-            .out_nonce(core_out_nonce[j]),
-            .out_meta(core_out_meta[j])
-        );
+        assign core_ready[j] = group_ready;
+        assign group_nonce[32*j +: 32] = issued(r_next_reg + 32'(j), r_order_reg);
+        assign core_out_nonce[j] = group_out_nonce[32*j +: 32];
+        assign core_out_meta[j] = group_out_meta;
     end
+
+    sha256d_lockstep #(
+        .CORES(CORES),
+        .SLOT_W(SLOT_W),
+        .META_W(META_W)
+    ) lockstep_inst (
+        .clk(clk),
+        .rst(rst),
+        .work_addr(read_addr),
+        .work_data(read_reg),
+        .in_ready(group_ready),
+        .in_valid(core_valid),
+        .in_slot(r_slot_reg),
+        .in_nonce(group_nonce),
+        .in_threshold(r_threshold_reg),
+        .in_meta({last_group, r_seq_reg, r_tag_reg}),
+        .out_valid(core_out_valid),
+        .out_hit(core_out_hit),
+        .out_nonce(group_out_nonce),
+        .out_meta(group_out_meta)
+    );
 end else begin : g_rings
     // Several rounds per clock: rings of round stages take a nonce on every free
     // slot; rounds 0..2 and the nonce-free schedule words are computed once per item.

@@ -50,15 +50,25 @@ TARGETS = [
 # at 40 (seeds 1 / 2, same netlist).
 PLACER_TIMING_WEIGHT = {"ecp5-85f": 40}
 
-ROUNDS = 61  # rounds per SHA-256 pass in sha256d_core (see its header)
-SERIAL_CLOCKS = 128  # clocks per nonce of sha256d_serial (ROUNDS_PER_CLK = 1)
+
+
+def host_constant(name):
+    """A constant of the host's hash-rate rule (host/src/board.rs, `hashes_per_clock`),
+    read from its source so that the two figures come from one formula."""
+    source = ROOT / "host" / "src" / "board.rs"
+    found = re.search(rf"pub const {name}: u32 = (\d+);", source.read_text())
+    if not found:
+        sys.exit(f"report_core: no `pub const {name}: u32` in {rel(source)}")
+    return int(found.group(1))
 
 
 def hashes_per_clock(rounds_per_clk, cores):
+    """The host's `hashes_per_clock` (host/src/board.rs)."""
     if rounds_per_clk == 1:
-        return cores / SERIAL_CLOCKS
-    stages = min(rounds_per_clk, ROUNDS)
-    return cores / math.ceil(ROUNDS / stages)
+        return cores / host_constant("LOCKSTEP_CLOCKS_PER_NONCE")
+    rounds = host_constant("CORE_ROUNDS")
+    stages = min(rounds_per_clk, rounds)
+    return cores / math.ceil(rounds / stages)
 
 
 def rel(path):

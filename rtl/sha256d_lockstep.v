@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//
+// sha256d_lockstep: CORES double-SHA-256 pipelines at one round per clock, for
+// small FPGAs. A pipeline has two round units, one per hash: the first hashes
+// the header's second block of one nonce while the second hashes the digest of
+// the nonce before it. Both step through the same round index on the same
+// clock, so the round constant, the work item and the control are shared by
+// every unit; each pipeline finishes a nonce every PERIOD clocks.
+//
+// A period, by the counter cnt (0 .. PERIOD - 1):
+//   cnt 0       load: the first unit takes its nonce's midstate; the second
+//               takes the first unit's final state plus its midstate (the
+//               feed-forward) as the words W0..W7 of its block
+//   cnt 1..64   round cnt - 1 in both units
+// Each unit keeps its message schedule as a 16-word window that shifts on every
+// clock; W[j] enters on cnt j - 15 (mod PERIOD), so once a unit's rounds no
+// longer need new schedule words, the next nonce's message words stream in:
+// no window is ever loaded in parallel except the second unit's W0..W7.
+// The second hash is only checked as far as it needs: H7 = IV7 + e after round
+// 60, compared with the threshold two clocks later.
+//
+// Nonces are taken for all pipelines at once, on the clock in_ready is high
+// (once per period), with the slot of the work memory that holds their item's
+// midstate and tail; the memory is read through work_addr / work_data
+// (registered read, one clock late). A nonce's result leaves on out_* about
+// two periods after it is taken.
+`resetall
+`default_nettype none
+
+module sha256d_lockstep #(
+    // Parallel pipelines (1..)
+    parameter CORES = 1,
+    // Bits of a work memory slot index (1..)
+    parameter SLOT_W = 2,
+    // Width of in_meta / out_meta, bits carried with each group of nonces (1..)
+    parameter META_W = 1
+) (
+    input  wire                  clk,
+    input  wire                  rst,
+
+    // Work memory read port: work_data is the slot work_addr named a clock earlier
+    output wire [SLOT_W-1:0]     work_addr,
+    input  wire [351:0]          work_data,   // {H0..H7, header bytes 64..75}
+
+    // Nonces in: one per pipeline, taken on the clock in_ready is high
+    output wire                  in_ready,
+    input  wire [CORES-1:0]      in_valid,    // per pipeline; low: its slot stays empty
+    input  wire [SLOT_W-1:0]     in_slot,
+    input  wire [32*CORES-1:0]   in_nonce,    // pipeline j's nonce in [32*j +: 32]
+    input  wire [31:0]           in_threshold,
+    input  wire [META_W-1:0]     in_meta,
+
+    // Results: registered, out_valid high one clock per finished nonce
+    output wire [CORES-1:0]      out_valid,
+    output wire [CORES-1:0]      out_hit,
+    output wire [32*CORES-1:0]   out_nonce,
+    output wire [META_W-1:0]     out_meta     // shared by the group
+);
+
+if (CORES < 1) begin : g_check_cores
+    $error("sha256d_lockstep: CORES must be at least 1");
+end
+
+// FIPS 180-4 §5.3.3: initial hash value
+localparam [255:0] IV = {32'h6a09e667, 32'hbb67ae85, 32'h3c6ef372, 32'ha54ff53a,
+                         32'h510e527f, 32'h9b05688c, 32'h1f83d9ab, 32'h5be0cd19};
+localparam [31:0] K0 = 32'h428a2f98;
+localparam [31:0] PAD = 32'h80000000;
+// Message lengths in bits: the header's 80 bytes, the digest's 32
+localparam [31:0] LEN1 = 32'd640;
+localparam [31:0] LEN2 = 32'd256;
+
+// Clocks per nonce and pipeline: a load and 64 rounds
+localparam PERIOD = 65;
+localparam [6:0] LAST = 7'(PERIOD - 1);
+// The counter values of the period's events (see the header)
+localparam [6:0] ISSUE = 7'd48;       // nonces taken
+localparam [6:0] MSG1_FIRST = 7'd50;  // W0 of the next first-hash block enters
+localparam [6:0] NONCE_AT = 7'd53;    // W3, the nonce, enters
+localparam [6:0] MSG2_FIRST = 7'd58;  // W8 of the next second-hash block enters
+localparam [6:0] KW_ZERO = 7'd63;     // K + W of "round 64" is 0: h after round 63 stays bare
+localparam [6:0] SUM_H7 = 7'd62;      // e after round 60 is in the second unit
+localparam [6:0] COMPARE = 7'd63;
+
+// ---------------------------------------------------------------------------
+// Shared control: the counter and flags decoded a clock ahead, the round
+// constant, and the message words common to every pipeline.
+reg  [6:0] cnt_reg = 7'd0;
+wire [6:0] cnt_next = cnt_reg == LAST ? 7'd0 : cnt_reg + 7'd1;
+
+reg        ready_reg = 1'b0;
+reg        load_reg = 1'b0;        // cnt 0
+reg        mid2_take_reg = 1'b0;   // cnt 1: the second unit's copy of the midstate
+reg        sched1_reg = 1'b0;      // cnt 1..49: the first unit's window takes schedule words
+reg        nonce1_reg = 1'b0;      // cnt NONCE_AT
+reg        sched2_reg = 1'b0;      // cnt 1..57: the second unit's window takes schedule words
+reg        kw_zero_reg = 1'b0;
+reg        sum_h7_reg = 1'b0;
+reg        compare_reg = 1'b0;
+reg [31:0] k_reg;                  // K[r + 1] in the clock of round r; K0 at cnt 64
+reg [31:0] msg1_reg;               // the first block's word entering now (not the nonce)
+reg [31:0] msg2_reg;               // the second block's constant word entering now
+
+// K[t] for the round after the one on counter value c, t = c (c = 1..63);
+// "round 64" adds nothing (bare h after round 63); the load's next round is 0.
+function automatic [31:0] k_after(input [6:0] c);
+    if (c == 7'd63) begin
+        k_after = 32'd0;
+    end else if (c == LAST) begin
+        k_after = K0;
+    end else begin
+        k_after = sha256_pkg::round_k(c[5:0] + 6'd1);
+    end
+endfunction
+
+// Header bytes 64..75 (W0..W2) of the item the memory presents
+wire [31:0] tail0 = work_data[95:64];
+wire [31:0] tail1 = work_data[63:32];
+wire [31:0] tail2 = work_data[31:0];
+
+always @(posedge clk) begin
+    cnt_reg <= cnt_next;
+    ready_reg <= cnt_next == ISSUE;
+    load_reg <= cnt_next == 7'd0;
+    mid2_take_reg <= cnt_next == 7'd1;
+    sched1_reg <= cnt_next >= 7'd1 && cnt_next < MSG1_FIRST;
+    nonce1_reg <= cnt_next == NONCE_AT;
+    sched2_reg <= cnt_next >= 7'd1 && cnt_next < MSG2_FIRST;
+    kw_zero_reg <= cnt_next == KW_ZERO;
+    sum_h7_reg <= cnt_next == SUM_H7;
+    compare_reg <= cnt_next == COMPARE;
+    k_reg <= k_after(cnt_next);
+    // W[j] enters on cnt j - 15 (mod PERIOD): W0..W14 on cnt 50..64, W15 on cnt 0
+    case (cnt_next)
+        MSG1_FIRST:      msg1_reg <= tail0;
+        MSG1_FIRST + 1:  msg1_reg <= tail1;
+        MSG1_FIRST + 2:  msg1_reg <= tail2;
+        MSG1_FIRST + 4:  msg1_reg <= PAD;
+        7'd0:            msg1_reg <= LEN1;
+        default:         msg1_reg <= 32'd0;
+    endcase
+    case (cnt_next)
+        MSG2_FIRST:      msg2_reg <= PAD;
+        7'd0:            msg2_reg <= LEN2;
+        default:         msg2_reg <= 32'd0;
+    endcase
+    if (rst) begin
+        cnt_reg <= 7'd0;
+        ready_reg <= 1'b0;
+    end
+end
+
+// Nonces in: taken on ISSUE, held through the next load, then passed on
+// with their hash: issue -> first unit (load) -> second unit (next load).
+reg [SLOT_W-1:0] slot_reg;
+reg [CORES-1:0]  valid_in_reg = {CORES{1'b0}};
+reg [CORES-1:0]  valid_1_reg = {CORES{1'b0}};
+reg [CORES-1:0]  valid_2_reg = {CORES{1'b0}};
+reg [31:0]       thr_in_reg, thr_1_reg, thr_2_reg;
+reg [META_W-1:0] meta_in_reg, meta_1_reg, meta_2_reg;
+
+assign in_ready = ready_reg;
+assign work_addr = ready_reg ? in_slot : slot_reg;
+
+always @(posedge clk) begin
+    if (ready_reg) begin
+        slot_reg <= in_slot;
+        valid_in_reg <= in_valid;
+        thr_in_reg <= in_threshold;
+        meta_in_reg <= in_meta;
+    end
+    if (load_reg) begin
+        valid_1_reg <= valid_in_reg;
+        valid_2_reg <= valid_1_reg;
+        thr_1_reg <= thr_in_reg;
+        thr_2_reg <= thr_1_reg;
+        meta_1_reg <= meta_in_reg;
+        meta_2_reg <= meta_1_reg;
+    end
+    if (rst) begin
+        valid_in_reg <= {CORES{1'b0}};
+        valid_1_reg <= {CORES{1'b0}};
+        valid_2_reg <= {CORES{1'b0}};
+    end
+end
+
+// The second unit's midstate: the item of the nonce the first unit took on
+// the last load (the memory presents it until the next nonces are taken).
+reg [255:0] mid2_reg;
+always @(posedge clk) begin
+    if (mid2_take_reg) begin
+        mid2_reg <= work_data[351:96];
+    end
+end
+
+// The first unit loads a..g of its midstate; h arrives through hkw.
+wire [223:0] mid1_state = work_data[351:128];
+wire [31:0]  mid1_h = work_data[127:96];
+
+reg [META_W-1:0] out_meta_reg;
+always @(posedge clk) begin
+    if (compare_reg) begin
+        out_meta_reg <= meta_2_reg;
+    end
+end
+assign out_meta = out_meta_reg;
+
+// ---------------------------------------------------------------------------
+// The pipelines
+genvar j;
+genvar p;
+for (j = 0; j < CORES; j = j + 1) begin : g_pipe
+    // Each pipeline has its own copy of the load flag: it steers about a
+    // thousand flip-flops (keep: Yosys would merge the copies).
+    reg load_copy_reg = 1'b0;
+    (* keep *)
+    always @(posedge clk) begin
+        load_copy_reg <= cnt_next == 7'd0;
+    end
+
+    reg [31:0] nonce_in_reg, nonce_1_reg, nonce_2_reg;
+    always @(posedge clk) begin
+        if (ready_reg) begin
+            nonce_in_reg <= in_nonce[32*j +: 32];
+        end
+        if (load_copy_reg) begin
+            nonce_1_reg <= nonce_in_reg;
+            nonce_2_reg <= nonce_1_reg;
+        end
+    end
+    // Header bytes 76..79 hold the nonce little-endian; W3 reads them big-endian.
+    wire [31:0] w3 = {nonce_in_reg[7:0], nonce_in_reg[15:8], nonce_in_reg[23:16],
+                      nonce_in_reg[31:24]};
+
+    // ---- First hash: the header's second block
+    reg [223:0] s1_reg;       // {a..g} before the round; h folded into hkw1_reg
+    reg [31:0]  hkw1_reg;     // h + K[r] + W[r]; after round 63, h alone
+    reg [31:0]  kw1_reg;      // K[r+1] + W[r+1]
+    reg [31:0]  win1_reg [0:15];   // W[r] .. W[r+15] in round r
+
+    wire [255:0] rounded1;
+    sha256_round round1_inst (
+        .rx_state(s1_reg),
+        .rx_hkw(hkw1_reg),
+        .tx_state(rounded1)
+    );
+    wire unused_h1 = &{1'b0, rounded1[31:0]};
+
+    wire [31:0] sched1;
+    sha256_schedule schedule1_inst (
+        .rx_w1(win1_reg[0]),
+        .rx_w2(win1_reg[1]),
+        .rx_w10(win1_reg[9]),
+        .rx_w15(win1_reg[14]),
+        .tx_word(sched1)
+    );
+    wire [31:0] in1 = sched1_reg ? sched1 : nonce1_reg ? w3 : msg1_reg;
+
+    integer i;
+    always @(posedge clk) begin
+        for (i = 0; i < 15; i = i + 1) begin
+            win1_reg[i] <= win1_reg[i+1];
+        end
+        win1_reg[15] <= in1;
+        kw1_reg <= kw_zero_reg ? 32'd0 : k_reg + win1_reg[2];
+        if (load_copy_reg) begin
+            s1_reg <= mid1_state;
+            hkw1_reg <= mid1_h + kw1_reg;
+        end else begin
+            s1_reg <= rounded1[255:32];
+            hkw1_reg <= s1_reg[31:0] + kw1_reg;
+        end
+    end
+
+    // ---- Second hash: one block of the 32-byte digest
+    // The feed-forward, FIPS 180-4 §6.2.2 step 4: H = H(prev) + state after round 63
+    wire [255:0] final1 = {s1_reg, hkw1_reg};
+    wire [255:0] digest;
+    for (p = 0; p < 8; p = p + 1) begin : g_digest
+        assign digest[32*p +: 32] = mid2_reg[32*p +: 32] + final1[32*p +: 32];
+    end
+    wire [31:0] d0 = digest[255:224];
+    wire [31:0] d1 = digest[223:192];
+
+    reg [223:0] s2_reg;
+    reg [31:0]  hkw2_reg;
+    reg [31:0]  kw2_reg;
+    reg [31:0]  win2_reg [0:15];
+
+    wire [255:0] rounded2;
+    sha256_round round2_inst (
+        .rx_state(s2_reg),
+        .rx_hkw(hkw2_reg),
+        .tx_state(rounded2)
+    );
+    wire unused_h2 = &{1'b0, rounded2[31:0]};
+
+    wire [31:0] sched2;
+    sha256_schedule schedule2_inst (
+        .rx_w1(win2_reg[0]),
+        .rx_w2(win2_reg[1]),
+        .rx_w10(win2_reg[9]),
+        .rx_w15(win2_reg[14]),
+        .tx_word(sched2)
+    );
+    wire [31:0] in2 = sched2_reg ? sched2 : msg2_reg;
+
+    always @(posedge clk) begin
+        for (i = 8; i < 15; i = i + 1) begin
+            win2_reg[i] <= win2_reg[i+1];
+        end
+        win2_reg[15] <= in2;
+        if (load_copy_reg) begin
+            for (i = 0; i < 8; i = i + 1) begin
+                win2_reg[i] <= digest[255-32*i -: 32];
+            end
+            s2_reg <= IV[255:32];
+            hkw2_reg <= IV[31:0] + K0 + d0;
+            kw2_reg <= k_reg + d1;
+        end else begin
+            for (i = 0; i < 8; i = i + 1) begin
+                win2_reg[i] <= win2_reg[i+1];
+            end
+            s2_reg <= rounded2[255:32];
+            hkw2_reg <= s2_reg[31:0] + kw2_reg;
+            kw2_reg <= kw_zero_reg ? 32'd0 : k_reg + win2_reg[2];
+        end
+    end
+
+    // ---- The check: H7 = IV7 + e after round 60; the top word is H7 byte-swapped.
+    reg [31:0] h7_reg;
+    reg        out_valid_reg = 1'b0;
+    reg        out_hit_reg;
+    reg [31:0] out_nonce_reg;
+    wire [31:0] top_word = {h7_reg[7:0], h7_reg[15:8], h7_reg[23:16], h7_reg[31:24]};
+    always @(posedge clk) begin
+        if (sum_h7_reg) begin
+            h7_reg <= IV[31:0] + s2_reg[95:64];
+        end
+        out_valid_reg <= compare_reg && valid_2_reg[j];
+        if (compare_reg) begin
+            out_hit_reg <= top_word <= thr_2_reg;
+            out_nonce_reg <= nonce_2_reg;
+        end
+        if (rst) begin
+            out_valid_reg <= 1'b0;
+        end
+    end
+    assign out_valid[j] = out_valid_reg;
+    assign out_hit[j] = out_hit_reg;
+    assign out_nonce[32*j +: 32] = out_nonce_reg;
+end
+
+endmodule
+
+`resetall
