@@ -8,22 +8,26 @@
 // every unit; each pipeline finishes a nonce every PERIOD clocks.
 //
 // A period, by the counter cnt (0 .. PERIOD - 1):
-//   cnt 0       load: the first unit takes its nonce's midstate; the second
-//               takes the first unit's final state plus its midstate (the
-//               feed-forward) as the words W0..W7 of its block
+//   cnt 0       load: the first unit takes its nonce's midstate, the second
+//               starts its block from the initial hash value
 //   cnt 1..64   round cnt - 1 in both units
 // Each unit keeps its message schedule as a 16-word window that shifts on every
 // clock; W[j] enters on cnt j - 15 (mod PERIOD), so once a unit's rounds no
-// longer need new schedule words, the next nonce's message words stream in:
-// no window is ever loaded in parallel except the second unit's W0..W7.
+// longer need new schedule words, the next nonce's message words stream in.
+// The second block's W0..W7 are the first hash's feed-forward (FIPS 180-4
+// §6.2.2 step 4: H = H(prev) + state after round 63): two adders, one on the
+// first unit's a and one on its e, add a midstate word to each of a's and e's
+// last four values as the rounds produce them (cnt 62..64, 0) and put the sums
+// straight into the second unit's window, at the position from which the
+// shifts carry them to theirs.
 // The second hash is only checked as far as it needs: H7 = IV7 + e after round
 // 60, compared with the threshold two clocks later.
 //
 // Nonces are taken for all pipelines at once, on the clock in_ready is high
 // (once per period), with the slot of the work memory that holds their item's
 // midstate and tail; the memory is read through work_addr / work_data
-// (registered read, one clock late). A nonce's result leaves on out_* about
-// two periods after it is taken.
+// (registered read, one clock late) at fixed points of the period. A nonce's
+// result leaves on out_* about two periods after it is taken.
 `resetall
 `default_nettype none
 
@@ -78,9 +82,12 @@ localparam [6:0] ISSUE = 7'd48;       // nonces taken
 localparam [6:0] MSG1_FIRST = 7'd50;  // W0 of the next first-hash block enters
 localparam [6:0] NONCE_AT = 7'd53;    // W3, the nonce, enters
 localparam [6:0] MSG2_FIRST = 7'd58;  // W8 of the next second-hash block enters
-localparam [6:0] KW_ZERO = 7'd63;     // K + W of "round 64" is 0: h after round 63 stays bare
 localparam [6:0] SUM_H7 = 7'd62;      // e after round 60 is in the second unit
 localparam [6:0] COMPARE = 7'd63;
+localparam [6:0] FF_FIRST = 7'd62;    // a after round 60 is in the first unit
+// The memory presents the feed-forward's item on cnt FF_FIRST - 1 .. LAST,
+// the first unit's item on the other clocks.
+localparam [6:0] FF_READ = FF_FIRST - 7'd2;
 
 // ---------------------------------------------------------------------------
 // Shared control: the counter and flags decoded a clock ahead, the round
@@ -90,27 +97,27 @@ wire [6:0] cnt_next = cnt_reg == LAST ? 7'd0 : cnt_reg + 7'd1;
 
 reg        ready_reg = 1'b0;
 reg        load_reg = 1'b0;        // cnt 0
-reg        mid2_take_reg = 1'b0;   // cnt 1: the second unit's copy of the midstate
 reg        sched1_reg = 1'b0;      // cnt 1..49: the first unit's window takes schedule words
 reg        nonce1_reg = 1'b0;      // cnt NONCE_AT
 reg        sched2_reg = 1'b0;      // cnt 1..57: the second unit's window takes schedule words
-reg        kw_zero_reg = 1'b0;
 reg        sum_h7_reg = 1'b0;
 reg        compare_reg = 1'b0;
-reg [31:0] k_reg;                  // K[r + 1] in the clock of round r; K0 at cnt 64
+reg        ff_read_reg = 1'b0;     // cnt FF_READ .. LAST - 1: address the feed-forward's item
+reg [31:0] ffa_reg;                // midstate word added to a: H3, H2, H1, H0 on cnt 62..64, 0
+reg [31:0] ffe_reg;                // midstate word added to e: H7, H6, H5, H4
+// Second unit's window positions that take a's (inj_a) or e's (inj_e) sum this
+// clock instead of shifting: a word put at position k + n, n shifts before cnt 1,
+// is at position k in round 0.
+reg [15:0] inj_a_reg = 16'd0;
+reg [15:0] inj_e_reg = 16'd0;
+reg [31:0] k_reg;                  // K[r + 2] in the clock of round r; K0 at cnt 64, K1 at 0
 reg [31:0] msg1_reg;               // the first block's word entering now (not the nonce)
 reg [31:0] msg2_reg;               // the second block's constant word entering now
 
-// K[t] for the round after the one on counter value c, t = c (c = 1..63);
-// "round 64" adds nothing (bare h after round 63); the load's next round is 0.
+// K[t] for the round two after the one on counter value c: t = c + 1 (the load,
+// c = 0, comes before round 0; the value on cnt 63 is never used).
 function automatic [31:0] k_after(input [6:0] c);
-    if (c == 7'd63) begin
-        k_after = 32'd0;
-    end else if (c == LAST) begin
-        k_after = K0;
-    end else begin
-        k_after = sha256_pkg::round_k(c[5:0] + 6'd1);
-    end
+    k_after = sha256_pkg::round_k(c == LAST ? 6'd0 : c[5:0] + 6'd1);
 endfunction
 
 // Header bytes 64..75 (W0..W2) of the item the memory presents
@@ -122,13 +129,56 @@ always @(posedge clk) begin
     cnt_reg <= cnt_next;
     ready_reg <= cnt_next == ISSUE;
     load_reg <= cnt_next == 7'd0;
-    mid2_take_reg <= cnt_next == 7'd1;
     sched1_reg <= cnt_next >= 7'd1 && cnt_next < MSG1_FIRST;
     nonce1_reg <= cnt_next == NONCE_AT;
     sched2_reg <= cnt_next >= 7'd1 && cnt_next < MSG2_FIRST;
-    kw_zero_reg <= cnt_next == KW_ZERO;
     sum_h7_reg <= cnt_next == SUM_H7;
     compare_reg <= cnt_next == COMPARE;
+    ff_read_reg <= cnt_next >= FF_READ && cnt_next < LAST;
+    // On cnt 62 + n (n = 0..3, cnt 0 for n = 3) a holds a after round 60 + n,
+    // whose sum is W[3 - n]; e likewise gives W[7 - n]. Each goes to position
+    // W's index + (3 - n), the shifts left until cnt 1.
+    inj_a_reg <= 16'd0;
+    inj_e_reg <= 16'd0;
+    case (cnt_next)
+        FF_FIRST: begin
+            inj_a_reg[6] <= 1'b1;
+            inj_e_reg[10] <= 1'b1;
+        end
+        FF_FIRST + 1: begin
+            inj_a_reg[4] <= 1'b1;
+            inj_e_reg[8] <= 1'b1;
+        end
+        FF_FIRST + 2: begin
+            inj_a_reg[2] <= 1'b1;
+            inj_e_reg[6] <= 1'b1;
+        end
+        7'd0: begin
+            inj_a_reg[0] <= 1'b1;
+            inj_e_reg[4] <= 1'b1;
+        end
+        default: begin
+        end
+    endcase
+    // The midstate words of the clock after next, from the memory's present word
+    case (cnt_next)
+        FF_FIRST: begin
+            ffa_reg <= work_data[255:224];   // H3
+            ffe_reg <= work_data[127:96];    // H7
+        end
+        FF_FIRST + 1: begin
+            ffa_reg <= work_data[287:256];   // H2
+            ffe_reg <= work_data[159:128];   // H6
+        end
+        FF_FIRST + 2: begin
+            ffa_reg <= work_data[319:288];   // H1
+            ffe_reg <= work_data[191:160];   // H5
+        end
+        default: begin
+            ffa_reg <= work_data[351:320];   // H0
+            ffe_reg <= work_data[223:192];   // H4
+        end
+    endcase
     k_reg <= k_after(cnt_next);
     // W[j] enters on cnt j - 15 (mod PERIOD): W0..W14 on cnt 50..64, W15 on cnt 0
     case (cnt_next)
@@ -153,6 +203,7 @@ end
 // Nonces in: taken on ISSUE, held through the next load, then passed on
 // with their hash: issue -> first unit (load) -> second unit (next load).
 reg [SLOT_W-1:0] slot_reg;
+reg [SLOT_W-1:0] slot_1_reg;   // the first unit's item
 reg [CORES-1:0]  valid_in_reg = {CORES{1'b0}};
 reg [CORES-1:0]  valid_1_reg = {CORES{1'b0}};
 reg [CORES-1:0]  valid_2_reg = {CORES{1'b0}};
@@ -160,7 +211,7 @@ reg [31:0]       thr_in_reg, thr_1_reg, thr_2_reg;
 reg [META_W-1:0] meta_in_reg, meta_1_reg, meta_2_reg;
 
 assign in_ready = ready_reg;
-assign work_addr = ready_reg ? in_slot : slot_reg;
+assign work_addr = ready_reg ? in_slot : ff_read_reg ? slot_1_reg : slot_reg;
 
 always @(posedge clk) begin
     if (ready_reg) begin
@@ -170,6 +221,7 @@ always @(posedge clk) begin
         meta_in_reg <= in_meta;
     end
     if (load_reg) begin
+        slot_1_reg <= slot_reg;
         valid_1_reg <= valid_in_reg;
         valid_2_reg <= valid_1_reg;
         thr_1_reg <= thr_in_reg;
@@ -181,15 +233,6 @@ always @(posedge clk) begin
         valid_in_reg <= {CORES{1'b0}};
         valid_1_reg <= {CORES{1'b0}};
         valid_2_reg <= {CORES{1'b0}};
-    end
-end
-
-// The second unit's midstate: the item of the nonce the first unit took on
-// the last load (the memory presents it until the next nonces are taken).
-reg [255:0] mid2_reg;
-always @(posedge clk) begin
-    if (mid2_take_reg) begin
-        mid2_reg <= work_data[351:96];
     end
 end
 
@@ -208,7 +251,6 @@ assign out_meta = out_meta_reg;
 // ---------------------------------------------------------------------------
 // The pipelines
 genvar j;
-genvar p;
 for (j = 0; j < CORES; j = j + 1) begin : g_pipe
     // Each pipeline has its own copy of the load flag: it steers about a
     // thousand flip-flops (keep: Yosys would merge the copies).
@@ -234,7 +276,7 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
 
     // ---- First hash: the header's second block
     reg [223:0] s1_reg;       // {a..g} before the round; h folded into hkw1_reg
-    reg [31:0]  hkw1_reg;     // h + K[r] + W[r]; after round 63, h alone
+    reg [31:0]  hkw1_reg;     // h + K[r] + W[r]
     reg [31:0]  kw1_reg;      // K[r+1] + W[r+1]
     reg [31:0]  win1_reg [0:15];   // W[r] .. W[r+15] in round r
 
@@ -262,7 +304,7 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
             win1_reg[i] <= win1_reg[i+1];
         end
         win1_reg[15] <= in1;
-        kw1_reg <= kw_zero_reg ? 32'd0 : k_reg + win1_reg[2];
+        kw1_reg <= k_reg + win1_reg[2];
         if (load_copy_reg) begin
             s1_reg <= mid1_state;
             hkw1_reg <= mid1_h + kw1_reg;
@@ -273,14 +315,9 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
     end
 
     // ---- Second hash: one block of the 32-byte digest
-    // The feed-forward, FIPS 180-4 §6.2.2 step 4: H = H(prev) + state after round 63
-    wire [255:0] final1 = {s1_reg, hkw1_reg};
-    wire [255:0] digest;
-    for (p = 0; p < 8; p = p + 1) begin : g_digest
-        assign digest[32*p +: 32] = mid2_reg[32*p +: 32] + final1[32*p +: 32];
-    end
-    wire [31:0] d0 = digest[255:224];
-    wire [31:0] d1 = digest[223:192];
+    // The feed-forward's two adders (a and e of the first unit)
+    wire [31:0] ff_a = ffa_reg + s1_reg[223:192];
+    wire [31:0] ff_e = ffe_reg + s1_reg[95:64];
 
     reg [223:0] s2_reg;
     reg [31:0]  hkw2_reg;
@@ -306,24 +343,24 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
     wire [31:0] in2 = sched2_reg ? sched2 : msg2_reg;
 
     always @(posedge clk) begin
-        for (i = 8; i < 15; i = i + 1) begin
-            win2_reg[i] <= win2_reg[i+1];
-        end
-        win2_reg[15] <= in2;
-        if (load_copy_reg) begin
-            for (i = 0; i < 8; i = i + 1) begin
-                win2_reg[i] <= digest[255-32*i -: 32];
-            end
-            s2_reg <= IV[255:32];
-            hkw2_reg <= IV[31:0] + K0 + d0;
-            kw2_reg <= k_reg + d1;
-        end else begin
-            for (i = 0; i < 8; i = i + 1) begin
+        for (i = 0; i < 15; i = i + 1) begin
+            if (inj_a_reg[i]) begin
+                win2_reg[i] <= ff_a;
+            end else if (inj_e_reg[i]) begin
+                win2_reg[i] <= ff_e;
+            end else begin
                 win2_reg[i] <= win2_reg[i+1];
             end
+        end
+        win2_reg[15] <= in2;
+        // W1 is in position 2 on the load like any W[r+1] in round r - 1.
+        kw2_reg <= k_reg + win2_reg[2];
+        if (load_copy_reg) begin
+            s2_reg <= IV[255:32];
+            hkw2_reg <= IV[31:0] + K0 + ff_a;
+        end else begin
             s2_reg <= rounded2[255:32];
             hkw2_reg <= s2_reg[31:0] + kw2_reg;
-            kw2_reg <= kw_zero_reg ? 32'd0 : k_reg + win2_reg[2];
         end
     end
 
