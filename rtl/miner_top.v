@@ -20,7 +20,7 @@ module miner_top #(
     parameter BUILD_ID = 32'h0,
     // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
     parameter ECP5_CARRY = 0,
-    // Block RAMs per core for the message schedules (0..; ROUNDS_PER_CLK = 64 only)
+    // Block RAMs per core for the message schedules (see sha256d_miner)
     parameter SCHEDULE_BRAMS = 0
 ) (
     input  wire clk,

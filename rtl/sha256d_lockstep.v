@@ -37,7 +37,10 @@ module sha256d_lockstep #(
     // Bits of a work memory slot index (1..)
     parameter SLOT_W = 2,
     // Width of in_meta / out_meta, bits carried with each group of nonces (1..)
-    parameter META_W = 1
+    parameter META_W = 1,
+    // 1: the middle of each first-hash window (W[r+3] .. W[r+13]) in block RAM,
+    // four per pipeline; 0: flip-flops
+    parameter BLOCK_WINDOW = 0
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -61,8 +64,8 @@ module sha256d_lockstep #(
     output wire [META_W-1:0]     out_meta     // shared by the group
 );
 
-if (CORES < 1) begin : g_check_cores
-    $error("sha256d_lockstep: CORES must be at least 1");
+if (CORES < 1 || BLOCK_WINDOW > 1) begin : g_check_params
+    $error("sha256d_lockstep: CORES must be at least 1, BLOCK_WINDOW 0 or 1");
 end
 
 // FIPS 180-4 §5.3.3: initial hash value
@@ -240,17 +243,13 @@ end
 wire [223:0] mid1_state = work_data[351:128];
 wire [31:0]  mid1_h = work_data[127:96];
 
-reg [META_W-1:0] out_meta_reg;
-always @(posedge clk) begin
-    if (compare_reg) begin
-        out_meta_reg <= meta_2_reg;
-    end
-end
-assign out_meta = out_meta_reg;
+// A group's meta and nonces hold from the load to the next load, past out_valid.
+assign out_meta = meta_2_reg;
 
 // ---------------------------------------------------------------------------
 // The pipelines
 genvar j;
+genvar p;
 for (j = 0; j < CORES; j = j + 1) begin : g_pipe
     // Each pipeline has its own copy of the load flag: it steers about a
     // thousand flip-flops (keep: Yosys would merge the copies).
@@ -278,7 +277,8 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
     reg [223:0] s1_reg;       // {a..g} before the round; h folded into hkw1_reg
     reg [31:0]  hkw1_reg;     // h + K[r] + W[r]
     reg [31:0]  kw1_reg;      // K[r+1] + W[r+1]
-    reg [31:0]  win1_reg [0:15];   // W[r] .. W[r+15] in round r
+    // W[r] .. W[r+15] in round r: positions 0, 1, 2, 9, 14 are read, 15 written
+    wire [31:0] win1 [0:15];
 
     wire [255:0] rounded1;
     sha256_round round1_inst (
@@ -289,22 +289,73 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
     wire unused_h1 = &{1'b0, rounded1[31:0]};
 
     wire [31:0] sched1;
-    sha256_schedule schedule1_inst (
-        .rx_w1(win1_reg[0]),
-        .rx_w2(win1_reg[1]),
-        .rx_w10(win1_reg[9]),
-        .rx_w15(win1_reg[14]),
+    sha256_schedule #(
+        .SUM_TREE(1)
+    ) schedule1_inst (
+        .rx_w1(win1[0]),
+        .rx_w2(win1[1]),
+        .rx_w10(win1[9]),
+        .rx_w15(win1[14]),
         .tx_word(sched1)
     );
     wire [31:0] in1 = sched1_reg ? sched1 : nonce1_reg ? w3 : msg1_reg;
 
+    if (BLOCK_WINDOW != 0) begin : g_window1_block
+        // Positions 10..13 and 3..8 are delays, read only at their ends
+        // (positions 9 and 2), which each delay_line ends in a register.
+        reg [31:0] pos_reg [0:3];   // positions 0, 1, 14, 15
+        always @(posedge clk) begin
+            pos_reg[3] <= in1;
+            pos_reg[2] <= pos_reg[3];
+            pos_reg[1] <= win1[2];
+            pos_reg[0] <= pos_reg[1];
+        end
+        delay_line #(
+            .WIDTH(32),
+            .DELAY(5),
+            .BLOCK(1)
+        ) upper_inst (
+            .clk(clk),
+            .in_data(pos_reg[2]),
+            .out_data(win1[9])
+        );
+        delay_line #(
+            .WIDTH(32),
+            .DELAY(7),
+            .BLOCK(1)
+        ) lower_inst (
+            .clk(clk),
+            .in_data(win1[9]),
+            .out_data(win1[2])
+        );
+        assign win1[0] = pos_reg[0];
+        assign win1[1] = pos_reg[1];
+        assign win1[14] = pos_reg[2];
+        assign win1[15] = pos_reg[3];
+        for (p = 3; p < 14; p = p + 1) begin : g_hidden
+            if (p != 9) begin : g_unread
+                assign win1[p] = 32'd0;
+            end
+        end
+    end else begin : g_window1_regs
+        reg [31:0] win1_reg [0:15];
+        integer i;
+        always @(posedge clk) begin
+            for (i = 0; i < 15; i = i + 1) begin
+                win1_reg[i] <= win1_reg[i+1];
+            end
+            win1_reg[15] <= in1;
+        end
+        for (p = 0; p < 16; p = p + 1) begin : g_pos
+            assign win1[p] = win1_reg[p];
+        end
+    end
+    wire unused_win1 = &{1'b0, win1[3], win1[4], win1[5], win1[6], win1[7], win1[8],
+                         win1[10], win1[11], win1[12], win1[13], win1[15]};
+
     integer i;
     always @(posedge clk) begin
-        for (i = 0; i < 15; i = i + 1) begin
-            win1_reg[i] <= win1_reg[i+1];
-        end
-        win1_reg[15] <= in1;
-        kw1_reg <= k_reg + win1_reg[2];
+        kw1_reg <= k_reg + win1[2];
         if (load_copy_reg) begin
             s1_reg <= mid1_state;
             hkw1_reg <= mid1_h + kw1_reg;
@@ -333,7 +384,9 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
     wire unused_h2 = &{1'b0, rounded2[31:0]};
 
     wire [31:0] sched2;
-    sha256_schedule schedule2_inst (
+    sha256_schedule #(
+        .SUM_TREE(1)
+    ) schedule2_inst (
         .rx_w1(win2_reg[0]),
         .rx_w2(win2_reg[1]),
         .rx_w10(win2_reg[9]),
@@ -368,7 +421,6 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
     reg [31:0] h7_reg;
     reg        out_valid_reg = 1'b0;
     reg        out_hit_reg;
-    reg [31:0] out_nonce_reg;
     wire [31:0] top_word = {h7_reg[7:0], h7_reg[15:8], h7_reg[23:16], h7_reg[31:24]};
     always @(posedge clk) begin
         if (sum_h7_reg) begin
@@ -377,7 +429,6 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
         out_valid_reg <= compare_reg && valid_2_reg[j];
         if (compare_reg) begin
             out_hit_reg <= top_word <= thr_2_reg;
-            out_nonce_reg <= nonce_2_reg;
         end
         if (rst) begin
             out_valid_reg <= 1'b0;
@@ -385,7 +436,7 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
     end
     assign out_valid[j] = out_valid_reg;
     assign out_hit[j] = out_hit_reg;
-    assign out_nonce[32*j +: 32] = out_nonce_reg;
+    assign out_nonce[32*j +: 32] = nonce_2_reg;
 end
 
 endmodule

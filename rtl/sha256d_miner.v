@@ -18,7 +18,9 @@ module sha256d_miner #(
     parameter RESULT_FIFO_DEPTH = 16,
     // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
     parameter ECP5_CARRY = 0,
-    // Block RAMs per core for its message schedules' delays (0..; ROUNDS_PER_CLK = 64 only)
+    // Block RAMs per core for its message schedules' delays: 0.. at ROUNDS_PER_CLK = 64;
+    // 0 or 4 at ROUNDS_PER_CLK = 1 (4: the first hash's window, sha256d_lockstep
+    // BLOCK_WINDOW); 0 elsewhere
     parameter SCHEDULE_BRAMS = 0
 ) (
     input  wire         clk,
@@ -53,6 +55,9 @@ module sha256d_miner #(
 
 if (CORES < 1 || CORES > 16) begin : g_check_cores
     $error("sha256d_miner: CORES must be 1..16");
+end
+if (ROUNDS_PER_CLK == 1 && SCHEDULE_BRAMS != 0 && SCHEDULE_BRAMS != 4) begin : g_check_brams
+    $error("sha256d_miner: SCHEDULE_BRAMS must be 0 or 4 at one round per clock");
 end
 
 // Items whose last nonce has been issued but whose done event is not yet out
@@ -245,7 +250,8 @@ if (ROUNDS_PER_CLK == 1) begin : g_lockstep
     sha256d_lockstep #(
         .CORES(CORES),
         .SLOT_W(SLOT_W),
-        .META_W(META_W)
+        .META_W(META_W),
+        .BLOCK_WINDOW(SCHEDULE_BRAMS != 0 ? 1 : 0)
     ) lockstep_inst (
         .clk(clk),
         .rst(rst),

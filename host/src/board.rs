@@ -27,6 +27,10 @@ pub const CORE_ROUNDS: u32 = 61;
 /// each taking a load clock and 64 rounds per nonce.
 pub const LOCKSTEP_CLOCKS_PER_NONCE: u32 = 65;
 
+/// `schedule_brams` of a board at one round per clock whose first-hash message
+/// windows sit in block RAM (the count per pipeline); 0 keeps them in flip-flops.
+pub const LOCKSTEP_WINDOW_BRAMS: u32 = 4;
+
 /// Double-SHA-256 hashes per clock of `cores` cores built with `rounds_per_clk`
 /// (see [`BoardSpec::hashes_per_clock`]); the host's one rule for a board's
 /// nominal rate.
@@ -289,7 +293,12 @@ impl BoardSpec {
                 cores: self.cores,
             });
         }
-        if self.schedule_brams > 0 && (self.family != Family::Ecp5 || self.rounds_per_clk != 64) {
+        let brams_used = match self.rounds_per_clk {
+            64 => self.family == Family::Ecp5,
+            1 => self.schedule_brams == LOCKSTEP_WINDOW_BRAMS,
+            _ => false,
+        };
+        if self.schedule_brams > 0 && !brams_used {
             return Err(BoardTableError::UnusedScheduleBrams {
                 board: self.name.clone(),
                 schedule_brams: self.schedule_brams,
@@ -409,9 +418,10 @@ pub enum BoardTableError {
         /// The table's `cores`.
         cores: u32,
     },
-    /// `schedule_brams` is set on a board whose core has no block-RAM schedule
-    /// delays (iCE40, or fewer than 64 rounds per clock). Set it to 0.
-    #[error("board `{board}`: schedule_brams {schedule_brams} needs an ECP5 board at rounds_per_clk 64; set it to 0")]
+    /// `schedule_brams` is set on a board whose core has no such block-RAM schedule
+    /// delays: only an ECP5 core at 64 rounds per clock (any count) and a core at
+    /// one round per clock ([`LOCKSTEP_WINDOW_BRAMS`]) have them. Set it to 0.
+    #[error("board `{board}`: schedule_brams {schedule_brams} needs an ECP5 board at rounds_per_clk 64, or is 4 at rounds_per_clk 1; set it to 0")]
     UnusedScheduleBrams {
         /// The board.
         board: String,
@@ -1050,9 +1060,16 @@ stream         = {{ interface = "B" }}
         let err = parse_table(&ecp5("rounds_per_clk = 32", "schedule_brams = 1")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "board `test-board`: schedule_brams 1 needs an ECP5 board at rounds_per_clk 64; set it to 0"
+            "board `test-board`: schedule_brams 1 needs an ECP5 board at rounds_per_clk 64, \
+             or is 4 at rounds_per_clk 1; set it to 0"
         );
         assert!(parse_table(&ecp5("rounds_per_clk = 32", "schedule_brams = 0")).is_ok());
+        // One round per clock: the first-hash windows in block RAM, or none
+        let ice40 = |brams: &str| parse_table(&one_board("").replace("schedule_brams = 0", brams));
+        let board = ice40("schedule_brams = 4").unwrap().remove(0);
+        assert!(make_fragment(&board).contains("-set SCHEDULE_BRAMS 4\n"));
+        assert!(ice40("schedule_brams = 2").is_err());
+        assert!(ice40("schedule_brams = 0").is_ok());
     }
 
     #[test]
