@@ -41,7 +41,7 @@ TARGETS = [
     ("ecp5-85f-r32", "ecp5", "--85k", "CABGA381", 32, 1, 0, 100),
     # The iCE40 boards' settings (boards.toml); two rounds per clock does not fit the HX8K.
     ("ice40-up5k", "ice40", "--up5k", "sg48", 1, 1, 4, 27),
-    ("ice40-hx8k", "ice40", "--hx8k", "ct256", 1, 1, 4, 66),
+    ("ice40-hx8k", "ice40", "--hx8k", "ct256", 1, 1, 4, 63),
 ]
 
 # nextpnr's heap placer weighs timing against wire length by this (nextpnr's default:
