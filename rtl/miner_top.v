@@ -117,9 +117,11 @@ uart_tx tx_inst (
 );
 
 // Frames in
+wire         byte_valid;
+wire [5:0]   byte_index;
+wire [7:0]   byte_data;
 wire         cmd_valid;
 wire [7:0]   cmd_type;
-wire [463:0] cmd_payload;
 wire         rx_nak_valid;
 wire [7:0]   rx_nak_reason;
 wire [7:0]   rx_nak_type;
@@ -132,26 +134,50 @@ frame_rx #(
     .rx_valid(rx_valid),
     .rx_data(rx_data),
     .line_active(rx_active),
+    .byte_valid(byte_valid),
+    .byte_index(byte_index),
+    .byte_data(byte_data),
     .cmd_valid(cmd_valid),
     .cmd_type(cmd_type),
-    .cmd_payload(cmd_payload),
     .nak_valid(rx_nak_valid),
     .nak_reason(rx_nak_reason),
     .nak_type(rx_nak_type)
 );
 
-// WORK payload: tag, midstate, tail, nonce_start, nonce_end, threshold, flags
-// (bit 0: count in header-byte order; bits 7..1 reserved, ignored)
-wire [7:0]   work_tag          = cmd_payload[463:456];
-wire [255:0] work_midstate     = cmd_payload[455:200];
-wire [95:0]  work_tail         = cmd_payload[199:104];
-wire [31:0]  work_nonce_start  = cmd_payload[103:72];
-wire [31:0]  work_nonce_end    = cmd_payload[71:40];
-wire [31:0]  work_threshold    = cmd_payload[39:8];
-wire         work_header_order = cmd_payload[0];
-/* verilator lint_off UNUSEDSIGNAL */
-wire [6:0]   work_flags_reserved = cmd_payload[7:1];
-/* verilator lint_on UNUSEDSIGNAL */
+// WORK payload, byte by byte: tag (0), midstate (1..32), tail (33..44),
+// nonce_start (45..48), nonce_end (49..52), threshold (53..56), flags (57; bit 0:
+// count in header-byte order; bits 7..1 reserved, ignored). Only WORK frames have
+// a payload. Midstate and tail go straight to the miner's memory of the next
+// work item; the other fields are kept here. Both are taken by the miner only on
+// work_valid, after the frame's CRC has checked, so the bytes of a refused frame
+// change nothing.
+localparam [5:0] B_MIDSTATE = 6'd1;
+localparam [5:0] B_RANGE    = 6'd45;   // nonce_start, nonce_end, threshold: 12 bytes
+localparam [5:0] B_FLAGS    = 6'd57;
+
+reg  [7:0]   work_tag_reg;
+reg  [95:0]  work_range_reg;           // {nonce_start, nonce_end, threshold}
+reg          work_header_order_reg;
+
+always @(posedge clk) begin
+    if (byte_valid) begin
+        if (byte_index == 6'd0) begin
+            work_tag_reg <= byte_data;
+        end
+        if (byte_index >= B_RANGE && byte_index < B_FLAGS) begin
+            work_range_reg <= {work_range_reg[87:0], byte_data};
+        end
+        if (byte_index == B_FLAGS) begin
+            work_header_order_reg <= byte_data[0];
+        end
+    end
+end
+
+wire         work_byte_valid = byte_valid && byte_index >= B_MIDSTATE && byte_index < B_RANGE;
+wire [5:0]   work_byte_index = byte_index - B_MIDSTATE;
+wire [31:0]  work_nonce_start = work_range_reg[95:64];
+wire [31:0]  work_nonce_end   = work_range_reg[63:32];
+wire [31:0]  work_threshold   = work_range_reg[31:0];
 
 // Miner
 reg          work_valid_reg = 1'b0;
@@ -173,19 +199,23 @@ sha256d_miner #(
     .CORES(CORES),
     .RESULT_FIFO_DEPTH(RESULT_FIFO_DEPTH),
     .ECP5_CARRY(ECP5_CARRY),
-    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS),
+    .WORK_BYTES(1)
 ) miner_inst (
     .clk(clk),
     .rst(rst),
     .work_valid(work_valid_reg),
     .work_ready(work_ready),
-    .work_tag(work_tag),
-    .work_midstate(work_midstate),
-    .work_tail(work_tail),
+    .work_tag(work_tag_reg),
+    .work_midstate(256'd0),            // WORK_BYTES: through the byte port
+    .work_tail(96'd0),
+    .work_byte_valid(work_byte_valid),
+    .work_byte_index(work_byte_index),
+    .work_byte_data(byte_data),
     .work_nonce_start(work_nonce_start),
     .work_nonce_end(work_nonce_end),
     .work_threshold(work_threshold),
-    .work_header_order(work_header_order),
+    .work_header_order(work_header_order_reg),
     .flush(flush_reg),
     .event_valid(event_valid),
     .event_ready(event_ready),

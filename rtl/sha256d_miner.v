@@ -21,7 +21,10 @@ module sha256d_miner #(
     // Block RAMs per core for its message schedules' delays: 0.. at ROUNDS_PER_CLK = 64;
     // 0 or 4 at ROUNDS_PER_CLK = 1 (4: the first hash's window, sha256d_lockstep
     // BLOCK_WINDOW); 0 elsewhere
-    parameter SCHEDULE_BRAMS = 0
+    parameter SCHEDULE_BRAMS = 0,
+    // 0: an item's midstate and tail come with it on work_midstate / work_tail;
+    // 1: they come before it, a byte at a time, on the work_byte port
+    parameter WORK_BYTES = 0
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -32,6 +35,12 @@ module sha256d_miner #(
     input  wire [7:0]   work_tag,
     input  wire [255:0] work_midstate,    // {H0, H1, ..., H7}
     input  wire [95:0]  work_tail,        // header bytes 64..75; byte 64 in [95:88]
+    // WORK_BYTES: byte work_byte_index of {work_midstate, work_tail} (0 = the first
+    // midstate byte, 43 = header byte 75) of the next item offered; bytes written
+    // since the last item was accepted make up the next one
+    input  wire         work_byte_valid,
+    input  wire [5:0]   work_byte_index,
+    input  wire [7:0]   work_byte_data,
     input  wire [31:0]  work_nonce_start,
     input  wire [31:0]  work_nonce_end,   // inclusive, >= start
     input  wire [31:0]  work_threshold,   // report when the hash's top word is <= it
@@ -77,6 +86,8 @@ localparam IDX_W = CORES > 1 ? $clog2(CORES) : 1;
 // this many registers: the longer the chain, the less the placer pulls the two
 // ends' logic together, and the more clocks it has to cross.
 localparam CROSS_REGS = ROUNDS_PER_CLK == 64 ? 4 : 0;
+// Bytes of {work_midstate, work_tail}
+localparam WORK_WORD_BYTES = (256 + 96) / 8;
 
 // Queued item (its midstate and tail are kept by the work path below)
 reg         q_valid_reg = 1'b0;
@@ -212,8 +223,17 @@ if (ROUNDS_PER_CLK == 1) begin : g_lockstep
     wire [SLOT_W-1:0] read_addr;
     reg [351:0] read_reg;
 
+    // WORK_BYTES: the next item's bytes are written into its slot as they come,
+    // before it is offered; that slot is free whether or not the queue is.
+    integer b;
     always @(posedge clk) begin
-        if (accept) begin
+        if (WORK_BYTES != 0) begin
+            for (b = 0; b < WORK_WORD_BYTES; b = b + 1) begin
+                if (work_byte_valid && work_byte_index == 6'(b)) begin
+                    slot_mem[wr_slot_reg][351 - 8 * b -: 8] <= work_byte_data;
+                end
+            end
+        end else if (accept) begin
             slot_mem[wr_slot_reg] <= {work_midstate, work_tail};
         end
         read_reg <= slot_mem[read_addr];
@@ -323,7 +343,28 @@ end else begin : g_rings
     // that no logic is shared with the load decision far away (keep: Yosys would
     // merge the copies).
     localparam Q_WORDS = (256 + 96) / 32;
-    wire [351:0] q_offered = {work_midstate, work_tail};
+    wire [351:0] q_offered;
+    if (WORK_BYTES != 0) begin : g_work_bytes
+        // the bytes are put together here, as the queue may hold an item
+        reg [351:0] offered_reg;
+        integer b;
+        always @(posedge clk) begin
+            for (b = 0; b < WORK_WORD_BYTES; b = b + 1) begin
+                if (work_byte_valid && work_byte_index == 6'(b)) begin
+                    offered_reg[351 - 8 * b -: 8] <= work_byte_data;
+                end
+            end
+        end
+        assign q_offered = offered_reg;
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [351:0] unused_words = {work_midstate, work_tail};
+        /* verilator lint_on UNUSEDSIGNAL */
+    end else begin : g_work_words
+        assign q_offered = {work_midstate, work_tail};
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [14:0] unused_byte = {work_byte_valid, work_byte_index, work_byte_data};
+        /* verilator lint_on UNUSEDSIGNAL */
+    end
     wire [351:0] q_words;
     genvar k;
     for (k = 0; k < Q_WORDS; k = k + 1) begin : g_q_word
