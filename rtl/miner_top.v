@@ -21,7 +21,9 @@ module miner_top #(
     // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
     parameter ECP5_CARRY = 0,
     // Block RAMs per core for the message schedules (see sha256d_miner)
-    parameter SCHEDULE_BRAMS = 0
+    parameter SCHEDULE_BRAMS = 0,
+    // 1: adders of the one-round-per-clock pipeline on iCE40 UP DSP blocks
+    parameter ICE40_DSP = 0
 ) (
     input  wire clk,
     input  wire rst,
@@ -200,7 +202,8 @@ sha256d_miner #(
     .RESULT_FIFO_DEPTH(RESULT_FIFO_DEPTH),
     .ECP5_CARRY(ECP5_CARRY),
     .SCHEDULE_BRAMS(SCHEDULE_BRAMS),
-    .WORK_BYTES(1)
+    .WORK_BYTES(1),
+    .ICE40_DSP(ICE40_DSP)
 ) miner_inst (
     .clk(clk),
     .rst(rst),

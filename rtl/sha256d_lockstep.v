@@ -40,7 +40,9 @@ module sha256d_lockstep #(
     parameter META_W = 1,
     // 1: the middle of each first-hash window (W[r+3] .. W[r+13]) in block RAM,
     // four per pipeline; 0: flip-flops
-    parameter BLOCK_WINDOW = 0
+    parameter BLOCK_WINDOW = 0,
+    // 1: seven of each pipeline's 32-bit adders on iCE40 UP DSP blocks (add32)
+    parameter ICE40_DSP = 0
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -64,8 +66,11 @@ module sha256d_lockstep #(
     output wire [META_W-1:0]     out_meta     // shared by the group
 );
 
-if (CORES < 1 || BLOCK_WINDOW > 1) begin : g_check_params
-    $error("sha256d_lockstep: CORES must be at least 1, BLOCK_WINDOW 0 or 1");
+if (CORES < 1 || BLOCK_WINDOW > 1 || ICE40_DSP > 1) begin : g_check_params
+    $error("sha256d_lockstep: CORES must be at least 1, BLOCK_WINDOW and ICE40_DSP 0 or 1");
+end
+if (ICE40_DSP != 0 && CORES > 1) begin : g_check_dsp
+    $error("sha256d_lockstep: ICE40_DSP takes seven of the UP5K's eight DSPs: one pipeline");
 end
 
 // FIPS 180-4 §5.3.3: initial hash value
@@ -114,14 +119,12 @@ reg [31:0] ffe_reg;                // midstate word added to e: H7, H6, H5, H4
 reg [15:0] inj_a_reg = 16'd0;
 reg [15:0] inj_e_reg = 16'd0;
 reg [31:0] k_reg;                  // K[r + 2] in the clock of round r; K0 at cnt 64, K1 at 0
+// The index of the K that k_reg takes next: a counter rather than a decode of
+// cnt_next, so the K table is a function of six register bits.
+reg [5:0]  k_index_reg = 6'd2;
 reg [31:0] msg1_reg;               // the first block's word entering now (not the nonce)
 reg [31:0] msg2_reg;               // the second block's constant word entering now
 
-// K[t] for the round two after the one on counter value c: t = c + 1 (the load,
-// c = 0, comes before round 0; the value on cnt 63 is never used).
-function automatic [31:0] k_after(input [6:0] c);
-    k_after = sha256_pkg::round_k(c == LAST ? 6'd0 : c[5:0] + 6'd1);
-endfunction
 
 // Header bytes 64..75 (W0..W2) of the item the memory presents
 wire [31:0] tail0 = work_data[95:64];
@@ -182,7 +185,14 @@ always @(posedge clk) begin
             ffe_reg <= work_data[223:192];   // H4
         end
     endcase
-    k_reg <= k_after(cnt_next);
+    // k_reg on counter value c holds K[t], t = c + 1 (the load, c = 0, comes
+    // before round 0; the value on cnt 63 is never used, and 0 on cnt 64).
+    // k_index_reg is a clock ahead of it: it counts up with cnt and holds on
+    // cnt 62, so that the period of 65 clocks fits the 64 indices.
+    k_reg <= sha256_pkg::round_k(k_index_reg);
+    if (!sum_h7_reg) begin
+        k_index_reg <= k_index_reg + 6'd1;
+    end
     // W[j] enters on cnt j - 15 (mod PERIOD): W0..W14 on cnt 50..64, W15 on cnt 0
     case (cnt_next)
         MSG1_FIRST:      msg1_reg <= tail0;
@@ -200,6 +210,8 @@ always @(posedge clk) begin
     if (rst) begin
         cnt_reg <= 7'd0;
         ready_reg <= 1'b0;
+        k_index_reg <= 6'd2;
+        sum_h7_reg <= 1'b0;
     end
 end
 
@@ -274,16 +286,16 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
                       nonce_in_reg[31:24]};
 
     // ---- First hash: the header's second block
-    reg [223:0] s1_reg;       // {a..g} before the round; h folded into hkw1_reg
-    reg [31:0]  hkw1_reg;     // h + K[r] + W[r]
-    reg [31:0]  kw1_reg;      // K[r+1] + W[r+1]
+    reg [223:0] s1_reg;       // {a..g} before the round; h folded into hkw1
+    wire [31:0] hkw1;         // h + K[r] + W[r], registered
+    wire [31:0] kw1;          // K[r+1] + W[r+1], registered
     // W[r] .. W[r+15] in round r: positions 0, 1, 2, 9, 14 are read, 15 written
     wire [31:0] win1 [0:15];
 
     wire [255:0] rounded1;
     sha256_round round1_inst (
         .rx_state(s1_reg),
-        .rx_hkw(hkw1_reg),
+        .rx_hkw(hkw1),
         .tx_state(rounded1)
     );
     wire unused_h1 = &{1'b0, rounded1[31:0]};
@@ -355,30 +367,65 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
 
     integer i;
     always @(posedge clk) begin
-        kw1_reg <= k_reg + win1[2];
         if (load_copy_reg) begin
             s1_reg <= mid1_state;
-            hkw1_reg <= mid1_h + kw1_reg;
         end else begin
             s1_reg <= rounded1[255:32];
-            hkw1_reg <= s1_reg[31:0] + kw1_reg;
         end
     end
+    add32 #(
+        .ICE40_DSP(ICE40_DSP)
+    ) kw1_inst (
+        .clk(clk),
+        .hold(1'b0),
+        .x(k_reg),
+        .y(win1[2]),
+        .sum(kw1)
+    );
+    add32 #(
+        .ICE40_DSP(ICE40_DSP)
+    ) hkw1_inst (
+        .clk(clk),
+        .hold(1'b0),
+        .x(load_copy_reg ? mid1_h : s1_reg[31:0]),
+        .y(kw1),
+        .sum(hkw1)
+    );
 
     // ---- Second hash: one block of the 32-byte digest
     // The feed-forward's two adders (a and e of the first unit)
-    wire [31:0] ff_a = ffa_reg + s1_reg[223:192];
-    wire [31:0] ff_e = ffe_reg + s1_reg[95:64];
+    wire [31:0] ff_a;
+    wire [31:0] ff_e;
+    add32 #(
+        .REGISTERED(0),
+        .ICE40_DSP(ICE40_DSP)
+    ) ff_a_inst (
+        .clk(clk),
+        .hold(1'b0),
+        .x(ffa_reg),
+        .y(s1_reg[223:192]),
+        .sum(ff_a)
+    );
+    add32 #(
+        .REGISTERED(0),
+        .ICE40_DSP(ICE40_DSP)
+    ) ff_e_inst (
+        .clk(clk),
+        .hold(1'b0),
+        .x(ffe_reg),
+        .y(s1_reg[95:64]),
+        .sum(ff_e)
+    );
 
     reg [223:0] s2_reg;
-    reg [31:0]  hkw2_reg;
-    reg [31:0]  kw2_reg;
+    wire [31:0] hkw2;         // registered, as hkw1
+    wire [31:0] kw2;
     reg [31:0]  win2_reg [0:15];
 
     wire [255:0] rounded2;
     sha256_round round2_inst (
         .rx_state(s2_reg),
-        .rx_hkw(hkw2_reg),
+        .rx_hkw(hkw2),
         .tx_state(rounded2)
     );
     wire unused_h2 = &{1'b0, rounded2[31:0]};
@@ -406,26 +453,48 @@ for (j = 0; j < CORES; j = j + 1) begin : g_pipe
             end
         end
         win2_reg[15] <= in2;
-        // W1 is in position 2 on the load like any W[r+1] in round r - 1.
-        kw2_reg <= k_reg + win2_reg[2];
         if (load_copy_reg) begin
             s2_reg <= IV[255:32];
-            hkw2_reg <= IV[31:0] + K0 + ff_a;
         end else begin
             s2_reg <= rounded2[255:32];
-            hkw2_reg <= s2_reg[31:0] + kw2_reg;
         end
     end
+    // W1 is in position 2 on the load like any W[r+1] in round r - 1.
+    add32 #(
+        .ICE40_DSP(ICE40_DSP)
+    ) kw2_inst (
+        .clk(clk),
+        .hold(1'b0),
+        .x(k_reg),
+        .y(win2_reg[2]),
+        .sum(kw2)
+    );
+    // On the load: IV's h + K0 + W0, W0 being a's feed-forward sum
+    add32 #(
+        .ICE40_DSP(ICE40_DSP)
+    ) hkw2_inst (
+        .clk(clk),
+        .hold(1'b0),
+        .x(load_copy_reg ? ff_a : s2_reg[31:0]),
+        .y(load_copy_reg ? IV[31:0] + K0 : kw2),
+        .sum(hkw2)
+    );
 
     // ---- The check: H7 = IV7 + e after round 60; the top word is H7 byte-swapped.
-    reg [31:0] h7_reg;
+    wire [31:0] h7;
     reg        out_valid_reg = 1'b0;
     reg        out_hit_reg;
-    wire [31:0] top_word = {h7_reg[7:0], h7_reg[15:8], h7_reg[23:16], h7_reg[31:24]};
+    wire [31:0] top_word = {h7[7:0], h7[15:8], h7[23:16], h7[31:24]};
+    add32 #(
+        .ICE40_DSP(ICE40_DSP)
+    ) h7_inst (
+        .clk(clk),
+        .hold(!sum_h7_reg),
+        .x(IV[31:0]),
+        .y(s2_reg[95:64]),
+        .sum(h7)
+    );
     always @(posedge clk) begin
-        if (sum_h7_reg) begin
-            h7_reg <= IV[31:0] + s2_reg[95:64];
-        end
         out_valid_reg <= compare_reg && valid_2_reg[j];
         if (compare_reg) begin
             out_hit_reg <= top_word <= thr_2_reg;

@@ -24,7 +24,10 @@ module sha256d_miner #(
     parameter SCHEDULE_BRAMS = 0,
     // 0: an item's midstate and tail come with it on work_midstate / work_tail;
     // 1: they come before it, a byte at a time, on the work_byte port
-    parameter WORK_BYTES = 0
+    parameter WORK_BYTES = 0,
+    // 1: at one round per clock, adders of the pipeline on iCE40 UP DSP blocks
+    // (sha256d_lockstep ICE40_DSP)
+    parameter ICE40_DSP = 0
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -271,7 +274,8 @@ if (ROUNDS_PER_CLK == 1) begin : g_lockstep
         .CORES(CORES),
         .SLOT_W(SLOT_W),
         .META_W(META_W),
-        .BLOCK_WINDOW(SCHEDULE_BRAMS != 0 ? 1 : 0)
+        .BLOCK_WINDOW(SCHEDULE_BRAMS != 0 ? 1 : 0),
+        .ICE40_DSP(ICE40_DSP)
     ) lockstep_inst (
         .clk(clk),
         .rst(rst),
