@@ -146,40 +146,13 @@ frame_rx #(
     .nak_type(rx_nak_type)
 );
 
-// WORK payload, byte by byte: tag (0), midstate (1..32), tail (33..44),
-// nonce_start (45..48), nonce_end (49..52), threshold (53..56), flags (57; bit 0:
-// count in header-byte order; bits 7..1 reserved, ignored). Only WORK frames have
-// a payload. Midstate and tail go straight to the miner's memory of the next
-// work item; the other fields are kept here. Both are taken by the miner only on
-// work_valid, after the frame's CRC has checked, so the bytes of a refused frame
-// change nothing.
-localparam [5:0] B_MIDSTATE = 6'd1;
-localparam [5:0] B_RANGE    = 6'd45;   // nonce_start, nonce_end, threshold: 12 bytes
-localparam [5:0] B_FLAGS    = 6'd57;
-
-reg  [7:0]   work_tag_reg;
-reg  [95:0]  work_range_reg;           // {nonce_start, nonce_end, threshold}
-reg          work_header_order_reg;
-
-always @(posedge clk) begin
-    if (byte_valid) begin
-        if (byte_index == 6'd0) begin
-            work_tag_reg <= byte_data;
-        end
-        if (byte_index >= B_RANGE && byte_index < B_FLAGS) begin
-            work_range_reg <= {work_range_reg[87:0], byte_data};
-        end
-        if (byte_index == B_FLAGS) begin
-            work_header_order_reg <= byte_data[0];
-        end
-    end
-end
-
-wire         work_byte_valid = byte_valid && byte_index >= B_MIDSTATE && byte_index < B_RANGE;
-wire [5:0]   work_byte_index = byte_index - B_MIDSTATE;
-wire [31:0]  work_nonce_start = work_range_reg[95:64];
-wire [31:0]  work_nonce_end   = work_range_reg[63:32];
-wire [31:0]  work_threshold   = work_range_reg[31:0];
+// WORK payload: tag, midstate, tail, nonce_start, nonce_end, threshold, flags
+// (bit 0: count in header-byte order; bits 7..1 reserved, ignored). Only WORK
+// frames have a payload; its bytes go to the miner as they come, which keeps them
+// apart from the queued item's and takes them only on work_valid, after the
+// frame's CRC has checked, so the bytes of a refused frame change nothing.
+wire         work_bytes_lost;   // the frame came while the queue was full
+wire         work_bad_range;
 
 // Miner
 reg          work_valid_reg = 1'b0;
@@ -209,16 +182,19 @@ sha256d_miner #(
     .rst(rst),
     .work_valid(work_valid_reg),
     .work_ready(work_ready),
-    .work_tag(work_tag_reg),
-    .work_midstate(256'd0),            // WORK_BYTES: through the byte port
+    // WORK_BYTES: the item comes through the byte port
+    .work_tag(8'd0),
+    .work_midstate(256'd0),
     .work_tail(96'd0),
-    .work_byte_valid(work_byte_valid),
-    .work_byte_index(work_byte_index),
+    .work_nonce_start(32'd0),
+    .work_nonce_end(32'd0),
+    .work_threshold(32'd0),
+    .work_header_order(1'b0),
+    .work_byte_valid(byte_valid),
+    .work_byte_index(byte_index),
     .work_byte_data(byte_data),
-    .work_nonce_start(work_nonce_start),
-    .work_nonce_end(work_nonce_end),
-    .work_threshold(work_threshold),
-    .work_header_order(work_header_order_reg),
+    .work_bytes_lost(work_bytes_lost),
+    .work_bad_range(work_bad_range),
     .flush(flush_reg),
     .event_valid(event_valid),
     .event_ready(event_ready),
@@ -243,8 +219,9 @@ reg [31:0] bad_frames_reg = 32'd0;
 reg [31:0] dropped_reg = 32'd0;
 
 wire is_work   = cmd_valid && cmd_type == T_WORK;
-wire bad_range = work_nonce_end < work_nonce_start;
-wire work_full = !work_ready || work_valid_reg;
+// A frame whose bytes came while the queue was full is refused as full.
+wire bad_range = work_bad_range && !work_bytes_lost;
+wire work_full = !work_ready || work_valid_reg || work_bytes_lost;
 wire work_nak  = is_work && (bad_range || work_full);
 wire new_nak   = rx_nak_valid || work_nak;
 wire [7:0] new_nak_reason = rx_nak_valid ? rx_nak_reason :

@@ -22,8 +22,8 @@ module sha256d_miner #(
     // 0 or 4 at ROUNDS_PER_CLK = 1 (4: the first hash's window, sha256d_lockstep
     // BLOCK_WINDOW); 0 elsewhere
     parameter SCHEDULE_BRAMS = 0,
-    // 0: an item's midstate and tail come with it on work_midstate / work_tail;
-    // 1: they come before it, a byte at a time, on the work_byte port
+    // 0: an item comes whole on work_tag .. work_header_order;
+    // 1: it comes before work_valid, a byte at a time, on the work_byte port
     parameter WORK_BYTES = 0,
     // 1: at one round per clock, adders of the pipeline on iCE40 UP DSP blocks
     // (sha256d_lockstep ICE40_DSP)
@@ -38,12 +38,17 @@ module sha256d_miner #(
     input  wire [7:0]   work_tag,
     input  wire [255:0] work_midstate,    // {H0, H1, ..., H7}
     input  wire [95:0]  work_tail,        // header bytes 64..75; byte 64 in [95:88]
-    // WORK_BYTES: byte work_byte_index of {work_midstate, work_tail} (0 = the first
-    // midstate byte, 43 = header byte 75) of the next item offered; bytes written
-    // since the last item was accepted make up the next one
+    // WORK_BYTES: byte work_byte_index (0 first) of the next item offered, laid out
+    // {tag, midstate, tail, nonce_start, nonce_end, threshold, flags (bit 0: header
+    // order)} (the WORK payload, docs/protocol.md); the bytes of an item come in
+    // order, from its tag (0) to its flags (57). work_bytes_lost: a byte of the
+    // bytes since the last tag came while an item was queued, and was not kept;
+    // work_bad_range: the bytes' range ends before it starts.
     input  wire         work_byte_valid,
     input  wire [5:0]   work_byte_index,
     input  wire [7:0]   work_byte_data,
+    output wire         work_bytes_lost,
+    output wire         work_bad_range,
     input  wire [31:0]  work_nonce_start,
     input  wire [31:0]  work_nonce_end,   // inclusive, >= start
     input  wire [31:0]  work_threshold,   // report when the hash's top word is <= it
@@ -89,14 +94,21 @@ localparam IDX_W = CORES > 1 ? $clog2(CORES) : 1;
 // this many registers: the longer the chain, the less the placer pulls the two
 // ends' logic together, and the more clocks it has to cross.
 localparam CROSS_REGS = ROUNDS_PER_CLK == 64 ? 4 : 0;
-// Bytes of {work_midstate, work_tail}
+// WORK_BYTES: the item's bytes: tag, midstate and tail, range and threshold, flags
+localparam [5:0] B_WORDS = 6'd1;
 localparam WORK_WORD_BYTES = (256 + 96) / 8;
+localparam [5:0] B_RANGE = 6'd45;
+localparam [5:0] B_FLAGS = 6'd57;
 
 // Queued item (its midstate and tail are kept by the work path below)
 reg         q_valid_reg = 1'b0;
 reg [7:0]   q_tag_reg;
 reg [31:0]  q_start_nonce_reg;
 reg [31:0]  q_remaining_reg;   // nonces of the range after its first
+reg [31:0]  q_end_nonce_reg;   // WORK_BYTES: the range's end, in place of q_remaining_reg
+reg         q_fields_held_reg = 1'b0;   // see below
+reg         bytes_lost_reg = 1'b0;
+wire [31:0] q_remaining = WORK_BYTES != 0 ? q_end_nonce_reg - q_start_nonce_reg : q_remaining_reg;
 reg [31:0]  q_threshold_reg;
 reg         q_order_reg;
 wire        q_ready;   // the queued item can start
@@ -197,8 +209,8 @@ if (CROSS_REGS > 0) begin : g_load_reg
     reg q_last_reg;
     reg q_penult_reg;
     always @(posedge clk) begin
-        q_last_reg <= q_remaining_reg < CORES_W32;
-        q_penult_reg <= q_remaining_reg < 2 * CORES_W32;
+        q_last_reg <= q_remaining < CORES_W32;
+        q_penult_reg <= q_remaining < 2 * CORES_W32;
     end
     assign q_last = q_last_reg;
     assign q_penult = q_penult_reg;
@@ -207,8 +219,8 @@ end else begin : g_load_now
     assign fields_load = load;
     assign words_load = load;
     wire unused_q_ready_next = q_ready_next;
-    assign q_last = q_remaining_reg < CORES_W32;
-    assign q_penult = q_remaining_reg < 2 * CORES_W32;
+    assign q_last = q_remaining < CORES_W32;
+    assign q_penult = q_remaining < 2 * CORES_W32;
 end
 
 if (ROUNDS_PER_CLK == 1) begin : g_lockstep
@@ -232,7 +244,7 @@ if (ROUNDS_PER_CLK == 1) begin : g_lockstep
     always @(posedge clk) begin
         if (WORK_BYTES != 0) begin
             for (b = 0; b < WORK_WORD_BYTES; b = b + 1) begin
-                if (work_byte_valid && work_byte_index == 6'(b)) begin
+                if (work_byte_valid && work_byte_index == B_WORDS + 6'(b)) begin
                     slot_mem[wr_slot_reg][351 - 8 * b -: 8] <= work_byte_data;
                 end
             end
@@ -354,7 +366,7 @@ end else begin : g_rings
         integer b;
         always @(posedge clk) begin
             for (b = 0; b < WORK_WORD_BYTES; b = b + 1) begin
-                if (work_byte_valid && work_byte_index == 6'(b)) begin
+                if (work_byte_valid && work_byte_index == B_WORDS + 6'(b)) begin
                     offered_reg[351 - 8 * b -: 8] <= work_byte_data;
                 end
             end
@@ -460,11 +472,28 @@ always @(posedge clk) begin
         r_seq_reg <= seq_reg;
         seq_reg <= seq_reg + 1'b1;
         r_next_reg <= q_start_nonce_reg;
-        r_remaining_reg <= q_remaining_reg;
+        r_remaining_reg <= q_remaining;
         r_threshold_reg <= q_threshold_reg;
         r_order_reg <= q_order_reg;
     end
-    if (!q_fields_held_reg) begin
+    if (WORK_BYTES != 0) begin
+        // the fields take their bytes while no item is queued
+        if (work_byte_valid && !q_fields_held_reg) begin
+            if (work_byte_index == 6'd0) begin
+                q_tag_reg <= work_byte_data;
+            end
+            if (work_byte_index >= B_RANGE && work_byte_index < B_FLAGS) begin
+                {q_start_nonce_reg, q_end_nonce_reg, q_threshold_reg} <=
+                    {q_start_nonce_reg[23:0], q_end_nonce_reg, q_threshold_reg, work_byte_data};
+            end
+            if (work_byte_index == B_FLAGS) begin
+                q_order_reg <= work_byte_data[0];
+            end
+        end
+        if (work_byte_valid) begin
+            bytes_lost_reg <= q_fields_held_reg || (bytes_lost_reg && work_byte_index != 6'd0);
+        end
+    end else if (!q_fields_held_reg) begin
         q_tag_reg <= work_tag;
         q_start_nonce_reg <= work_nonce_start;
         q_remaining_reg <= work_nonce_end - work_nonce_start;
@@ -475,16 +504,19 @@ always @(posedge clk) begin
     if (rst) begin
         r_tag_reg <= 8'd0;
         seq_reg <= {SEQ_W{1'b0}};
+        bytes_lost_reg <= 1'b0;
     end
 end
 
 assign work_ready = !q_valid_reg;
+assign work_bytes_lost = bytes_lost_reg;
+assign work_bad_range = WORK_BYTES != 0 ? q_end_nonce_reg < q_start_nonce_reg
+                                        : work_nonce_end < work_nonce_start;
 
 // The queued range's fields follow the input while the queue is empty and
 // hold once an item is accepted, enabled by a copy of q_valid_reg of their
 // own, computed from itself as q_valid_reg is: they sit by the input, the
 // load decision that q_valid_reg feeds may not (keep: Yosys would merge them).
-reg q_fields_held_reg = 1'b0;
 (* keep *)
 always @(posedge clk) begin
     q_fields_held_reg <= !rst && (work_valid || q_fields_held_reg)
