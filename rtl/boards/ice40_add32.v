@@ -15,7 +15,8 @@ module ice40_add32 #(
     output wire [31:0] sum
 );
 
-// Upper adder: A + C + the lower adder's carry; lower adder: B + D.
+// Upper adder: A + C + the lower adder's carry; lower adder: B + D. The carry
+// and sign outputs are left unconnected.
 SB_MAC16 #(
     .NEG_TRIGGER(1'b0),
     .C_REG(1'b0),
@@ -61,10 +62,7 @@ SB_MAC16 #(
     .CI(1'b0),
     .ACCUMCI(1'b0),
     .SIGNEXTIN(1'b0),
-    .O(sum),
-    .CO(),
-    .ACCUMCO(),
-    .SIGNEXTOUT()
+    .O(sum)
 );
 
 endmodule
