@@ -219,8 +219,21 @@ end else begin : g_load_now
     assign fields_load = load;
     assign words_load = load;
     wire unused_q_ready_next = q_ready_next;
-    assign q_last = q_remaining < CORES_W32;
-    assign q_penult = q_remaining < 2 * CORES_W32;
+    if (WORK_BYTES != 0) begin : g_flags_reg
+        // The queued range's flags, registered, off the path from the range's
+        // subtraction into load: the fields' last byte comes bytes before accept.
+        reg q_last_reg;
+        reg q_penult_reg;
+        always @(posedge clk) begin
+            q_last_reg <= q_remaining < CORES_W32;
+            q_penult_reg <= q_remaining < 2 * CORES_W32;
+        end
+        assign q_last = q_last_reg;
+        assign q_penult = q_penult_reg;
+    end else begin : g_flags_now
+        assign q_last = q_remaining < CORES_W32;
+        assign q_penult = q_remaining < 2 * CORES_W32;
+    end
 end
 
 if (ROUNDS_PER_CLK == 1) begin : g_lockstep
