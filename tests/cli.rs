@@ -338,13 +338,19 @@ fn scan_says_how_many_results_the_board_dropped() {
         20_000,
         "every nonce is found or counted dropped"
     );
+    // The text form says so too. A second run drops its own number of results
+    // (how many depends on how fast the host drains the board), so only the
+    // sentence and a count in range are checked here.
     let o = amber(&args);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!("the board dropped {dropped} result(s)")),
-        "{}",
-        stderr(&o)
-    );
+    let text = stderr(&o);
+    let said: u64 = text
+        .split("the board dropped ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no dropped-results sentence in: {text}"));
+    assert!((1..20_000).contains(&said), "{text}");
 }
 
 /// A share log that cannot be written is said, not only counted.
