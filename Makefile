@@ -3,6 +3,7 @@
 .SECONDARY:
 .PHONY: setup test lint lint-rust lint-rtl demo clean report-core bench-program
 .PHONY: lint-boards lint-board lint-ecp5-carry bitstream bitstreams report synth-check
+.PHONY: netlist-sim netlist-sim-all
 
 CARGO ?= cargo
 VERILATOR ?= verilator
@@ -16,6 +17,7 @@ setup:
 
 test: setup lint synth-check
 	$(CARGO) test --workspace
+	@$(MAKE) --no-print-directory netlist-sim BOARD=icebreaker
 
 lint: lint-rust lint-rtl lint-boards lint-ecp5-carry
 
@@ -87,7 +89,7 @@ update_if_changed = cmp -s $(1).tmp $(1) && rm $(1).tmp || mv $(1).tmp $(1)
 
 # The board fragment is regenerated whenever a goal needs it, but rewritten only
 # when it changes, so its timestamp says when the board's configuration changed.
-ifneq ($(filter bitstream report lint-board build/%,$(MAKECMDGOALS)),)
+ifneq ($(filter bitstream report lint-board netlist-sim build/%,$(MAKECMDGOALS)),)
 $(shell mkdir -p $(BUILD) && $(AMBER_BOARDS) --make $(BOARD) > $(BUILD)/board.mk.tmp)
 ifneq ($(.SHELLSTATUS),0)
 $(error `amber boards --make $(BOARD)` failed: is BOARD one of `cargo amber boards --names`?)
@@ -168,6 +170,33 @@ build/%/miner.bit: build/%/miner.config
 	@$(CHECK_TIMING)
 	@echo "ecppack -> $@"
 	@$(call run_to_log,$(@D)/pack.log,$(ECPPACK) --compress --input $< --bit $@)
+
+# Netlist simulation: the host mines on a model of what goes into the board's
+# bitstream (iCE40: the routed .asc that is packed into the .bin, through
+# icebox_vlog; ECP5: the synthesized netlist) and every answer is checked
+# against the reference (scripts/netlist_check.py; HEADERS=FILE for other block
+# headers, SEED=N to repeat a random run). `amber scan|mine --sim-board BOARD`
+# uses the same model.
+NETLIST_SOURCE_ice40 := miner.bin
+NETLIST_SOURCE_ecp5 := synth-ecp5.json
+
+netlist-sim: $(BUILD)/netlist/model.so
+	@$(CARGO) build --release -q -p amber
+	@$(PYTHON) scripts/netlist_check.py --board $(BOARD) $(if $(HEADERS),--headers $(HEADERS)) \
+		$(if $(SEED),--seed $(SEED))
+
+$(BUILD)/netlist/model.so: $(BUILD)/$(NETLIST_SOURCE_$(FAMILY)) sim/netlist/$(BOARD).v \
+		sim/netlist/$(FAMILY)_pll.v sim/netlist/pll_lock_delay.v sim/shim/miner_top.cpp scripts/netlist_model.py
+	@echo "netlist model of $(BOARD) -> $@"
+	@$(PYTHON) scripts/netlist_model.py --board $(BOARD) --family $(FAMILY) --top $(TOP) \
+		--constraints $(CONSTRAINTS) --dir $(BUILD)
+
+# Every board's netlist check, one after the other (ECP5 synthesis takes long).
+netlist-sim-all:
+	@failed=""; for b in $$($(AMBER_BOARDS) --names); do \
+		echo "== $$b"; nice $(MAKE) --no-print-directory netlist-sim BOARD=$$b || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "netlist-sim-all: failed:$$failed" >&2; exit 1; fi
 
 # `make test` synthesizes the smallest board, so RTL that cannot be
 # synthesized fails CI; place and route stays in `make bitstream`.

@@ -1,7 +1,11 @@
 //! Verilates the RTL into C++ models and compiles them with their C shims.
 //!
-//! THE model table is `MODELS` below: one row per (rust name, top module,
-//! parameters). Rows marked `test_only` are built only with the `test-models`
+//! The models are the rows of `MODELS` below (rust name, top module,
+//! parameters) and one `miner_top` per board of `boards.toml`, with that
+//! board's clock, UART rate, rounds per clock, cores and schedule RAMs, plus a
+//! `sha256d_miner` of each board's core configuration that `MODELS` lacks. So
+//! every shipped configuration is simulated, and a new board brings its
+//! models. Rows marked `test_only` are built only with the `test-models`
 //! feature, so a binary that needs one model does not compile them all.
 
 use std::env;
@@ -12,17 +16,25 @@ use std::process::Command;
 
 struct Model {
     /// Rust-side name and C symbol prefix.
-    name: &'static str,
+    name: String,
     /// Verilog top module (rtl/<top>.v) and shim (shim/<top>.cpp).
     top: &'static str,
     /// Verilog parameters, passed as -G.
-    params: &'static [(&'static str, u32)],
+    params: Vec<(&'static str, u32)>,
     /// Built only with the `test-models` feature.
     test_only: bool,
 }
 
-const MODELS: &[Model] = &[
-    Model {
+/// A row of the fixed model table.
+struct FixedModel {
+    name: &'static str,
+    top: &'static str,
+    params: &'static [(&'static str, u32)],
+    test_only: bool,
+}
+
+const MODELS: &[FixedModel] = &[
+    FixedModel {
         name: "sha256d_miner_r64",
         top: "sha256d_miner",
         // The message-schedule delays of an LFE5U-85F (scripts/report_core.py):
@@ -34,25 +46,25 @@ const MODELS: &[Model] = &[
         ],
         test_only: true,
     },
-    Model {
+    FixedModel {
         name: "sha256d_miner_r8",
         top: "sha256d_miner",
         params: &[("ROUNDS_PER_CLK", 8), ("CORES", 1)],
         test_only: true,
     },
-    Model {
+    FixedModel {
         name: "sha256d_miner_r1",
         top: "sha256d_miner",
         params: &[("ROUNDS_PER_CLK", 1), ("CORES", 1)],
         test_only: true,
     },
-    Model {
+    FixedModel {
         name: "sha256d_miner_r1_x2",
         top: "sha256d_miner",
         params: &[("ROUNDS_PER_CLK", 1), ("CORES", 2)],
         test_only: true,
     },
-    Model {
+    FixedModel {
         name: "sha256d_miner_r8_x4",
         top: "sha256d_miner",
         params: &[("ROUNDS_PER_CLK", 8), ("CORES", 4)],
@@ -61,7 +73,7 @@ const MODELS: &[Model] = &[
     // The simulated board behind `amber --sim` and the protocol tests: one hash
     // per clock, and a UART at 17.4 clocks per bit (a fractional ratio, as on
     // real boards) so frames take a few thousand clocks.
-    Model {
+    FixedModel {
         name: "miner_top_sim",
         top: "miner_top",
         params: &[
@@ -91,8 +103,12 @@ fn main() {
     println!("cargo:rerun-if-changed={}", manifest.join("shim").display());
     println!("cargo:rerun-if-changed=build.rs");
 
+    let boards_toml = root.join("boards.toml");
+    println!("cargo:rerun-if-changed={}", boards_toml.display());
+    let all_models = with_board_models(fixed_models(), &read_boards(&boards_toml));
+
     let test_models = env::var_os("CARGO_FEATURE_TEST_MODELS").is_some();
-    let models: Vec<&Model> = MODELS
+    let models: Vec<&Model> = all_models
         .iter()
         .filter(|m| test_models || !m.test_only)
         .collect();
@@ -105,6 +121,123 @@ fn main() {
         build_runtime(&include);
     }
     write_bindings(&models, &out);
+}
+
+fn fixed_models() -> Vec<Model> {
+    MODELS
+        .iter()
+        .map(|m| Model {
+            name: m.name.to_string(),
+            top: m.top,
+            params: m.params.to_vec(),
+            test_only: m.test_only,
+        })
+        .collect()
+}
+
+/// What the models need of one `[[board]]` of boards.toml.
+struct Board {
+    name: String,
+    core_hz: u32,
+    baud: u32,
+    rounds_per_clk: u32,
+    cores: u32,
+    schedule_brams: u32,
+}
+
+/// Build id of the board models: "AMBB" (a bitstream's is a digest of its sources).
+const BOARD_MODEL_BUILD_ID: u32 = 0x414d_4242;
+
+/// The boards of `path`. The host validates the table (`amber boards`); this
+/// reads only the fields the models are built from.
+fn read_boards(path: &Path) -> Vec<Board> {
+    let text = fs::read_to_string(path)
+        .unwrap_or_else(|e| fail(&format!("reading {}: {e}", path.display())));
+    let table: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
+    let boards = table
+        .get("board")
+        .and_then(|b| b.as_array())
+        .unwrap_or_else(|| fail(&format!("{} has no [[board]] entries", path.display())));
+    boards
+        .iter()
+        .map(|entry| {
+            let name = entry
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| fail("a [[board]] in boards.toml has no name"))
+                .to_string();
+            let number = |key: &str| -> u32 {
+                entry
+                    .get(key)
+                    .and_then(|v| v.as_integer())
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or_else(|| {
+                        fail(&format!("boards.toml: board {name}: {key} is not a u32"))
+                    })
+            };
+            Board {
+                core_hz: number("core_hz"),
+                baud: number("baud"),
+                rounds_per_clk: number("rounds_per_clk"),
+                cores: number("cores"),
+                schedule_brams: number("schedule_brams"),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// Parameters with their defaults left out, for comparing configurations.
+fn explicit(params: &[(&'static str, u32)]) -> Vec<(&'static str, u32)> {
+    let mut kept: Vec<_> = params
+        .iter()
+        .copied()
+        .filter(|&(key, value)| !(key == "SCHEDULE_BRAMS" && value == 0))
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
+/// `models` plus, per board, `miner_top_<board>` and (unless one with the same
+/// parameters exists) `sha256d_miner_r<R>[_x<C>][_b<B>]`; all test-only.
+fn with_board_models(mut models: Vec<Model>, boards: &[Board]) -> Vec<Model> {
+    for board in boards {
+        let core = vec![
+            ("ROUNDS_PER_CLK", board.rounds_per_clk),
+            ("CORES", board.cores),
+            ("SCHEDULE_BRAMS", board.schedule_brams),
+        ];
+        let known = models
+            .iter()
+            .any(|m| m.top == "sha256d_miner" && explicit(&m.params) == explicit(&core));
+        if !known {
+            let mut name = format!("sha256d_miner_r{}", board.rounds_per_clk);
+            if board.cores > 1 {
+                name.push_str(&format!("_x{}", board.cores));
+            }
+            if board.schedule_brams > 0 {
+                name.push_str(&format!("_b{}", board.schedule_brams));
+            }
+            models.push(Model {
+                name,
+                top: "sha256d_miner",
+                params: core.clone(),
+                test_only: true,
+            });
+        }
+        let mut params = vec![("CLK_HZ", board.core_hz), ("BAUD", board.baud)];
+        params.extend(core);
+        params.push(("BUILD_ID", BOARD_MODEL_BUILD_ID));
+        models.push(Model {
+            name: format!("miner_top_{}", board.name.replace('-', "_")),
+            top: "miner_top",
+            params,
+            test_only: true,
+        });
+    }
+    models
 }
 
 fn fail(message: &str) -> ! {
@@ -142,7 +275,7 @@ fn rtl_packages(rtl: &Path) -> Vec<PathBuf> {
 }
 
 fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: &Path) {
-    let mdir = out.join(model.name);
+    let mdir = out.join(&model.name);
     let _ = fs::remove_dir_all(&mdir);
     let prefix = format!("V{}", model.name);
     let mut cmd = Command::new("verilator");
@@ -164,7 +297,7 @@ fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: 
     .arg(rtl)
     .arg("--Mdir")
     .arg(&mdir);
-    for (key, value) in model.params {
+    for (key, value) in &model.params {
         cmd.arg(format!("-G{key}={value}"));
     }
     // Packages are not found through -y: they come first, by name.

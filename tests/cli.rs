@@ -116,6 +116,28 @@ fn scan_sim_text_lists_every_nonce_below_the_threshold() {
 }
 
 #[test]
+fn scan_with_a_threshold_takes_a_header_whose_nbits_encode_no_target() {
+    // nBits 0xff00ffff: a target far wider than 256 bits.
+    let mut header = GENESIS.to_string();
+    header.replace_range(144..152, "ffff00ff");
+    let bad = amber(&["scan", "--sim", "--header", &header, "--count", "16"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--threshold"), "{}", stderr(&bad));
+    let o = amber(&[
+        "scan",
+        "--sim",
+        "--header",
+        &header,
+        "--count",
+        "16",
+        "--threshold",
+        "0xffffffff",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 16, "{}", stdout(&o));
+}
+
+#[test]
 fn mine_sim_bounded_prints_the_real_nonces_of_real_blocks() {
     let headers = crate::util::block_headers();
     let n = headers.len().to_string();

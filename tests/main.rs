@@ -3,6 +3,7 @@
 mod board_bench;
 mod cli;
 mod host_on_sim;
+mod rtl_boards;
 mod rtl_frame;
 mod rtl_miner_top;
 mod rtl_sha256d_miner;

@@ -14,7 +14,10 @@
 
 use std::time::Duration;
 
+use std::path::Path;
+
 use amber_sim::miner_top::MinerTop;
+pub use amber_sim::miner_top::TopParams;
 use amber_sim::uart_pins::UartPins;
 use amber_sim::SimError;
 
@@ -36,11 +39,13 @@ const READ_TAIL_CHARS: u64 = 24;
 pub struct SimLink {
     top: MinerTop,
     pins: UartPins,
+    name: String,
 }
 
 impl std::fmt::Debug for SimLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SimLink")
+            .field("model", &self.top.name())
             .field("cycles", &self.pins.cycles())
             .finish()
     }
@@ -49,9 +54,21 @@ impl std::fmt::Debug for SimLink {
 impl SimLink {
     /// A freshly reset simulated board (the `miner_top_sim` model).
     pub fn new() -> Result<Self, SimError> {
-        let top = MinerTop::sim()?;
+        Ok(Self::on(MinerTop::sim()?, "sim".to_string()))
+    }
+
+    /// A board's netlist model (`make netlist-sim BOARD=<board>`), loaded from
+    /// the shared library at `path` and built with `params`.
+    pub fn netlist(board: &str, path: &Path, params: TopParams) -> Result<Self, SimError> {
+        Ok(Self::on(
+            MinerTop::load(path, params)?,
+            format!("netlist:{board}"),
+        ))
+    }
+
+    fn on(top: MinerTop, name: String) -> Self {
         let pins = UartPins::new(top.clk_hz(), top.baud());
-        Ok(SimLink { top, pins })
+        SimLink { top, pins, name }
     }
 
     /// The model's clock, Hz (what IDENTITY reports as `core_clock_hz`).
@@ -119,7 +136,7 @@ impl Link for SimLink {
     }
 
     fn name(&self) -> String {
-        "sim".to_string()
+        self.name.clone()
     }
 }
 
