@@ -50,50 +50,8 @@ pub use files::check_files;
 pub use render::{make_fragment, markdown_table};
 pub use validate::{parse_table, InterfaceRole};
 
-/// An FPGA family: selects the flow rules (`synth_ice40`/`synth_ecp5`) and the programmer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Family {
-    /// Lattice iCE40 (Yosys `synth_ice40`, nextpnr-ice40, icepack).
-    Ice40,
-    /// Lattice ECP5 (Yosys `synth_ecp5`, nextpnr-ecp5, ecppack).
-    Ecp5,
-}
-
-impl Family {
-    /// The name used in `boards.toml` and in the Makefile (`ice40`, `ecp5`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Family::Ice40 => "ice40",
-            Family::Ecp5 => "ecp5",
-        }
-    }
-
-    /// The nextpnr device names Amber's flow accepts for this family.
-    pub fn devices(self) -> &'static [&'static str] {
-        match self {
-            Family::Ice40 => &["lp1k", "lp8k", "hx1k", "hx4k", "hx8k", "up5k", "u4k"],
-            Family::Ecp5 => &[
-                "12k", "25k", "45k", "85k", "um-25k", "um-45k", "um-85k", "um5g-25k", "um5g-45k",
-                "um5g-85k",
-            ],
-        }
-    }
-
-    /// Extension of the constraints file (`pcf` for iCE40, `lpf` for ECP5).
-    pub fn constraints_extension(self) -> &'static str {
-        match self {
-            Family::Ice40 => "pcf",
-            Family::Ecp5 => "lpf",
-        }
-    }
-}
-
-impl fmt::Display for Family {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+/// The FPGA family a board names, from the one table of FPGA devices.
+pub use crate::program::Family;
 
 /// The FTDI channel type the table names (`"A"`..`"D"`), shared with the USB layer.
 pub use crate::usb::Interface;
@@ -331,6 +289,17 @@ stream         = {{ interface = "B" }}
             assert_eq!(pll_hz, u64::from(board.core_hz), "{}", board.name);
         }
     }
+    #[test]
+    fn every_board_names_a_device_the_programmer_knows() {
+        for board in boards() {
+            let known = match board.family {
+                Family::Ice40 => crate::program::parts::ice40_part(&board.device).is_some(),
+                Family::Ecp5 => crate::program::parts::ecp5_part(&board.device).is_some(),
+            };
+            assert!(known, "{}: {}", board.name, board.device);
+        }
+    }
+
     #[test]
     fn find_by_name() {
         let b = find("ulx3s-85f").unwrap();

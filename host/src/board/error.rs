@@ -31,7 +31,7 @@ pub enum BoardTableError {
     /// A board name uses characters other than lowercase letters, digits and `-`.
     #[error("board name `{0}` must be lowercase letters, digits and `-`")]
     BadName(String),
-    /// The device is not one the family's nextpnr accepts.
+    /// The device is not in the family's table of FPGA devices ([`Family::devices`]).
     #[error("board `{board}`: `{device}` is not a {family} device ({})", family.devices().join(", "))]
     UnknownDevice {
         /// The board.

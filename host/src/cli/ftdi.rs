@@ -91,10 +91,7 @@ impl Target {
     pub fn check_file(&self, data: &[u8], family: Family) -> anyhow::Result<()> {
         let board = self.board()?;
         if let Some(b) = board {
-            let board_family = match b.family {
-                board::Family::Ice40 => Family::Ice40,
-                board::Family::Ecp5 => Family::Ecp5,
-            };
+            let board_family = b.family;
             if board_family != family {
                 return Err(BadInput(format!(
                     "the file is {} bitstream but board {} has {} {}: build the bitstream for this board (make bitstream BOARD={})",
@@ -119,13 +116,7 @@ impl Target {
     pub fn open(&self, file_family: Option<Family>) -> anyhow::Result<Opened> {
         let board = self.board()?;
         let (family, device, interface) = match board {
-            Some(b) => {
-                let family = match b.family {
-                    board::Family::Ice40 => Family::Ice40,
-                    board::Family::Ecp5 => Family::Ecp5,
-                };
-                (family, Some(b.device.as_str()), b.program.interface)
-            }
+            Some(b) => (b.family, Some(b.device.as_str()), b.program.interface),
             None => {
                 let family = match (file_family, self.family.as_deref()) {
                     (Some(f), _) => f,
