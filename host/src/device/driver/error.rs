@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use crate::device::protocol::{MIN_PROTOCOL_VERSION, PROTOCOL_VERSION};
 use crate::link::LinkError;
 
 /// A driver that can no longer drive its board.
@@ -19,7 +20,11 @@ pub enum DriverError {
         tries: u32,
     },
     /// The board speaks another protocol version; rebuild the bitstream.
-    #[error("board on {link} speaks protocol version {version}, this host speaks 1 and 2")]
+    #[error(
+        "board on {link} speaks protocol version {version}, this host speaks {} and {}",
+        MIN_PROTOCOL_VERSION,
+        PROTOCOL_VERSION
+    )]
     Version {
         /// The link's name.
         link: String,
@@ -27,7 +32,8 @@ pub enum DriverError {
         version: u8,
     },
     /// Work asks for what the board's protocol version cannot carry (header-byte
-    /// order needs version 2): rebuild the board's bitstream.
+    /// order needs
+    /// [`WORK_FLAGS_VERSION`](crate::device::protocol::WORK_FLAGS_VERSION)): rebuild the board's bitstream.
     #[error("board on {link} speaks protocol version {version}; {what} needs version {needs}: rebuild its bitstream")]
     Unsupported {
         /// The link's name.

@@ -365,7 +365,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::device::protocol::{FrameType, NakReason, NonceOrder};
+    use crate::device::protocol::{FrameType, NakReason, NonceOrder, STATE_HASHING};
     use crate::hash::{Header, Nonce};
     use crate::link::LinkError;
 
@@ -710,7 +710,7 @@ mod tests {
     fn status(tag: u8, hashed: u64) -> Status {
         Status {
             tag,
-            state: 1,
+            state: STATE_HASHING,
             queued: 0,
             nonces_hashed: hashed,
             bad_frames: 0,
@@ -726,7 +726,7 @@ mod tests {
             &board,
             BoardFrame::Nak {
                 reason: NakReason::QueueFull,
-                refused_type: FrameType::Work as u8,
+                refused_type: FrameType::Work.code(),
             },
         );
         poll_all(&mut driver);

@@ -6,19 +6,22 @@ use std::time::Instant;
 
 use super::{Driver, DriverError, Slot, StatusCause};
 use crate::device::events::{DeviceEvent, WorkUnit};
-use crate::device::protocol::{HostFrame, NonceOrder, Work, MIN_PROTOCOL_VERSION};
+use crate::device::protocol::{
+    HostFrame, NonceOrder, Work, MIN_PROTOCOL_VERSION, WORK_FLAGS_VERSION,
+};
 use crate::hash::Nonce;
 
 impl Driver {
     /// Hands a unit to the board; it is sent as soon as the board has room.
-    /// A unit in header-byte order needs a board of protocol version 2.
+    /// A unit in header-byte order needs a board of protocol version
+    /// [`WORK_FLAGS_VERSION`] or later.
     pub fn push(&mut self, unit: WorkUnit) -> Result<(), DriverError> {
-        if unit.order != NonceOrder::Number && self.protocol_version() < 2 {
+        if unit.order != NonceOrder::Number && self.protocol_version() < WORK_FLAGS_VERSION {
             return Err(DriverError::Unsupported {
                 link: self.name.clone(),
                 version: self.protocol_version(),
                 what: "counting the nonce in header-byte order",
-                needs: 2,
+                needs: WORK_FLAGS_VERSION,
             });
         }
         self.backlog.push_back(unit);
@@ -71,7 +74,7 @@ impl Driver {
                 link: self.name.clone(),
                 version,
                 what: "counting the nonce in header-byte order",
-                needs: 2,
+                needs: WORK_FLAGS_VERSION,
             })?;
         self.link.write_all(&bytes)?;
         self.seq += 1;

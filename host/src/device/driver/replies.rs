@@ -5,15 +5,8 @@ use std::time::Instant;
 
 use super::{spoken, Driver, DriverError, StatusCause};
 use crate::device::events::{Anomaly, DeviceEvent};
-use crate::device::protocol::{BoardFrame, HostFrame, Identity, NakReason, Status};
+use crate::device::protocol::{BoardFrame, FrameType, HostFrame, Identity, NakReason, Status};
 use crate::hash::Nonce;
-
-/// WORK frame type byte, as NAK names it.
-const TYPE_WORK: u8 = 0x02;
-/// FLUSH frame type byte.
-const TYPE_FLUSH: u8 = 0x03;
-/// STATUS_REQUEST frame type byte.
-const TYPE_STATUS_REQUEST: u8 = 0x04;
 
 impl Driver {
     pub(super) fn handle(
@@ -40,13 +33,17 @@ impl Driver {
             } => {
                 self.stats.naks += 1;
                 events.push(DeviceEvent::Nak { reason, refused });
-                match refused {
-                    TYPE_WORK if reason == NakReason::QueueFull => self.on_queue_full(events),
-                    TYPE_WORK if reason != NakReason::BadRange => self.resend_due = true,
-                    TYPE_FLUSH => {
+                match FrameType::from_code(refused) {
+                    Some(FrameType::Work) if reason == NakReason::QueueFull => {
+                        self.on_queue_full(events)
+                    }
+                    Some(FrameType::Work) if reason != NakReason::BadRange => {
+                        self.resend_due = true
+                    }
+                    Some(FrameType::Flush) => {
                         self.send(&HostFrame::Flush)?;
                     }
-                    TYPE_STATUS_REQUEST => {
+                    Some(FrameType::StatusRequest) => {
                         if let Some(i) = self
                             .expected
                             .iter()
@@ -186,7 +183,7 @@ impl Driver {
                 events.push(DeviceEvent::Flushed { ids });
             }
             Some(StatusCause::Request { seq, .. }) => {
-                let hashing = status.state & 1 != 0;
+                let hashing = status.hashing();
                 if hashing {
                     if let Some(slot) = self.active.get_mut(&status.tag) {
                         if !slot.started {

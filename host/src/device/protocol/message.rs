@@ -4,7 +4,7 @@
 use super::decoder::Message;
 use super::{
     frame, FrameError, FrameType, FLAG_END_INCLUSIVE, PROTOCOL_VERSION, STATE_HASHING,
-    WORK_FLAG_HEADER_ORDER,
+    WORK_FLAGS_VERSION, WORK_FLAG_HEADER_ORDER,
 };
 use crate::hash::{HeaderTail, Midstate, Nonce};
 
@@ -266,7 +266,9 @@ impl HostFrame {
     /// carry it (header-byte order before version 2).
     pub fn encode_for(&self, version: u8) -> Option<Vec<u8>> {
         match self {
-            HostFrame::Work(w) if version < 2 && w.order != NonceOrder::Number => None,
+            HostFrame::Work(w) if version < WORK_FLAGS_VERSION && w.order != NonceOrder::Number => {
+                None
+            }
             _ => Some(self.bytes(version)),
         }
     }
@@ -280,7 +282,7 @@ impl HostFrame {
             p.extend_from_slice(&w.nonce_start.0.to_be_bytes());
             p.extend_from_slice(&w.nonce_end.0.to_be_bytes());
             p.extend_from_slice(&w.threshold.to_be_bytes());
-            if version >= 2 {
+            if version >= WORK_FLAGS_VERSION {
                 let flags = match w.order {
                     NonceOrder::Number => 0,
                     NonceOrder::HeaderBytes => WORK_FLAG_HEADER_ORDER,
@@ -550,7 +552,7 @@ mod tests {
             board(&example("nak")),
             [Ok(BoardFrame::Nak {
                 reason: NakReason::BadCrc,
-                refused_type: FrameType::Work as u8
+                refused_type: FrameType::Work.code()
             })]
         );
     }

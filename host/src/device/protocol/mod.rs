@@ -30,7 +30,10 @@ pub const SYNC: u8 = 0xA5;
 pub const PROTOCOL_VERSION: u8 = 2;
 /// The oldest protocol version this codec speaks.
 pub const MIN_PROTOCOL_VERSION: u8 = 1;
-/// WORK flags bit 0 (version 2): count the nonce in header-byte order.
+/// The first protocol version whose WORK carries a flags byte, and so the
+/// first that counts the nonce in header-byte order.
+pub const WORK_FLAGS_VERSION: u8 = 2;
+/// WORK flags bit 0 (from [`WORK_FLAGS_VERSION`] on): count the nonce in header-byte order.
 pub const WORK_FLAG_HEADER_ORDER: u8 = 0x01;
 /// Bytes in a frame besides the payload: SYNC, TYPE, LEN and the two CRC bytes.
 pub const FRAME_OVERHEAD: usize = 5;
@@ -79,7 +82,7 @@ impl FrameType {
 
     /// The type with this wire code, if any.
     pub fn from_code(code: u8) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| *t as u8 == code)
+        Self::ALL.into_iter().find(|t| t.code() == code)
     }
 
     /// The fixed payload length of this type in a protocol version (WORK has a
@@ -87,7 +90,7 @@ impl FrameType {
     pub fn payload_len(self, version: u8) -> usize {
         match self {
             FrameType::Identify | FrameType::Flush | FrameType::StatusRequest => 0,
-            FrameType::Work if version >= 2 => 58,
+            FrameType::Work if version >= WORK_FLAGS_VERSION => 58,
             FrameType::Work => 57,
             FrameType::Identity => 13,
             FrameType::Result => 5,
@@ -97,9 +100,14 @@ impl FrameType {
         }
     }
 
+    /// The type's wire code (the `TYPE` byte, and what a NAK names as refused).
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
     /// True for board → host types.
     pub fn from_board(self) -> bool {
-        self as u8 & 0x80 != 0
+        self.code() & 0x80 != 0
     }
 }
 
@@ -165,7 +173,7 @@ pub fn crc16(bytes: &[u8]) -> u16 {
 fn frame(ty: FrameType, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + FRAME_OVERHEAD);
     out.push(SYNC);
-    out.push(ty as u8);
+    out.push(ty.code());
     // Payload lengths are the fixed per-type lengths, all < 256.
     out.push(payload.len() as u8);
     out.extend_from_slice(payload);
