@@ -9,7 +9,7 @@ use std::time::Duration;
 use amber::hash::Header;
 use serde_json::Value;
 
-use crate::stratum_server::{ServerConfig, StratumServer};
+use amber::emulator::stratum::{ServerConfig, StratumServer};
 
 const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
 

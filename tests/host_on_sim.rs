@@ -17,7 +17,7 @@ use amber::pool::{ClientOptions, PoolConfig, PoolSource};
 use amber::work::{JobSpec, JobWork, ShareLog, ShareResult, StratumJob, WorkSource};
 use serde_json::{json, Value};
 
-use crate::stratum_server::{ServerConfig, StratumServer};
+use amber::emulator::stratum::{ServerConfig, StratumServer};
 
 /// Share difficulty for mining on the simulated board: one share per
 /// 2^32 × 2^-20 = 4096 hashes on average, a few per second of simulation.

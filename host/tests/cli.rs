@@ -1,5 +1,4 @@
 //! The `amber` binary end to end: output, exit codes, error lines.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use std::process::{Command, Output};
 

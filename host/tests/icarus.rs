@@ -3,20 +3,17 @@
 //! packets), and `amber icarus --sim --pty PATH` end to end on the simulated
 //! board, driven the way bfgminer's icarus driver drives a device: raw serial
 //! on PATH, a 64-byte work packet, 4-byte answers.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
+use crate::support::fake_board::{FakeBoard, FakeConfig};
+use crate::support::miner_process::Amber;
 use amber::device::protocol::NonceOrder;
 use amber::device::{Driver, DriverConfig, DriverError};
 use amber::hash::{Header, Nonce};
 use amber::icarus::{golden_packet, Bridge, IcarusEvent, IcarusWork, GOLDEN_NONCE};
-use support::fake_board::{FakeBoard, FakeConfig};
-use support::miner_process::Amber;
 
 fn board(version: u8, nonces_per_read: u32) -> Driver {
     let mut cfg = FakeConfig {

@@ -1,12 +1,11 @@
-//! The pool client against the local Stratum server (tests/support): the shipped
-//! vector, every message kind, and the faults (drops, malformed lines, clean_jobs,
-//! failover, a silent pool). All on 127.0.0.1 with short timeouts and bounded waits.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
+//! The pool client against the local Stratum server (`amber::emulator::stratum`):
+//! the shipped vector, every message kind, and the faults (drops, malformed lines,
+//! clean_jobs, failover, a silent pool). All on 127.0.0.1 with short timeouts and
+//! bounded waits.
 
 use std::time::{Duration, Instant};
 
+use amber::emulator::stratum::{ServerConfig, StratumServer};
 use amber::hash::{Midstate, Nonce};
 use amber::pool::{ClientOptions, PoolConfig, PoolSource, StratumError, USER_AGENT};
 use amber::work::{
@@ -14,7 +13,6 @@ use amber::work::{
     WorkSource,
 };
 use serde_json::{json, Value};
-use support::stratum_server::{ServerConfig, StratumServer};
 
 /// Difficulty 2^-26: about one share in 64 nonces, so tests mine in software quickly.
 const EASY: f64 = 1.0 / 67_108_864.0;
