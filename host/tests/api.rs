@@ -7,8 +7,9 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::support::miner_process::{api, api_json, raw, Amber};
 use serde_json::Value;
+
+use crate::support::miner_process::{api, api_json, raw, Amber};
 
 const SUMMARY_FIELDS: [&str; 12] = [
     "Elapsed",

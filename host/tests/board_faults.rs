@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::fake_board::{FakeBoard, FakeConfig};
 use amber::device::protocol::{BoardFrame, Identity};
 use amber::device::{Anomaly, Driver, DriverConfig, DriverError};
 use amber::hash::Header;
@@ -15,6 +14,8 @@ use amber::mining::{Miner, MinerConfig, MinerEvent};
 use amber::work::{
     Benchmark, HeaderBase, Share, ShareCounts, ShareLog, SourceEvent, WorkItem, WorkSource,
 };
+
+use crate::support::fake_board::{FakeBoard, FakeConfig};
 
 /// Bound of each run (a cap, never a figure).
 const LIMIT: Duration = Duration::from_secs(30);

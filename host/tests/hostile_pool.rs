@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::fake_board::{FakeBoard, FakeConfig};
 use amber::device::{Driver, DriverConfig};
 use amber::emulator::stratum::{ServerConfig, StratumServer, Verdict};
 use amber::hash::Nonce;
@@ -13,6 +12,8 @@ use amber::mining::{Miner, MinerConfig, MinerEvent};
 use amber::pool::{ClientOptions, PoolConfig, PoolSource};
 use amber::work::{ShareLog, ShareResult, WorkItem, WorkSource};
 use serde_json::{json, Value};
+
+use crate::support::fake_board::{FakeBoard, FakeConfig};
 
 /// One share per 1024 nonces on average.
 const DIFFICULTY: f64 = 1.0 / 4_194_304.0;

@@ -8,12 +8,13 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use crate::support::fake_board::{FakeBoard, FakeConfig};
-use crate::support::miner_process::Amber;
 use amber::device::protocol::NonceOrder;
 use amber::device::{Driver, DriverConfig, DriverError};
-use amber::hash::{Header, Nonce};
+use amber::hash::{Header, Nonce, GENESIS_HEADER_HEX as GENESIS};
 use amber::icarus::{golden_packet, Bridge, IcarusEvent, IcarusWork, GOLDEN_NONCE};
+
+use crate::support::fake_board::{FakeBoard, FakeConfig};
+use crate::support::miner_process::Amber;
 
 fn board(version: u8, nonces_per_read: u32) -> Driver {
     let mut cfg = FakeConfig {
@@ -180,8 +181,6 @@ const EARLY: [(u32, [u8; 4]); 2] = [
     (0x495f_b5dd, [0x00, 0x04, 0x46, 0x4c]),
     (0x495f_b0c4, [0x00, 0x0e, 0x96, 0xd9]),
 ];
-
-const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
 
 fn icarus_work(header: &Header) -> [u8; 64] {
     IcarusWork {

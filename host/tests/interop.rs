@@ -8,10 +8,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::support::miner_process::{api_json, http_get, promtool, sample, Amber};
-use crate::support::tls_front::{TestCert, TlsFront};
 use amber::emulator::stratum::{ServerConfig, StratumServer};
 use serde_json::Value;
+
+use crate::support::miner_process::{api_json, http_get, promtool, sample, Amber};
+use crate::support::tls_front::{TestCert, TlsFront};
 
 /// About one share in 65536 nonces: a few a second on the simulated board.
 const EASY: f64 = 1.0 / 65_536.0;

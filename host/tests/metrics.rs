@@ -8,8 +8,9 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::support::miner_process::{http_get, promtool, raw, sample, Amber};
 use serde_json::Value;
+
+use crate::support::miner_process::{http_get, promtool, raw, sample, Amber};
 
 fn start() -> (Amber, SocketAddr) {
     let mut amber = Amber::start(&[

@@ -9,13 +9,14 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::support::tls_front::{TestCert, TlsFront};
 use amber::emulator::stratum::{ServerConfig, StratumServer};
 use amber::hash::Nonce;
 use amber::pool::{ClientOptions, PoolCa, PoolConfig, PoolSource, StratumError};
 use amber::text::error_chain;
 use amber::work::{Share, ShareLog, ShareResult, SourceEvent, WorkItem, WorkSource};
 use serde_json::json;
+
+use crate::support::tls_front::{TestCert, TlsFront};
 
 const EASY: f64 = 1.0 / 67_108_864.0;
 

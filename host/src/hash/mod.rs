@@ -15,7 +15,7 @@ mod target;
 
 pub use digest::{sha256d, BlockHash, HeaderTail, Midstate};
 pub use error::HashError;
-pub use header::{Header, Nonce, HEADER_LEN};
+pub use header::{Header, Nonce, GENESIS_HEADER_HEX, HEADER_LEN};
 pub use target::Target;
 
 /// Decodes hex into exactly `N` bytes, naming `what` in the error.

@@ -369,7 +369,7 @@ mod tests {
     use crate::hash::{Header, Nonce};
     use crate::link::LinkError;
 
-    const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+    use crate::hash::GENESIS_HEADER_HEX as GENESIS;
     const GENESIS_NONCE: u32 = 0x7c2b_ac1d;
 
     /// A scripted board: decodes host frames by their type byte and lets the

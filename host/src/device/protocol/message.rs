@@ -444,10 +444,7 @@ mod tests {
     /// on, a version 1 decoder refuses the longer WORK, a version 2 one the shorter.
     #[test]
     fn work_flags_and_versions() {
-        let genesis = crate::hash::Header::from_hex(
-            "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c",
-        )
-        .unwrap();
+        let genesis = crate::hash::Header::from_hex(crate::hash::GENESIS_HEADER_HEX).unwrap();
         let counter = NonceOrder::HeaderBytes.counter(genesis.nonce());
         assert_eq!(counter, 0x1dac_2b7c);
         let work = HostFrame::Work(Work {
@@ -500,10 +497,7 @@ mod tests {
 
     #[test]
     fn examples_decode_to_documented_values() {
-        let genesis = crate::hash::Header::from_hex(
-            "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c",
-        )
-        .unwrap();
+        let genesis = crate::hash::Header::from_hex(crate::hash::GENESIS_HEADER_HEX).unwrap();
         let work = HostFrame::Work(Work {
             tag: 7,
             midstate: genesis.midstate(),
