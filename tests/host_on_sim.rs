@@ -15,7 +15,7 @@ use amber::link::sim::SimLink;
 use amber::link::{Link, LinkError};
 use amber::mining::{Miner, MinerConfig, MinerEvent};
 use amber::pool::{ClientOptions, PoolConfig, PoolSource};
-use amber::work::{JobSpec, JobWork, ShareLog, ShareResult, StratumJob, WorkSource};
+use amber::work::{JobRoller, JobSpec, ShareLog, ShareResult, StratumJob, WorkSource};
 use serde_json::{json, Value};
 
 /// Share difficulty for mining on the simulated board: one share per
@@ -203,7 +203,7 @@ fn genesis_vector_reproduces_through_the_real_pipeline() {
         session: 1,
     };
     let extranonce2 = u32::from_str_radix(v["extranonce2"].as_str().unwrap(), 16).unwrap();
-    let mut work = JobWork::new(spec, 1, u64::from(extranonce2));
+    let mut work = JobRoller::new(spec, 1, u64::from(extranonce2));
     let mut item = work.next_item(u32::MAX).expect("the job yields work");
     // The pipeline built the header; sweep only around the real nonce (the
     // whole range is 2^32 nonces: hours of simulation).

@@ -58,8 +58,9 @@ impl Default for DriverConfig {
     }
 }
 
+/// A work unit the board holds, running or queued, under its tag.
 #[derive(Debug)]
-struct Slot {
+struct UnitOnBoard {
     unit: WorkUnit,
     /// Sequence number of the WORK frame that carried it.
     seq: u64,
@@ -95,7 +96,7 @@ pub struct Driver {
     identity: Identity,
     next_tag: u8,
     seq: u64,
-    active: BTreeMap<u8, Slot>,
+    active: BTreeMap<u8, UnitOnBoard>,
     flushed: BTreeMap<u8, u64>,
     backlog: VecDeque<WorkUnit>,
     expected: VecDeque<StatusCause>,

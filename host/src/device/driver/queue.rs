@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use super::{Driver, DriverError, Slot, StatusCause};
+use super::{Driver, DriverError, StatusCause, UnitOnBoard};
 use crate::device::events::{DeviceEvent, WorkUnit};
 use crate::device::protocol::{
     HostFrame, NonceOrder, Work, MIN_PROTOCOL_VERSION, WORK_FLAGS_VERSION,
@@ -40,7 +40,8 @@ impl Driver {
     /// Moves every active unit to the flushed set and sends FLUSH; returns
     /// the abandoned units in the order they were sent.
     fn abandon_active(&mut self) -> Result<Vec<WorkUnit>, DriverError> {
-        let mut slots: Vec<(u8, Slot)> = std::mem::take(&mut self.active).into_iter().collect();
+        let mut slots: Vec<(u8, UnitOnBoard)> =
+            std::mem::take(&mut self.active).into_iter().collect();
         slots.sort_by_key(|(_, s)| s.seq);
         let mut units = Vec::with_capacity(slots.len());
         for (tag, slot) in slots {
@@ -114,7 +115,7 @@ impl Driver {
             });
             self.active.insert(
                 tag,
-                Slot {
+                UnitOnBoard {
                     unit,
                     seq,
                     started: false,

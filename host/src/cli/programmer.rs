@@ -23,7 +23,7 @@ pub const UDEV_RULES: &str = "udev/53-amber-ftdi.rules";
 
 /// Which board and which FTDI device.
 #[derive(Debug, Args)]
-pub struct Target {
+pub struct ProgrammerArgs {
     /// Board from boards.toml: sets the FPGA, the USB IDs and the programming interface.
     #[arg(long)]
     pub board: Option<String>,
@@ -78,7 +78,7 @@ pub struct Opened {
     pub what: String,
 }
 
-impl Target {
+impl ProgrammerArgs {
     fn board(&self) -> anyhow::Result<Option<&'static BoardSpec>> {
         self.board
             .as_deref()
@@ -236,15 +236,15 @@ pub type Load = fn(&mut dyn Programmer, &[u8], &mut dyn Progress) -> Result<(), 
 /// Reads, checks and loads `file` with `load`, with progress bars, and says
 /// how long each phase took; `doing` and `done` word the messages.
 pub fn load_file(
-    target: &Target,
+    programmer: &ProgrammerArgs,
     file: &Path,
     doing: &str,
     done: &str,
     load: Load,
 ) -> anyhow::Result<()> {
     let (data, family) = read_bitstream(file)?;
-    target.check_file(&data, family)?;
-    let mut opened = target.open(Some(family))?;
+    programmer.check_file(&data, family)?;
+    let mut opened = programmer.open(Some(family))?;
     let mut bars = Bars::default();
     let started = Instant::now();
     let loaded = load(opened.programmer.as_mut(), &data, &mut bars);
