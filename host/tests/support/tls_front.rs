@@ -54,7 +54,7 @@ pub struct TlsFront {
 impl TlsFront {
     /// Serves `cert` and relays to the plain pool at `backend`.
     pub fn start(backend: SocketAddr, cert: &TestCert) -> TlsFront {
-        #[allow(deprecated)] // ring: see the host's pool/tls.rs
+        #[allow(deprecated)] // ring: see host/src/pool/tls.rs
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

@@ -191,8 +191,8 @@ impl Driver {
         self.identity.protocol_version
     }
 
-    /// Hashes per second the board should reach by its IDENTITY:
-    /// cores × rounds_per_clk / 64 × clock.
+    /// Hashes per second the board should reach by its IDENTITY
+    /// ([`Identity::nominal_hashrate`]).
     pub fn expected_hashrate(&self) -> f64 {
         self.identity.nominal_hashrate()
     }
@@ -558,7 +558,7 @@ mod tests {
     fn identify_gives_expected_hashrate() {
         let (_, driver) = setup();
         assert_eq!(driver.identity().queue_depth, 2);
-        // 2 cores × 4/64 nonces per clock × 48 MHz
+        // 2 cores at 4 rounds per clock and 48 MHz (`board::hashes_per_clock`).
         assert_eq!(driver.expected_hashrate(), 6_000_000.0);
     }
 

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use super::{crc16, BoardFrame, FrameError, FrameType, FRAME_OVERHEAD, PROTOCOL_VERSION, SYNC};
 
-/// A message one end decodes: [`BoardFrame`] on the host, [`HostFrame`] in
+/// A message one end decodes: [`BoardFrame`] on the host, [`HostFrame`](super::HostFrame) in
 /// tests that play the board.
 pub trait Message: Sized {
     /// True for the frame types this direction carries.

@@ -137,7 +137,8 @@ pub struct Identity {
 pub const MAX_ROUNDS_PER_CLK: u8 = 64;
 
 impl Identity {
-    /// Nonces per second the board hashes at full duty (cores × rounds/64 × clock);
+    /// Nonces per second the board hashes at full duty: its cores and rounds per
+    /// clock through [`crate::board::hashes_per_clock`], times its clock;
     /// 0 when the IDENTITY's figures are not those of a board ([`Identity::problems`]).
     pub fn nominal_hashrate(&self) -> f64 {
         if self.cores == 0 || !(1..=MAX_ROUNDS_PER_CLK).contains(&self.rounds_per_clk) {
