@@ -6,12 +6,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use amber::hash::Header;
+use amber::emulator::stratum::{ServerConfig, StratumServer};
+use amber::hash::{Header, GENESIS_HEADER_HEX as GENESIS};
 use serde_json::Value;
-
-use crate::stratum_server::{ServerConfig, StratumServer};
-
-const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
 
 /// The `amber` binary of this build: cargo builds it next to the test
 /// binary's `deps/` directory for `cargo test --workspace`.

@@ -9,6 +9,3 @@ mod rtl_miner_top;
 mod rtl_sha256d_miner;
 mod rtl_uart;
 mod util;
-
-#[path = "../host/tests/support/stratum_server.rs"]
-mod stratum_server;

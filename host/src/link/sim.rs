@@ -24,11 +24,11 @@ use amber_sim::SimError;
 use super::{Link, LinkError};
 
 /// Longest simulated time one [`Link::read`] runs the model, however long the
-/// timeout. The model runs at roughly 10^5 clocks per second of wall time, so
-/// an idle read of a full second of simulated time would take tens of seconds;
-/// 50 ms of simulated time is about a second of wall time and still far longer
-/// than any answer takes (an IDENTITY arrives within 2 ms). A caller that
-/// waits longer (a DONE for a long range) calls `read` again.
+/// timeout. The model runs far slower than the hardware, so an idle read of a
+/// full second of simulated time would keep the caller for many seconds; 50 ms
+/// of simulated time is still far longer than any answer takes (an IDENTITY
+/// arrives within a few milliseconds). A caller that waits longer (a DONE for a
+/// long range) calls `read` again.
 pub const MAX_READ_SIMULATED: Duration = Duration::from_millis(50);
 
 /// Characters a read keeps collecting after its first byte while the board

@@ -26,7 +26,7 @@ use amber::text::error_chain;
 use amber::usb::DeviceSelector;
 use amber::work::{Benchmark, ShareLog, WorkSource};
 
-use super::ftdi::{board_ids, hint};
+use super::programmer::{board_ids, hint};
 use super::BadInput;
 use output::Output;
 pub(crate) use settings::seconds;
