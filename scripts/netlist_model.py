@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,7 +140,7 @@ def cell_models(family, netlist, out):
                for m in re.finditer(r"\nmodule (\w+)\b.*?\nendmodule[^\n]*\n", source, re.S)}
 
     def instantiated(text):
-        return {name for name in re.findall(r"^\s*(\w+)\s+(?:#|\w+\s*\()", text, re.M)
+        return {name for name in re.findall(r"^\s*(\w+)\s+(?:#|\\?\S+\s*\()", text, re.M)
                 if name in modules or name in PLL_CELLS}
 
     wanted, todo = set(), instantiated(netlist.read_text())
@@ -172,13 +173,23 @@ def verilate(sources, defines, wrapper, out):
          *map(str, sources), str(wrapper)], out / "verilator.log")
     include = Path(subprocess.run(["verilator", "--getenv", "VERILATOR_ROOT"], check=True,
                                   capture_output=True, text=True).stdout.strip()) / "include"
-    cpp = sorted(mdir.glob("*.cpp"))
-    run(["g++", "-shared", "-fPIC", "-O1", "-std=c++17", "-w", f"-I{include}",
-         f"-I{include / 'vltstd'}", f"-I{mdir}", *map(str, cpp),
-         str(include / "verilated.cpp"), str(include / "verilated_threads.cpp"), str(SHIM),
-         "-DAMBER_MODEL=Vnetlist", '-DAMBER_MODEL_HEADER="Vnetlist.h"',
-         f"-DAMBER_PREFIX={PREFIX}", "-Wl,-Bsymbolic", "-o", str(out / "model.so.tmp"),
-         "-lpthread"], out / "compile.log")
+    sources = [*sorted(mdir.glob("*.cpp")), include / "verilated.cpp",
+               include / "verilated_threads.cpp", SHIM]
+    flags = ["-fPIC", "-O1", "-std=c++17", "-w", f"-I{include}", f"-I{include / 'vltstd'}",
+             f"-I{mdir}", "-DAMBER_MODEL=Vnetlist", '-DAMBER_MODEL_HEADER="Vnetlist.h"',
+             f"-DAMBER_PREFIX={PREFIX}"]
+    # A big netlist verilates into many large files: compile them on every core.
+    objects = [mdir / f"{i:04}_{source.stem}.o" for i, source in enumerate(sources)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(
+            lambda pair: subprocess.run(["g++", "-c", *flags, str(pair[0]), "-o", str(pair[1])],
+                                        capture_output=True, text=True),
+            zip(sources, objects)))
+    for source, result in zip(sources, results):
+        if result.returncode != 0:
+            fail(f"g++ failed on {source}:\n{result.stderr[-4000:]}")
+    run(["g++", "-shared", *map(str, objects), "-Wl,-Bsymbolic", "-o", str(out / "model.so.tmp"),
+         "-lpthread"], out / "link.log")
     os.replace(out / "model.so.tmp", out / "model.so")
 
 
