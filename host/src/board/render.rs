@@ -46,6 +46,7 @@ pub fn make_fragment(board: &BoardSpec) -> String {
          CORE_MHZ := {core_mhz}\n\
          ROUNDS_PER_CLK := {rounds}\n\
          CORES := {cores}\n\
+         BAUD := {baud}\n\
          HASHES_PER_CLOCK := {hashes_per_clock}\n\
          PARAMS := -set CLK_HZ {core_hz} -set BAUD {baud} -set ROUNDS_PER_CLK {rounds} -set CORES {cores} \
          -set SCHEDULE_BRAMS {schedule_brams}\n",
@@ -86,6 +87,7 @@ mod tests {
             "TOP := top_icebreaker\n",
             "CLOCK_HZ := 12000000\n",
             &format!("CORE_HZ := {}\n", b.core_hz),
+            &format!("BAUD := {}\n", b.baud),
             &format!(
                 "PARAMS := -set CLK_HZ {} -set BAUD {} -set ROUNDS_PER_CLK {} -set CORES {} \
                  -set SCHEDULE_BRAMS {}\n",

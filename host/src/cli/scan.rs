@@ -97,7 +97,8 @@ impl Cmd {
         }
         let link = links.remove(0);
         let name = link.name();
-        let mut driver = Driver::new(link, DriverConfig::default())
+        let config = DriverConfig::for_link(&*link);
+        let mut driver = Driver::new(link, config)
             .with_context(|| format!("identifying the board on {name}"))?;
         let unit = WorkUnit {
             id: 0,

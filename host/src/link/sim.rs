@@ -40,6 +40,8 @@ pub struct SimLink {
     top: MinerTop,
     pins: UartPins,
     name: String,
+    /// A netlist model, which simulates far slower than the RTL model.
+    netlist: bool,
 }
 
 impl std::fmt::Debug for SimLink {
@@ -54,21 +56,24 @@ impl std::fmt::Debug for SimLink {
 impl SimLink {
     /// A freshly reset simulated board (the `miner_top_sim` model).
     pub fn new() -> Result<Self, SimError> {
-        Ok(Self::on(MinerTop::sim()?, "sim".to_string()))
+        Ok(Self::on(MinerTop::sim()?, "sim".to_string(), false))
     }
 
     /// A board's netlist model (`make netlist-sim BOARD=<board>`), loaded from
     /// the shared library at `path` and built with `params`.
     pub fn netlist(board: &str, path: &Path, params: TopParams) -> Result<Self, SimError> {
-        Ok(Self::on(
-            MinerTop::load(path, params)?,
-            format!("netlist:{board}"),
-        ))
+        let top = MinerTop::load(path, params)?;
+        Ok(Self::on(top, format!("netlist:{board}"), true))
     }
 
-    fn on(top: MinerTop, name: String) -> Self {
+    fn on(top: MinerTop, name: String, netlist: bool) -> Self {
         let pins = UartPins::new(top.clk_hz(), top.baud());
-        SimLink { top, pins, name }
+        SimLink {
+            top,
+            pins,
+            name,
+            netlist,
+        }
     }
 
     /// The model's clock, Hz (what IDENTITY reports as `core_clock_hz`).
@@ -137,6 +142,10 @@ impl Link for SimLink {
 
     fn name(&self) -> String {
         self.name.clone()
+    }
+
+    fn is_slow_model(&self) -> bool {
+        self.netlist
     }
 }
 

@@ -137,7 +137,8 @@ impl Cmd {
         let mut drivers = Vec::new();
         for link in links {
             let name = link.name();
-            let driver = Driver::new(link, DriverConfig::default())
+            let config = DriverConfig::for_link(&*link);
+            let driver = Driver::new(link, config)
                 .with_context(|| format!("identifying the board on {name}"))?;
             drivers.push(driver);
         }
@@ -231,20 +232,30 @@ fn netlist_link(name: &str) -> anyhow::Result<amber::link::sim::SimLink> {
         ))
         .into());
     }
-    let id_file = dir.join("build_id");
-    let build_id = std::fs::read_to_string(&id_file)
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .with_context(|| format!("reading the build id of {name} from {}", id_file.display()))?;
+    let build_id = read_number(&dir.join("build_id"))
+        .with_context(|| format!("reading the build id of {name}"))?;
+    let baud_file = dir.join("netlist").join("baud");
+    let baud = read_number(&baud_file)
+        .with_context(|| format!("reading the UART rate of {name}'s netlist model"))?;
     let params = TopParams {
         clk_hz: u64::from(spec.core_hz),
-        baud: u64::from(spec.baud),
+        baud,
         rounds_per_clk: u64::from(spec.rounds_per_clk),
         cores: u64::from(spec.cores),
         build_id,
     };
     amber::link::sim::SimLink::netlist(name, &model, params)
         .with_context(|| format!("starting the netlist model of {name}"))
+}
+
+/// The decimal number a build file holds (`build/<board>/build_id`, `.../netlist/baud`).
+#[cfg(feature = "sim")]
+fn read_number(path: &std::path::Path) -> anyhow::Result<u64> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.trim()
+        .parse()
+        .with_context(|| format!("{} holds {:?}, not a number", path.display(), text.trim()))
 }
 
 /// The board table entry for an FTDI device: `--board NAME`, or the one

@@ -58,6 +58,20 @@ impl Default for DriverConfig {
     }
 }
 
+/// How long a slow model's answer may take (see [`Link::is_slow_model`]).
+const SLOW_MODEL_ANSWER_DEADLINE: Duration = Duration::from_secs(600);
+
+impl DriverConfig {
+    /// The default policy, with room for a slow model's answers on such a link.
+    pub fn for_link(link: &dyn Link) -> Self {
+        let mut config = DriverConfig::default();
+        if link.is_slow_model() {
+            config.answer_deadline = SLOW_MODEL_ANSWER_DEADLINE;
+        }
+        config
+    }
+}
+
 /// A work unit the board holds, running or queued, under its tag.
 #[derive(Debug)]
 struct UnitOnBoard {
@@ -416,6 +430,29 @@ mod tests {
         fn name(&self) -> String {
             "fake".into()
         }
+    }
+
+    #[test]
+    fn a_slow_model_gets_minutes_to_answer() {
+        struct SlowModel;
+        impl Link for SlowModel {
+            fn write_all(&mut self, _: &[u8]) -> Result<(), LinkError> {
+                Ok(())
+            }
+            fn read(&mut self, _: &mut [u8], _: Duration) -> Result<usize, LinkError> {
+                Ok(0)
+            }
+            fn name(&self) -> String {
+                "slow".into()
+            }
+            fn is_slow_model(&self) -> bool {
+                true
+            }
+        }
+        let board = FakeLink(Arc::default());
+        let default = DriverConfig::default().answer_deadline;
+        assert_eq!(DriverConfig::for_link(&board).answer_deadline, default);
+        assert!(DriverConfig::for_link(&SlowModel).answer_deadline >= 60 * default);
     }
 
     fn identity() -> Identity {
