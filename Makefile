@@ -7,10 +7,11 @@
 
 CARGO ?= cargo
 VERILATOR ?= verilator
-# Every synthesizable module, one per file (board tops are checked by Yosys), and
-# the packages they import, which every tool must read first.
-RTL_PACKAGES := $(wildcard rtl/*_pkg.v)
-RTL_MODULES := $(filter-out $(RTL_PACKAGES),$(wildcard rtl/*.v))
+# Every portable synthesizable module, one per file (.sv where it uses
+# SystemVerilog), and the packages they import, which every tool must read first.
+# Board tops (rtl/boards/) and vendor cell wrappers (rtl/<family>/) are checked by Yosys.
+RTL_PACKAGES := $(wildcard rtl/*_pkg.sv)
+RTL_MODULES := $(filter-out $(RTL_PACKAGES),$(sort $(wildcard rtl/*.v rtl/*.sv)))
 
 setup:
 	@scripts/setup.sh
@@ -30,7 +31,7 @@ lint-rust:
 lint-rtl:
 	@for f in $(RTL_MODULES); do \
 		echo "verilator --lint-only -Wall $$f"; \
-		$(VERILATOR) --lint-only -Wall -Irtl --top-module $$(basename $$f .v) $(RTL_PACKAGES) $$f || exit 1; \
+		$(VERILATOR) --lint-only -Wall -Irtl --top-module $$(basename $${f%.*}) $(RTL_PACKAGES) $$f || exit 1; \
 	done
 
 # The main job: the host mines real block headers on the Verilator model of the
@@ -74,11 +75,10 @@ ECPPACK ?= yowasp-ecppack
 # Cell libraries the board tops are checked against (PLL and carry cells).
 CELLS_ice40 := +/ice40/cells_sim.v
 CELLS_ecp5 := +/ecp5/cells_bb.v +/ecp5/common_sim.vh +/ecp5/ccu2c_sim.vh
-# Helpers shared by the board tops (board_miner, reset_sync; vendor cell wrappers named
-# after their family, ecp5_*.v, which Verilator cannot lint); the tops come from board.mk.
-BOARD_LIB := $(filter-out rtl/boards/top_%.v,$(wildcard rtl/boards/*.v))
-OTHER_FAMILIES = $(filter-out $(FAMILY),ice40 ecp5)
-FLOW_RTL ?= $(RTL_PACKAGES) $(RTL_MODULES) $(filter-out $(OTHER_FAMILIES:%=rtl/boards/%_%),$(BOARD_LIB))
+# What synthesis reads besides the board's top (from board.mk): the portable RTL
+# and the vendor cell wrappers of the board's family (rtl/<family>/, which
+# Verilator cannot lint).
+FLOW_RTL ?= $(RTL_PACKAGES) $(RTL_MODULES) $(sort $(wildcard rtl/$(FAMILY)/*.v rtl/$(FAMILY)/*.sv))
 # Runs a tool that writes its own log $(1) quietly (run_logged), or one whose
 # output becomes the log (run_to_log); on failure prints the end of the log.
 log_tail = { echo "$(firstword $(2)) failed; end of $(1):" >&2; tail -n 25 $(1) >&2; exit 1; }
@@ -216,9 +216,6 @@ synth-check:
 # Every board top elaborates against its family's cell library with the
 # parameters boards.toml gives it (Verilator cannot read the vendor cells).
 lint-boards:
-	@for f in $(filter-out rtl/boards/ecp5_% rtl/boards/ice40_%,$(BOARD_LIB)); do \
-		echo "verilator --lint-only -Wall $$f"; $(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards $(RTL_PACKAGES) $$f || exit 1; \
-	done
 	@for b in $$($(AMBER_BOARDS) --names); do \
 		$(MAKE) --no-print-directory lint-board BOARD=$$b || exit 1; \
 	done
@@ -228,9 +225,9 @@ lint-boards:
 # CCU2C model, since Verilator simulates only the portable forms.
 lint-ecp5-carry:
 	@echo "yosys sat: ecp5_add_const3 == x + y + K[t] for t = 0..63; ecp5_add_chmaj == x + Ch, x + Maj"
-	@out=$$($(YOSYS_ecp5) -q -p "read_verilog -sv $(RTL_PACKAGES) rtl/sha256_add_hkw.v \
-		rtl/sha256_add_chmaj.v rtl/boards/ecp5_add_const3.v rtl/boards/ecp5_add_chmaj.v \
-		scripts/ecp5_carry_equiv.v; \
+	@out=$$($(YOSYS_ecp5) -q -p "read_verilog -sv $(RTL_PACKAGES) rtl/sha256_add_hkw.sv \
+		rtl/sha256_add_chmaj.sv rtl/ecp5/ecp5_add_const3.v rtl/ecp5/ecp5_add_chmaj.v \
+		bench/ecp5_carry_equiv.sv; \
 		read_verilog +/ecp5/common_sim.vh +/ecp5/ccu2c_sim.vh; \
 		hierarchy -top ecp5_carry_equiv; proc; flatten; opt -fast; \
 		sat -verify -prove hkw_equal 1 -prove ch_equal 1 -prove maj_equal 1" 2>&1) \
@@ -242,4 +239,4 @@ lint-board:
 		chparam $(PARAMS) $(TOP); hierarchy -check -top $(TOP); proc; check -assert"
 	@echo "verilator --lint-only -Wall miner_top with $(BOARD)'s parameters"
 	@$(VERILATOR) --lint-only -Wall -Irtl --top-module miner_top \
-		$$(echo "$(PARAMS)" | sed -E 's/-set ([A-Z_]+) ([0-9]+)/-G\1=\2/g') $(RTL_PACKAGES) rtl/miner_top.v
+		$$(echo "$(PARAMS)" | sed -E 's/-set ([A-Z_]+) ([0-9]+)/-G\1=\2/g') $(RTL_PACKAGES) rtl/miner_top.sv
