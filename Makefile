@@ -57,8 +57,9 @@ clean:
 # ---------------------------------------------------------------------------
 # Bitstream flow. Boards are data: boards.toml, read through the host's own
 # parser (`amber boards --make BOARD` -> build/BOARD/board.mk). Pattern rules
-# per family; every tool logs to build/BOARD/*.log and a failure prints the
-# tail of the failing tool's log.
+# over build/BOARD/, with the tools and file names of the board's family; every
+# tool logs to build/BOARD/*.log and a failure prints the tail of the failing
+# tool's log.
 #   make bitstream BOARD=icebreaker     build/icebreaker/miner.bin (ecp5: miner.bit)
 #   make bitstreams                     every board, one after the other
 #   make report BOARD=icebreaker        utilization, Fmax vs core clock, MH/s
