@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 """Synthesize and place sha256d_miner alone per FPGA target and print its figures.
 
-The core is wrapped in scripts/report_core_top.v (inputs from a shift register,
+The core is wrapped in bench/report_core_top.v (inputs from a shift register,
 outputs folded into one registered pin), so no port logic is optimized away and
 the design needs five pins; the wrapper's ~490 flip-flops are included in the
 figures. Targets run side by side, JOBS at a time (default: the number of CPUs),
@@ -101,14 +101,13 @@ def cell_counts(stat_file):
 
 
 def synth(name, family, rpc, cores, brams):
-    # Shared board modules of this family (not the tops, not another family's cells)
-    lib = [p for p in sorted((ROOT / "rtl" / "boards").glob("*.v"))
-           if not p.name.startswith("top_")
-           and not any(p.name.startswith(f + "_") for f in ("ice40", "ecp5") if f != family)]
+    # This family's vendor cell wrappers
+    lib = sorted(p for p in (ROOT / "rtl" / family).glob("*") if p.suffix in (".v", ".sv"))
     # Packages first: modules import them
-    rtl = sorted((ROOT / "rtl").glob("*.v"), key=lambda p: (not p.name.endswith("_pkg.v"), p.name))
+    rtl = sorted((p for p in (ROOT / "rtl").glob("*") if p.suffix in (".v", ".sv")),
+                 key=lambda p: (not p.name.endswith("_pkg.sv"), p.name))
     sources = " ".join(rel(p) for p in rtl + lib)
-    sources += " " + rel(ROOT / "scripts" / "report_core_top.v")
+    sources += " " + rel(ROOT / "bench" / "report_core_top.v")
     json_out = OUT / f"{name}.json"
     fresh = OUT / f"{name}.json.new"
     stat = OUT / f"{name}.stat.txt"

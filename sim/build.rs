@@ -17,7 +17,7 @@ use std::process::Command;
 struct Model {
     /// Rust-side name and C symbol prefix.
     name: String,
-    /// Verilog top module (rtl/<top>.v) and shim (shim/<top>.cpp).
+    /// Verilog top module (rtl/<top>.sv or .v) and shim (shim/<top>.cpp).
     top: &'static str,
     /// Verilog parameters, passed as -G.
     params: Vec<(&'static str, u32)>,
@@ -260,18 +260,28 @@ fn verilator_include() -> PathBuf {
     }
 }
 
-/// The RTL packages (`rtl/*_pkg.v`), sorted.
+/// The RTL packages (`rtl/*_pkg.sv`), sorted.
 fn rtl_packages(rtl: &Path) -> Vec<PathBuf> {
     let mut packages: Vec<PathBuf> = fs::read_dir(rtl)
         .unwrap_or_else(|e| fail(&format!("reading {}: {e}", rtl.display())))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
-                .is_some_and(|n| n.to_string_lossy().ends_with("_pkg.v"))
+                .is_some_and(|n| n.to_string_lossy().ends_with("_pkg.sv"))
         })
         .collect();
     packages.sort();
     packages
+}
+
+/// The file of RTL module `name`: `rtl/<name>.sv` where it uses SystemVerilog,
+/// else `rtl/<name>.v`.
+fn module_file(rtl: &Path, name: &str) -> PathBuf {
+    ["sv", "v"]
+        .iter()
+        .map(|ext| rtl.join(format!("{name}.{ext}")))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| fail(&format!("no rtl/{name}.sv or rtl/{name}.v")))
 }
 
 fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: &Path) {
@@ -302,7 +312,7 @@ fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: 
     }
     // Packages are not found through -y: they come first, by name.
     cmd.args(rtl_packages(rtl));
-    cmd.arg(rtl.join(format!("{}.v", model.top)));
+    cmd.arg(module_file(rtl, model.top));
     match cmd.status() {
         Ok(s) if s.success() => {}
         Ok(s) => fail(&format!("verilator failed on model {} ({s})", model.name)),
