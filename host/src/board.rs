@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-/// Rounds per SHA-256 pass in `rtl/sha256d_core.v`: the first hash skips rounds
+/// Rounds per SHA-256 pass in `rtl/sha256d_core.sv`: the first hash skips rounds
 /// 0..2 (precomputed per work item), the second stops after round 60.
 pub const CORE_ROUNDS: u32 = 61;
 
