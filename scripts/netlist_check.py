@@ -29,6 +29,8 @@ NONCES_ABOVE = 100
 RANDOM_HEADERS = 4
 RANDOM_NONCES = 256
 RANDOM_THRESHOLD = 0x0400_0000
+# Longest one scan may take; a board that stops answering fails the check.
+SCAN_TIMEOUT_SECONDS = 900
 
 
 def block_hash(header):
@@ -87,7 +89,12 @@ class Board:
         cmd = [*self.amber, "scan", "--sim-board", self.board, "--header", header.hex(),
                "--from", str(first), "--count", str(count), "--threshold", hex(threshold), "--json"]
         started = time.monotonic()
-        result = subprocess.run(cmd, capture_output=True, text=True)
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True,
+                                    timeout=SCAN_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            sys.exit(f"FAIL: amber scan from {first:#010x} got no DONE within "
+                     f"{SCAN_TIMEOUT_SECONDS} s")
         self.seconds += time.monotonic() - started
         if result.returncode != 0:
             sys.exit(f"amber scan failed ({result.returncode}):\n{result.stderr}")

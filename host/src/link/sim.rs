@@ -31,6 +31,10 @@ use super::{Link, LinkError};
 /// long range) calls `read` again.
 pub const MAX_READ_SIMULATED: Duration = Duration::from_millis(50);
 
+/// Clocks a netlist model runs before the host talks to it: more than its PLL
+/// model takes to lock and its reset synchronizer to let go.
+const NETLIST_POWER_UP_CLOCKS: u64 = 1_000;
+
 /// Characters a read keeps collecting after its first byte while the board
 /// keeps sending (the longest frame, STATUS, is 24 bytes).
 const READ_TAIL_CHARS: u64 = 24;
@@ -62,7 +66,10 @@ impl SimLink {
     /// A board's netlist model (`make netlist-sim BOARD=<board>`), loaded from
     /// the shared library at `path` and built with `params`.
     pub fn netlist(board: &str, path: &Path, params: TopParams) -> Result<Self, SimError> {
-        let top = MinerTop::load(path, params)?;
+        let mut top = MinerTop::load(path, params)?;
+        // A board has been running since it was configured before the host
+        // talks to it: its PLL has locked and its reset has ended.
+        top.step(NETLIST_POWER_UP_CLOCKS);
         Ok(Self::on(top, format!("netlist:{board}"), true))
     }
 
