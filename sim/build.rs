@@ -8,81 +8,78 @@
 //! models. Rows marked `test_only` are built only with the `test-models`
 //! feature, so a binary that needs one model does not compile them all.
 
+use std::borrow::Cow;
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Verilog parameters (name, value).
+type Params = Cow<'static, [(&'static str, u32)]>;
+
+#[derive(Clone)]
 struct Model {
     /// Rust-side name and C symbol prefix.
-    name: String,
+    name: Cow<'static, str>,
     /// Verilog top module (rtl/<top>.sv or .v) and shim (shim/<top>.cpp).
     top: &'static str,
     /// Verilog parameters, passed as -G.
-    params: Vec<(&'static str, u32)>,
+    params: Params,
     /// Built only with the `test-models` feature.
     test_only: bool,
 }
 
-/// A row of the fixed model table.
-struct FixedModel {
-    name: &'static str,
-    top: &'static str,
-    params: &'static [(&'static str, u32)],
-    test_only: bool,
-}
-
-const MODELS: &[FixedModel] = &[
-    FixedModel {
-        name: "sha256d_miner_r64",
+const MODELS: &[Model] = &[
+    Model {
+        name: Cow::Borrowed("sha256d_miner_r64"),
         top: "sha256d_miner",
         // The message-schedule delays of an LFE5U-85F (scripts/report_core.py):
         // most in block RAM, the rest in distributed RAM and registers.
-        params: &[
+        params: Cow::Borrowed(&[
             ("ROUNDS_PER_CLK", 64),
             ("CORES", 1),
             ("SCHEDULE_BRAMS", 196),
-        ],
+        ]),
         test_only: true,
     },
-    FixedModel {
-        name: "sha256d_miner_r8",
+    Model {
+        name: Cow::Borrowed("sha256d_miner_r8"),
         top: "sha256d_miner",
-        params: &[("ROUNDS_PER_CLK", 8), ("CORES", 1)],
+        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 8), ("CORES", 1)]),
         test_only: true,
     },
-    FixedModel {
-        name: "sha256d_miner_r1",
+    Model {
+        name: Cow::Borrowed("sha256d_miner_r1"),
         top: "sha256d_miner",
-        params: &[("ROUNDS_PER_CLK", 1), ("CORES", 1)],
+        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 1), ("CORES", 1)]),
         test_only: true,
     },
-    FixedModel {
-        name: "sha256d_miner_r1_x2",
+    Model {
+        name: Cow::Borrowed("sha256d_miner_r1_x2"),
         top: "sha256d_miner",
-        params: &[("ROUNDS_PER_CLK", 1), ("CORES", 2)],
+        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 1), ("CORES", 2)]),
         test_only: true,
     },
-    FixedModel {
-        name: "sha256d_miner_r8_x4",
+    Model {
+        name: Cow::Borrowed("sha256d_miner_r8_x4"),
         top: "sha256d_miner",
-        params: &[("ROUNDS_PER_CLK", 8), ("CORES", 4)],
+        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 8), ("CORES", 4)]),
         test_only: true,
     },
     // The simulated board behind `amber --sim` and the protocol tests: one hash
     // per clock, and a UART at 17.4 clocks per bit (a fractional ratio, as on
     // real boards) so frames take a few thousand clocks.
-    FixedModel {
-        name: "miner_top_sim",
+    Model {
+        name: Cow::Borrowed("miner_top_sim"),
         top: "miner_top",
-        params: &[
+        params: Cow::Borrowed(&[
             ("CLK_HZ", 2_000_000),
             ("BAUD", 115_200),
             ("ROUNDS_PER_CLK", 64),
             ("CORES", 1),
             ("BUILD_ID", 0x414d_4253),
-        ],
+        ]),
         test_only: false,
     },
 ];
@@ -105,7 +102,7 @@ fn main() {
 
     let boards_toml = root.join("boards.toml");
     println!("cargo:rerun-if-changed={}", boards_toml.display());
-    let all_models = with_board_models(fixed_models(), &read_boards(&boards_toml));
+    let all_models = with_board_models(MODELS.to_vec(), &read_boards(&boards_toml));
 
     let test_models = env::var_os("CARGO_FEATURE_TEST_MODELS").is_some();
     let models: Vec<&Model> = all_models
@@ -121,18 +118,6 @@ fn main() {
         build_runtime(&include);
     }
     write_bindings(&models, &out);
-}
-
-fn fixed_models() -> Vec<Model> {
-    MODELS
-        .iter()
-        .map(|m| Model {
-            name: m.name.to_string(),
-            top: m.top,
-            params: m.params.to_vec(),
-            test_only: m.test_only,
-        })
-        .collect()
 }
 
 /// What the models need of one `[[board]]` of boards.toml.
@@ -221,9 +206,9 @@ fn with_board_models(mut models: Vec<Model>, boards: &[Board]) -> Vec<Model> {
                 name.push_str(&format!("_b{}", board.schedule_brams));
             }
             models.push(Model {
-                name,
+                name: Cow::Owned(name),
                 top: "sha256d_miner",
-                params: core.clone(),
+                params: Cow::Owned(core.clone()),
                 test_only: true,
             });
         }
@@ -231,9 +216,9 @@ fn with_board_models(mut models: Vec<Model>, boards: &[Board]) -> Vec<Model> {
         params.extend(core);
         params.push(("BUILD_ID", BOARD_MODEL_BUILD_ID));
         models.push(Model {
-            name: format!("miner_top_{}", board.name.replace('-', "_")),
+            name: Cow::Owned(format!("miner_top_{}", board.name.replace('-', "_"))),
             top: "miner_top",
-            params,
+            params: Cow::Owned(params),
             test_only: true,
         });
     }
@@ -285,7 +270,7 @@ fn module_file(rtl: &Path, name: &str) -> PathBuf {
 }
 
 fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: &Path) {
-    let mdir = out.join(&model.name);
+    let mdir = out.join(model.name.as_ref());
     let _ = fs::remove_dir_all(&mdir);
     let prefix = format!("V{}", model.name);
     let mut cmd = Command::new("verilator");
@@ -307,7 +292,7 @@ fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: 
     .arg(rtl)
     .arg("--Mdir")
     .arg(&mdir);
-    for (key, value) in &model.params {
+    for (key, value) in model.params.iter() {
         cmd.arg(format!("-G{key}={value}"));
     }
     // Packages are not found through -y: they come first, by name.
