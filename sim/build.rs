@@ -1,78 +1,87 @@
 //! Verilates the RTL into C++ models and compiles them with their C shims.
 //!
-//! THE model table is `MODELS` below: one row per (rust name, top module,
-//! parameters). Rows marked `test_only` are built only with the `test-models`
+//! The models are the rows of `MODELS` below (rust name, top module,
+//! parameters) and one `miner_top` per board of `boards.toml`, with that
+//! board's clock, UART rate, rounds per clock, cores and schedule RAMs, plus a
+//! `sha256d_miner` of each board's core configuration that `MODELS` lacks. So
+//! every shipped configuration is simulated, and a new board brings its
+//! models. Rows marked `test_only` are built only with the `test-models`
 //! feature, so a binary that needs one model does not compile them all.
 
+use std::borrow::Cow;
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Verilog parameters (name, value).
+type Params = Cow<'static, [(&'static str, u32)]>;
+
+#[derive(Clone)]
 struct Model {
     /// Rust-side name and C symbol prefix.
-    name: &'static str,
-    /// Verilog top module (rtl/<top>.v) and shim (shim/<top>.cpp).
+    name: Cow<'static, str>,
+    /// Verilog top module (rtl/<top>.sv or .v) and shim (shim/<top>.cpp).
     top: &'static str,
     /// Verilog parameters, passed as -G.
-    params: &'static [(&'static str, u32)],
+    params: Params,
     /// Built only with the `test-models` feature.
     test_only: bool,
 }
 
 const MODELS: &[Model] = &[
     Model {
-        name: "sha256d_miner_r64",
+        name: Cow::Borrowed("sha256d_miner_r64"),
         top: "sha256d_miner",
         // The message-schedule delays of an LFE5U-85F (scripts/report_core.py):
         // most in block RAM, the rest in distributed RAM and registers.
-        params: &[
+        params: Cow::Borrowed(&[
             ("ROUNDS_PER_CLK", 64),
             ("CORES", 1),
             ("SCHEDULE_BRAMS", 196),
-        ],
+        ]),
         test_only: true,
     },
     Model {
-        name: "sha256d_miner_r8",
+        name: Cow::Borrowed("sha256d_miner_r8"),
         top: "sha256d_miner",
-        params: &[("ROUNDS_PER_CLK", 8), ("CORES", 1)],
+        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 8), ("CORES", 1)]),
         test_only: true,
     },
     // The iCE40 boards' core: the first-hash windows in block RAM (r1), and in
     // flip-flops with two pipelines (r1_x2).
     Model {
-        name: "sha256d_miner_r1",
+        name: Cow::Borrowed("sha256d_miner_r1"),
         top: "sha256d_miner",
-        params: &[("ROUNDS_PER_CLK", 1), ("CORES", 1), ("SCHEDULE_BRAMS", 4)],
+        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 1), ("CORES", 1), ("SCHEDULE_BRAMS", 4)]),
         test_only: true,
     },
     Model {
-        name: "sha256d_miner_r1_x2",
+        name: Cow::Borrowed("sha256d_miner_r1_x2"),
         top: "sha256d_miner",
-        params: &[("ROUNDS_PER_CLK", 1), ("CORES", 2)],
+        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 1), ("CORES", 2)]),
         test_only: true,
     },
     Model {
-        name: "sha256d_miner_r8_x4",
+        name: Cow::Borrowed("sha256d_miner_r8_x4"),
         top: "sha256d_miner",
-        params: &[("ROUNDS_PER_CLK", 8), ("CORES", 4)],
+        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 8), ("CORES", 4)]),
         test_only: true,
     },
     // The simulated board behind `amber --sim` and the protocol tests: one hash
     // per clock, and a UART at 17.4 clocks per bit (a fractional ratio, as on
     // real boards) so frames take a few thousand clocks.
     Model {
-        name: "miner_top_sim",
+        name: Cow::Borrowed("miner_top_sim"),
         top: "miner_top",
-        params: &[
+        params: Cow::Borrowed(&[
             ("CLK_HZ", 2_000_000),
             ("BAUD", 115_200),
             ("ROUNDS_PER_CLK", 64),
             ("CORES", 1),
             ("BUILD_ID", 0x414d_4253),
-        ],
+        ]),
         test_only: false,
     },
 ];
@@ -93,8 +102,12 @@ fn main() {
     println!("cargo:rerun-if-changed={}", manifest.join("shim").display());
     println!("cargo:rerun-if-changed=build.rs");
 
+    let boards_toml = root.join("boards.toml");
+    println!("cargo:rerun-if-changed={}", boards_toml.display());
+    let all_models = with_board_models(MODELS.to_vec(), &read_boards(&boards_toml));
+
     let test_models = env::var_os("CARGO_FEATURE_TEST_MODELS").is_some();
-    let models: Vec<&Model> = MODELS
+    let models: Vec<&Model> = all_models
         .iter()
         .filter(|m| test_models || !m.test_only)
         .collect();
@@ -107,6 +120,111 @@ fn main() {
         build_runtime(&include);
     }
     write_bindings(&models, &out);
+}
+
+/// What the models need of one `[[board]]` of boards.toml.
+struct Board {
+    name: String,
+    core_hz: u32,
+    baud: u32,
+    rounds_per_clk: u32,
+    cores: u32,
+    schedule_brams: u32,
+}
+
+/// Build id of the board models: "AMBB" (a bitstream's is a digest of its sources).
+const BOARD_MODEL_BUILD_ID: u32 = 0x414d_4242;
+
+/// The boards of `path`. The host validates the table (`amber boards`); this
+/// reads only the fields the models are built from.
+fn read_boards(path: &Path) -> Vec<Board> {
+    let text = fs::read_to_string(path)
+        .unwrap_or_else(|e| fail(&format!("reading {}: {e}", path.display())));
+    let table: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
+    let boards = table
+        .get("board")
+        .and_then(|b| b.as_array())
+        .unwrap_or_else(|| fail(&format!("{} has no [[board]] entries", path.display())));
+    boards
+        .iter()
+        .map(|entry| {
+            let name = entry
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| fail("a [[board]] in boards.toml has no name"))
+                .to_string();
+            let number = |key: &str| -> u32 {
+                entry
+                    .get(key)
+                    .and_then(|v| v.as_integer())
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or_else(|| {
+                        fail(&format!("boards.toml: board {name}: {key} is not a u32"))
+                    })
+            };
+            Board {
+                core_hz: number("core_hz"),
+                baud: number("baud"),
+                rounds_per_clk: number("rounds_per_clk"),
+                cores: number("cores"),
+                schedule_brams: number("schedule_brams"),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// Parameters with their defaults left out, for comparing configurations.
+fn explicit(params: &[(&'static str, u32)]) -> Vec<(&'static str, u32)> {
+    let mut kept: Vec<_> = params
+        .iter()
+        .copied()
+        .filter(|&(key, value)| !(key == "SCHEDULE_BRAMS" && value == 0))
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
+/// `models` plus, per board, `miner_top_<board>` and (unless one with the same
+/// parameters exists) `sha256d_miner_r<R>[_x<C>][_b<B>]`; all test-only.
+fn with_board_models(mut models: Vec<Model>, boards: &[Board]) -> Vec<Model> {
+    for board in boards {
+        let core = vec![
+            ("ROUNDS_PER_CLK", board.rounds_per_clk),
+            ("CORES", board.cores),
+            ("SCHEDULE_BRAMS", board.schedule_brams),
+        ];
+        let known = models
+            .iter()
+            .any(|m| m.top == "sha256d_miner" && explicit(&m.params) == explicit(&core));
+        if !known {
+            let mut name = format!("sha256d_miner_r{}", board.rounds_per_clk);
+            if board.cores > 1 {
+                name.push_str(&format!("_x{}", board.cores));
+            }
+            if board.schedule_brams > 0 {
+                name.push_str(&format!("_b{}", board.schedule_brams));
+            }
+            models.push(Model {
+                name: Cow::Owned(name),
+                top: "sha256d_miner",
+                params: Cow::Owned(core.clone()),
+                test_only: true,
+            });
+        }
+        let mut params = vec![("CLK_HZ", board.core_hz), ("BAUD", board.baud)];
+        params.extend(core);
+        params.push(("BUILD_ID", BOARD_MODEL_BUILD_ID));
+        models.push(Model {
+            name: Cow::Owned(format!("miner_top_{}", board.name.replace('-', "_"))),
+            top: "miner_top",
+            params: Cow::Owned(params),
+            test_only: true,
+        });
+    }
+    models
 }
 
 fn fail(message: &str) -> ! {
@@ -129,22 +247,32 @@ fn verilator_include() -> PathBuf {
     }
 }
 
-/// The RTL packages (`rtl/*_pkg.v`), sorted.
+/// The RTL packages (`rtl/*_pkg.sv`), sorted.
 fn rtl_packages(rtl: &Path) -> Vec<PathBuf> {
     let mut packages: Vec<PathBuf> = fs::read_dir(rtl)
         .unwrap_or_else(|e| fail(&format!("reading {}: {e}", rtl.display())))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
-                .is_some_and(|n| n.to_string_lossy().ends_with("_pkg.v"))
+                .is_some_and(|n| n.to_string_lossy().ends_with("_pkg.sv"))
         })
         .collect();
     packages.sort();
     packages
 }
 
+/// The file of RTL module `name`: `rtl/<name>.sv` where it uses SystemVerilog,
+/// else `rtl/<name>.v`.
+fn module_file(rtl: &Path, name: &str) -> PathBuf {
+    ["sv", "v"]
+        .iter()
+        .map(|ext| rtl.join(format!("{name}.{ext}")))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| fail(&format!("no rtl/{name}.sv or rtl/{name}.v")))
+}
+
 fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: &Path) {
-    let mdir = out.join(model.name);
+    let mdir = out.join(model.name.as_ref());
     let _ = fs::remove_dir_all(&mdir);
     let prefix = format!("V{}", model.name);
     let mut cmd = Command::new("verilator");
@@ -166,12 +294,12 @@ fn build_model(model: &Model, rtl: &Path, shim_dir: &Path, out: &Path, include: 
     .arg(rtl)
     .arg("--Mdir")
     .arg(&mdir);
-    for (key, value) in model.params {
+    for (key, value) in model.params.iter() {
         cmd.arg(format!("-G{key}={value}"));
     }
     // Packages are not found through -y: they come first, by name.
     cmd.args(rtl_packages(rtl));
-    cmd.arg(rtl.join(format!("{}.v", model.top)));
+    cmd.arg(module_file(rtl, model.top));
     match cmd.status() {
         Ok(s) if s.success() => {}
         Ok(s) => fail(&format!("verilator failed on model {} ({s})", model.name)),

@@ -78,8 +78,14 @@ pub struct Bench {
 }
 
 impl Bench {
+    /// The `miner_top_sim` board (`amber --sim`).
     pub fn new() -> Self {
-        let top = MinerTop::sim().expect("the miner_top_sim model is built");
+        Self::of_model(MinerTop::SIM_MODEL)
+    }
+
+    /// The `miner_top` model named `name` (see `MinerTop::models`).
+    pub fn of_model(name: &str) -> Self {
+        let top = MinerTop::new(name).unwrap_or_else(|e| panic!("model {name}: {e}"));
         let pins = UartPins::new(top.clk_hz(), top.baud());
         Bench {
             top,

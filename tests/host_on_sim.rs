@@ -9,15 +9,14 @@ use std::time::{Duration, Instant};
 
 use amber::device::protocol::{BoardFrame, FrameDecoder, NonceOrder};
 use amber::device::{DeviceEvent, Driver, DriverConfig, DriverError, WorkUnit};
-use amber::hash::{BlockHash, Header, Nonce};
+use amber::emulator::stratum::{ServerConfig, StratumServer};
+use amber::hash::{BlockHash, Header, Nonce, GENESIS_HEADER_HEX as GENESIS};
 use amber::link::sim::SimLink;
 use amber::link::{Link, LinkError};
 use amber::mining::{Miner, MinerConfig, MinerEvent};
 use amber::pool::{ClientOptions, PoolConfig, PoolSource};
-use amber::work::{JobSpec, JobWork, ShareLog, ShareResult, StratumJob, WorkSource};
+use amber::work::{JobRoller, JobSpec, ShareLog, ShareResult, StratumJob, WorkSource};
 use serde_json::{json, Value};
-
-use crate::stratum_server::{ServerConfig, StratumServer};
 
 /// Share difficulty for mining on the simulated board: one share per
 /// 2^32 × 2^-20 = 4096 hashes on average, a few per second of simulation.
@@ -204,7 +203,7 @@ fn genesis_vector_reproduces_through_the_real_pipeline() {
         session: 1,
     };
     let extranonce2 = u32::from_str_radix(v["extranonce2"].as_str().unwrap(), 16).unwrap();
-    let mut work = JobWork::new(spec, 1, u64::from(extranonce2));
+    let mut work = JobRoller::new(spec, 1, u64::from(extranonce2));
     let mut item = work.next_item(u32::MAX).expect("the job yields work");
     // The pipeline built the header; sweep only around the real nonce (the
     // whole range is 2^32 nonces: hours of simulation).
@@ -614,8 +613,6 @@ fn silent_link_that_comes_back_gets_its_work_again() {
         .any(|e| matches!(e, DeviceEvent::Recovered(_))));
     assert!(found, "the re-sent work found the genesis nonce");
 }
-
-const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
 
 /// Passes everything through and publishes the simulated board's clock.
 struct ClockedLink {

@@ -3,11 +3,9 @@
 mod board_bench;
 mod cli;
 mod host_on_sim;
+mod rtl_boards;
 mod rtl_frame;
 mod rtl_miner_top;
 mod rtl_sha256d_miner;
 mod rtl_uart;
 mod util;
-
-#[path = "../host/tests/support/stratum_server.rs"]
-mod stratum_server;

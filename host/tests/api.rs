@@ -2,16 +2,14 @@
 //! commands, field names, codes and both reply forms; access control; and
 //! hostile clients (silent, slow, oversize, garbage) that neither stall mining
 //! nor stop the API from answering the next client.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::miner_process::{api, api_json, raw, Amber};
+
+use crate::support::miner_process::{api, api_json, raw, Amber};
 
 const SUMMARY_FIELDS: [&str; 12] = [
     "Elapsed",

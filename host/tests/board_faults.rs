@@ -2,9 +2,6 @@
 //! at the link level: results dropped on the board, a queue shorter than its
 //! IDENTITY says, absurd IDENTITY figures, STATUS counters that jump, an IDENTITY
 //! nobody asked for, and a flood of clean jobs. Each is reported and survived.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,7 +14,8 @@ use amber::mining::{Miner, MinerConfig, MinerEvent};
 use amber::work::{
     Benchmark, HeaderBase, Share, ShareCounts, ShareLog, SourceEvent, WorkItem, WorkSource,
 };
-use support::fake_board::{FakeBoard, FakeConfig};
+
+use crate::support::fake_board::{FakeBoard, FakeConfig};
 
 /// Bound of each run (a cap, never a figure).
 const LIMIT: Duration = Duration::from_secs(30);

@@ -1,9 +1,8 @@
 //! The `amber` binary end to end: output, exit codes, error lines.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use std::process::{Command, Output};
 
-const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+use amber::hash::GENESIS_HEADER_HEX as GENESIS;
 
 fn amber(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_amber"))

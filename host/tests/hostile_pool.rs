@@ -2,20 +2,18 @@
 //! against the hostile local pool: every scenario of a session that changes under
 //! the boards' work. The pool judges every submission with the reference hasher;
 //! a run fails on any invalid share and on any share found without an outcome.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::time::{Duration, Instant};
 
 use amber::device::{Driver, DriverConfig};
+use amber::emulator::stratum::{ServerConfig, StratumServer, Verdict};
 use amber::hash::Nonce;
 use amber::mining::{Miner, MinerConfig, MinerEvent};
 use amber::pool::{ClientOptions, PoolConfig, PoolSource};
 use amber::work::{ShareLog, ShareResult, WorkItem, WorkSource};
 use serde_json::{json, Value};
-use support::fake_board::{FakeBoard, FakeConfig};
-use support::stratum_server::{ServerConfig, StratumServer, Verdict};
+
+use crate::support::fake_board::{FakeBoard, FakeConfig};
 
 /// One share per 1024 nonces on average.
 const DIFFICULTY: f64 = 1.0 / 4_194_304.0;

@@ -3,9 +3,6 @@
 //! packets), and `amber icarus --sim --pty PATH` end to end on the simulated
 //! board, driven the way bfgminer's icarus driver drives a device: raw serial
 //! on PATH, a 64-byte work packet, 4-byte answers.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -13,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use amber::device::protocol::NonceOrder;
 use amber::device::{Driver, DriverConfig, DriverError};
-use amber::hash::{Header, Nonce};
+use amber::hash::{Header, Nonce, GENESIS_HEADER_HEX as GENESIS};
 use amber::icarus::{golden_packet, Bridge, IcarusEvent, IcarusWork, GOLDEN_NONCE};
-use support::fake_board::{FakeBoard, FakeConfig};
-use support::miner_process::Amber;
+
+use crate::support::fake_board::{FakeBoard, FakeConfig};
+use crate::support::miner_process::Amber;
 
 fn board(version: u8, nonces_per_read: u32) -> Driver {
     let mut cfg = FakeConfig {
@@ -183,8 +181,6 @@ const EARLY: [(u32, [u8; 4]); 2] = [
     (0x495f_b5dd, [0x00, 0x04, 0x46, 0x4c]),
     (0x495f_b0c4, [0x00, 0x0e, 0x96, 0xd9]),
 ];
-
-const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
 
 fn icarus_work(header: &Header) -> [u8; 64] {
     IcarusWork {

@@ -4,17 +4,15 @@
 //! the API's summary, devs and pools and the /metrics page all report the
 //! accepted-share count the pool itself counted, in cgminer's field names and
 //! Prometheus' format.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use amber::emulator::stratum::{ServerConfig, StratumServer};
 use serde_json::Value;
-use support::miner_process::{api_json, http_get, promtool, sample, Amber};
-use support::stratum_server::{ServerConfig, StratumServer};
-use support::tls_front::{TestCert, TlsFront};
+
+use crate::support::miner_process::{api_json, http_get, promtool, sample, Amber};
+use crate::support::tls_front::{TestCert, TlsFront};
 
 /// About one share in 65536 nonces: a few a second on the simulated board.
 const EASY: f64 = 1.0 / 65_536.0;

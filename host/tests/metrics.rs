@@ -3,16 +3,14 @@
 //! `make setup`), carries the families, and malformed or hostile
 //! HTTP clients get a clear status (or are dropped at their deadline) while
 //! mining goes on.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::miner_process::{http_get, promtool, raw, sample, Amber};
+
+use crate::support::miner_process::{http_get, promtool, raw, sample, Amber};
 
 fn start() -> (Amber, SocketAddr) {
     let mut amber = Amber::start(&[

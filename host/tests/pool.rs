@@ -1,20 +1,18 @@
-//! The pool client against the local Stratum server (tests/support): the shipped
-//! vector, every message kind, and the faults (drops, malformed lines, clean_jobs,
-//! failover, a silent pool). All on 127.0.0.1 with short timeouts and bounded waits.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
+//! The pool client against the local Stratum server (`amber::emulator::stratum`):
+//! the shipped vector, every message kind, and the faults (drops, malformed lines,
+//! clean_jobs, failover, a silent pool). All on 127.0.0.1 with short timeouts and
+//! bounded waits.
 
 use std::time::{Duration, Instant};
 
+use amber::emulator::stratum::{ServerConfig, StratumServer};
 use amber::hash::{Midstate, Nonce};
 use amber::pool::{ClientOptions, PoolConfig, PoolSource, StratumError, USER_AGENT};
 use amber::work::{
-    DropReason, JobWork, Share, ShareLog, ShareResult, SourceEvent, StratumJob, WorkItem,
+    DropReason, JobRoller, Share, ShareLog, ShareResult, SourceEvent, StratumJob, WorkItem,
     WorkSource,
 };
 use serde_json::{json, Value};
-use support::stratum_server::{ServerConfig, StratumServer};
 
 /// Difficulty 2^-26: about one share in 64 nonces, so tests mine in software quickly.
 const EASY: f64 = 1.0 / 67_108_864.0;
@@ -163,7 +161,7 @@ fn stratum_vector_reproduces_exactly() {
 
     // Work for extranonce2 01044554 reproduces the header, midstate and hash.
     let en2 = u64::from_str_radix(v["extranonce2"].as_str().unwrap(), 16).unwrap();
-    let item = JobWork::new(spec, 1, en2).next_item(u32::MAX).unwrap();
+    let item = JobRoller::new(spec, 1, en2).next_item(u32::MAX).unwrap();
     assert_eq!(hex::encode(&item.extranonce2), v["extranonce2"]);
     let nonce = Nonce(u32::from_str_radix(v["submit_params"][4].as_str().unwrap(), 16).unwrap());
     let check = item.check(nonce);

@@ -3,22 +3,20 @@
 //! own certificate trusted; a certificate that does not verify refused with an
 //! error naming the pool, and never a plain-TCP fallback; hostile endpoints
 //! (not TLS, garbage, silence, a hang-up) refused with a clear error.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use amber::emulator::stratum::{ServerConfig, StratumServer};
 use amber::hash::Nonce;
 use amber::pool::{ClientOptions, PoolCa, PoolConfig, PoolSource, StratumError};
 use amber::text::error_chain;
 use amber::work::{Share, ShareLog, ShareResult, SourceEvent, WorkItem, WorkSource};
 use serde_json::json;
-use support::stratum_server::{ServerConfig, StratumServer};
-use support::tls_front::{TestCert, TlsFront};
+
+use crate::support::tls_front::{TestCert, TlsFront};
 
 const EASY: f64 = 1.0 / 67_108_864.0;
 

@@ -1,6 +1,5 @@
 //! The reference hasher against the real block headers and Stratum vectors
 //! shipped in `tests/vectors/`.
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use amber::hash::{sha256d, BlockHash, Header, Midstate, Nonce, Target};
 use amber::work::{merkle_root, prevhash_from_stratum, StratumJob};

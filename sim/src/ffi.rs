@@ -2,9 +2,13 @@
 //!
 //! Each model is a C++ object behind an opaque pointer; [`Model`] owns one and
 //! frees it on drop. The port structs mirror the shim's C structs exactly.
+//! Models are linked in (built by build.rs) or loaded from a shared library
+//! at run time ([`Library`], the netlist models of `make netlist-sim`).
 
-use std::ffi::c_void;
+use std::ffi::{c_void, CStr, CString};
+use std::path::Path;
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 /// Inputs of `sha256d_miner` (mirrors `MinerIn` in shim/sha256d_miner.cpp).
 #[repr(C)]
@@ -66,20 +70,134 @@ pub(crate) struct ModelFns<I, O> {
     step: unsafe extern "C" fn(*mut c_void, u64),
 }
 
+impl<I, O> Clone for ModelFns<I, O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I, O> Copy for ModelFns<I, O> {}
+
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+
+/// A shared library holding one `miner_top`-shaped model, its entry points
+/// named `<prefix>_new`, `_free`, `_set`, `_get` and `_step` (the shim
+/// shim/miner_top.cpp compiled with `AMBER_PREFIX=<prefix>`).
+pub(crate) struct Library {
+    handle: NonNull<c_void>,
+}
+
+/// The last `dlerror()` message.
+fn dl_error() -> String {
+    // SAFETY: dlerror returns null or a NUL-terminated string valid until the
+    // next dl* call on this thread; it is copied at once.
+    let raw = unsafe { libc::dlerror() };
+    if raw.is_null() {
+        "unknown dynamic loader error".to_string()
+    } else {
+        // SAFETY: non-null, NUL-terminated (see above).
+        unsafe { CStr::from_ptr(raw) }
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+impl Library {
+    /// Loads the library at `path`.
+    pub(crate) fn open(path: &Path) -> Result<Arc<Self>, String> {
+        let name = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| "the path holds a NUL byte".to_string())?;
+        // SAFETY: `name` is NUL-terminated; RTLD_LOCAL keeps the library's
+        // symbols (its own Verilator runtime) out of the global namespace.
+        let raw = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        NonNull::new(raw)
+            .map(|handle| Arc::new(Self { handle }))
+            .ok_or_else(dl_error)
+    }
+
+    fn symbol(&self, name: &str) -> Result<NonNull<c_void>, String> {
+        let cname = CString::new(name).map_err(|_| format!("bad symbol name {name:?}"))?;
+        // SAFETY: the handle is live (owned by self); `cname` is NUL-terminated.
+        let raw = unsafe { libc::dlsym(self.handle.as_ptr(), cname.as_ptr()) };
+        NonNull::new(raw).ok_or_else(|| format!("{name}: {}", dl_error()))
+    }
+
+    /// The `miner_top` entry points under `prefix`.
+    pub(crate) fn miner_top_fns(
+        &self,
+        prefix: &str,
+    ) -> Result<ModelFns<MinerTopIn, MinerTopOut>, String> {
+        let new = self.symbol(&format!("{prefix}_new"))?;
+        let free = self.symbol(&format!("{prefix}_free"))?;
+        let set = self.symbol(&format!("{prefix}_set"))?;
+        let get = self.symbol(&format!("{prefix}_get"))?;
+        let step = self.symbol(&format!("{prefix}_step"))?;
+        // SAFETY: the shim defines these symbols as extern "C" functions with
+        // exactly these signatures (sim/shim/miner_top.cpp); the pointers stay
+        // valid while the library is loaded, which every Model using them
+        // ensures by holding an Arc of it.
+        unsafe {
+            Ok(ModelFns {
+                new: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *mut c_void>(
+                    new.as_ptr(),
+                ),
+                free: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void)>(
+                    free.as_ptr(),
+                ),
+                set: std::mem::transmute::<
+                    *mut c_void,
+                    unsafe extern "C" fn(*mut c_void, *const MinerTopIn),
+                >(set.as_ptr()),
+                get: std::mem::transmute::<
+                    *mut c_void,
+                    unsafe extern "C" fn(*mut c_void, *mut MinerTopOut),
+                >(get.as_ptr()),
+                step: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void, u64)>(
+                    step.as_ptr(),
+                ),
+            })
+        }
+    }
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from dlopen and is closed once; every model
+        // made from it holds an Arc of the library, so none outlives it.
+        unsafe { libc::dlclose(self.handle.as_ptr()) };
+    }
+}
+
+// SAFETY: a dlopen handle may be used and closed from any thread.
+unsafe impl Send for Library {}
+// SAFETY: dlsym on a live handle is thread-safe.
+unsafe impl Sync for Library {}
 
 /// One live model instance.
 pub(crate) struct Model<I: 'static, O: 'static> {
-    fns: &'static ModelFns<I, O>,
+    fns: ModelFns<I, O>,
     handle: NonNull<c_void>,
+    /// The shared library the model's code lives in, if it was loaded; it is
+    /// released after the model is freed (fields drop after `Drop::drop`).
+    _library: Option<Arc<Library>>,
 }
 
 impl<I, O: Default> Model<I, O> {
     /// Creates a model; `None` if the shim could not allocate it.
     pub(crate) fn new(fns: &'static ModelFns<I, O>) -> Option<Self> {
-        // SAFETY: `new` takes no arguments and returns an owned object or null.
+        Self::with_fns(*fns, None)
+    }
+
+    /// Creates a model from entry points in `library` (see [`Library::miner_top_fns`]).
+    pub(crate) fn with_fns(fns: ModelFns<I, O>, library: Option<Arc<Library>>) -> Option<Self> {
+        // SAFETY: `new` takes no arguments and returns an owned object or null;
+        // a loaded library's code stays mapped while `library` is held.
         let raw = unsafe { (fns.new)() };
-        NonNull::new(raw).map(|handle| Self { fns, handle })
+        NonNull::new(raw).map(|handle| Self {
+            fns,
+            handle,
+            _library: library,
+        })
     }
 
     /// Applies inputs and settles the logic (clock low).

@@ -49,6 +49,14 @@ pub enum SimError {
     #[error("could not allocate simulation model {name}")]
     Alloc {
         /// Model name.
-        name: &'static str,
+        name: String,
+    },
+    /// A netlist model's shared library could not be loaded.
+    #[error("cannot load the netlist model {path}: {reason}")]
+    Load {
+        /// The library's path.
+        path: String,
+        /// What the dynamic loader said.
+        reason: String,
     },
 }

@@ -1,7 +1,9 @@
 //! Safe driver for the `miner_top` models: a whole board on its pins (reset,
 //! UART, LEDs). Drive the UART with [`UartPins`](crate::uart_pins::UartPins).
 
-use crate::ffi::{MinerTopIn, MinerTopOut, Model, MINER_TOP_FNS};
+use std::path::Path;
+
+use crate::ffi::{Library, MinerTopIn, MinerTopOut, Model, MINER_TOP_FNS};
 use crate::uart_pins::UartTarget;
 use crate::{ModelInfo, SimError, MINER_TOP_MODELS};
 
@@ -16,10 +18,44 @@ pub struct Leds {
     pub found: bool,
 }
 
-/// A cycle-accurate `miner_top` model.
+/// What a `miner_top` was built with (its Verilog parameters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TopParams {
+    /// Core clock, Hz (`CLK_HZ`).
+    pub clk_hz: u64,
+    /// UART rate, bits per second (`BAUD`).
+    pub baud: u64,
+    /// SHA-256 rounds per clock per core (`ROUNDS_PER_CLK`).
+    pub rounds_per_clk: u64,
+    /// Parallel cores (`CORES`).
+    pub cores: u64,
+    /// The build id reported in IDENTITY (`BUILD_ID`).
+    pub build_id: u64,
+}
+
+impl TopParams {
+    fn of(info: &ModelInfo) -> Self {
+        // Every miner_top row in the model table sets all five parameters.
+        let param = |key| info.param(key).map_or(0, u64::from);
+        TopParams {
+            clk_hz: param("CLK_HZ"),
+            baud: param("BAUD"),
+            rounds_per_clk: param("ROUNDS_PER_CLK"),
+            cores: param("CORES"),
+            build_id: param("BUILD_ID"),
+        }
+    }
+}
+
+/// The symbol prefix of a netlist model's shim (`make netlist-sim`).
+pub const NETLIST_PREFIX: &str = "amber_netlist";
+
+/// A cycle-accurate `miner_top` model: one built into this crate, or a
+/// board's netlist loaded from the shared library `make netlist-sim` builds.
 pub struct MinerTop {
     model: Model<MinerTopIn, MinerTopOut>,
-    info: &'static ModelInfo,
+    name: String,
+    params: TopParams,
     inputs: MinerTopIn,
     /// Inputs last applied to the model (a settle is skipped when unchanged).
     applied: Option<MinerTopIn>,
@@ -30,7 +66,7 @@ pub struct MinerTop {
 impl std::fmt::Debug for MinerTop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MinerTop")
-            .field("model", &self.info.name)
+            .field("model", &self.name)
             .field("cycles", &self.cycles)
             .finish()
     }
@@ -61,52 +97,79 @@ impl MinerTop {
             .find(|m| m.name == name)
             .ok_or_else(unknown)?;
         let fns = MINER_TOP_FNS.get(info.index).ok_or_else(unknown)?;
-        let model = Model::new(fns).ok_or(SimError::Alloc { name: info.name })?;
+        let model = Model::new(fns).ok_or_else(|| SimError::Alloc {
+            name: info.name.to_string(),
+        })?;
+        Ok(Self::started(
+            model,
+            info.name.to_string(),
+            TopParams::of(info),
+        ))
+    }
+
+    /// Loads a netlist model from the shared library at `path` (built by
+    /// `make netlist-sim`), which was synthesized with `params`; runs a reset
+    /// and leaves it idle with the UART line high.
+    pub fn load(path: &Path, params: TopParams) -> Result<Self, SimError> {
+        let load_error = |reason: String| SimError::Load {
+            path: path.display().to_string(),
+            reason,
+        };
+        let library = Library::open(path).map_err(load_error)?;
+        let fns = library.miner_top_fns(NETLIST_PREFIX).map_err(load_error)?;
+        let name = path.display().to_string();
+        let model = Model::with_fns(fns, Some(library))
+            .ok_or_else(|| SimError::Alloc { name: name.clone() })?;
+        Ok(Self::started(model, name, params))
+    }
+
+    fn started(model: Model<MinerTopIn, MinerTopOut>, name: String, params: TopParams) -> Self {
         let mut top = MinerTop {
             model,
-            info,
+            name,
+            params,
             inputs: MinerTopIn { rst: 1, uart_rx: 1 },
             applied: None,
             outputs: MinerTopOut::default(),
             cycles: 0,
         };
         top.reset();
-        Ok(top)
+        top
     }
 
-    /// The model's name and parameters.
-    pub fn info(&self) -> &'static ModelInfo {
-        self.info
+    /// The model's name (a built-in model's, or a loaded library's path).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
-    fn param(&self, key: &str) -> u64 {
-        // Every miner_top row in the model table sets all five parameters.
-        self.info.param(key).map_or(0, u64::from)
+    /// The parameters the model was built with.
+    pub fn params(&self) -> TopParams {
+        self.params
     }
 
     /// Core clock, Hz (parameter `CLK_HZ`).
     pub fn clk_hz(&self) -> u64 {
-        self.param("CLK_HZ")
+        self.params.clk_hz
     }
 
     /// UART rate, bits per second (parameter `BAUD`).
     pub fn baud(&self) -> u64 {
-        self.param("BAUD")
+        self.params.baud
     }
 
     /// SHA-256 rounds per clock per core.
     pub fn rounds_per_clk(&self) -> u64 {
-        self.param("ROUNDS_PER_CLK")
+        self.params.rounds_per_clk
     }
 
     /// Parallel cores.
     pub fn cores(&self) -> u64 {
-        self.param("CORES")
+        self.params.cores
     }
 
     /// The build id reported in IDENTITY.
     pub fn build_id(&self) -> u64 {
-        self.param("BUILD_ID")
+        self.params.build_id
     }
 
     /// Rising edges clocked since creation.

@@ -108,7 +108,9 @@ impl Sha256dMiner {
             .ok_or_else(|| SimError::UnknownModel {
                 name: name.to_string(),
             })?;
-        let model = Model::new(fns).ok_or(SimError::Alloc { name: info.name })?;
+        let model = Model::new(fns).ok_or_else(|| SimError::Alloc {
+            name: info.name.to_string(),
+        })?;
         let inputs = Sha256dMinerIn {
             rst: 1,
             ..Default::default()

@@ -93,7 +93,8 @@ impl Cmd {
         }
         let link = links.remove(0);
         let name = link.name();
-        let driver = Driver::new(link, DriverConfig::default())
+        let config = DriverConfig::for_link(&*link);
+        let driver = Driver::new(link, config)
             .with_context(|| format!("identifying the board on {name}"))?;
         let mut bridge = Bridge::new(driver)?;
         let (mut master, slave) = TTYPort::pair().context("creating a pseudo-terminal")?;

@@ -3,7 +3,7 @@
 use clap::Args;
 use serde::Serialize;
 
-use super::ftdi::{board_ids, hint};
+use super::programmer::{board_ids, hint};
 use amber::board;
 
 /// List attached FTDI devices with chip type, serial, bus path and matching boards.

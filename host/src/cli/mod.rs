@@ -1,16 +1,17 @@
-//! Subcommands, one file each, and the exit-code policy.
+//! Subcommands, one file each, and the exit-code policy; `programmer` and
+//! `progress` are what several subcommands share.
 
 use clap::{Parser, Subcommand};
 
 mod boards;
 mod flash;
-mod ftdi;
 mod hash;
 mod icarus;
 mod list;
 mod mine;
 mod probe;
 mod program;
+mod programmer;
 mod progress;
 mod scan;
 

@@ -3,18 +3,18 @@
 use anyhow::Context;
 use clap::Args;
 
-use super::ftdi::Target;
+use super::programmer::ProgrammerArgs;
 
 /// Read the FPGA's JTAG IDCODE (ECP5) or the configuration flash's JEDEC ID (iCE40).
 #[derive(Debug, Args)]
 pub struct Cmd {
     #[command(flatten)]
-    target: Target,
+    programmer: ProgrammerArgs,
 }
 
 impl Cmd {
     pub fn run(self) -> anyhow::Result<()> {
-        let mut opened = self.target.open(None)?;
+        let mut opened = self.programmer.open(None)?;
         let report = opened
             .programmer
             .probe()

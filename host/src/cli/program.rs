@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::ftdi::{load_file, Target};
+use super::programmer::{load_file, ProgrammerArgs};
 
 /// Load a bitstream (.bin for iCE40, .bit for ECP5) into the FPGA's SRAM.
 #[derive(Debug, Args)]
 pub struct Cmd {
     #[command(flatten)]
-    target: Target,
+    programmer: ProgrammerArgs,
     /// The bitstream file.
     file: PathBuf,
 }
@@ -18,7 +18,7 @@ pub struct Cmd {
 impl Cmd {
     pub fn run(self) -> anyhow::Result<()> {
         load_file(
-            &self.target,
+            &self.programmer,
             &self.file,
             "loading",
             "configured",

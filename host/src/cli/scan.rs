@@ -67,8 +67,15 @@ impl Cmd {
         let (midstate, tail, default_threshold) = match (&self.header, &self.midstate, &self.tail) {
             (Some(hex), _, _) => {
                 let header = Header::from_hex(hex).context("reading --header")?;
-                let target = header.target().context("decoding the header's nBits")?;
-                (header.midstate(), header.tail(), target.leading_word())
+                // The header's nBits matter only when --threshold does not replace them.
+                let threshold = match self.threshold {
+                    Some(t) => t,
+                    None => header
+                        .target()
+                        .context("decoding the header's nBits (or give --threshold)")?
+                        .leading_word(),
+                };
+                (header.midstate(), header.tail(), threshold)
             }
             (None, Some(m), Some(t)) => (
                 Midstate::from_hex(m).context("reading --midstate")?,
@@ -90,7 +97,8 @@ impl Cmd {
         }
         let link = links.remove(0);
         let name = link.name();
-        let mut driver = Driver::new(link, DriverConfig::default())
+        let config = DriverConfig::for_link(&*link);
+        let mut driver = Driver::new(link, config)
             .with_context(|| format!("identifying the board on {name}"))?;
         let unit = WorkUnit {
             id: 0,

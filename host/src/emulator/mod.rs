@@ -11,6 +11,9 @@
 //! can be injected: unplug after some bytes, short MPSSE answers, a flash
 //! that corrupts one byte or runs slow, a wrong IDCODE.
 //!
+//! Beside the chip, [`stratum`] is a local Stratum v1 pool with faults on
+//! demand, for the pool client's and the miner's tests.
+//!
 //! The chip counts what a real link would carry ([`Stats`]) and keeps time
 //! as real USB would take it ([`timing`]), so the flash's busy times pass as
 //! on a board and `make bench-program` can estimate programming times.
@@ -27,6 +30,7 @@ mod engine;
 mod flash;
 mod ice40;
 mod stats;
+pub mod stratum;
 pub mod timing;
 mod uart;
 

@@ -5,6 +5,10 @@ use super::{hex_array, sha256d, BlockHash, HashError, HeaderTail, Midstate, Targ
 /// Length of a serialized block header.
 pub const HEADER_LEN: usize = 80;
 
+/// The header of block 0, the genesis block, in hex: the known-answer vector
+/// tests and examples start from.
+pub const GENESIS_HEADER_HEX: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+
 /// A block header nonce: the number; it is stored little-endian in the header
 /// and written as big-endian hex of the number in Stratum `mining.submit`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -162,7 +166,7 @@ impl Header {
 mod tests {
     use super::*;
 
-    const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+    use crate::hash::GENESIS_HEADER_HEX as GENESIS;
 
     #[test]
     fn fields_of_genesis() {

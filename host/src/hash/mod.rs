@@ -1,5 +1,6 @@
 //! The reference hasher: the one truth for header layout, byte orders,
-//! midstates, targets, nBits and difficulty (DESIGN.md, "One reference model").
+//! midstates, targets, nBits and difficulty. The driver, the mining loop and
+//! the RTL tests check nonces and hashes against it.
 //!
 //! Byte orders live in the constructors of the types here, never at call sites:
 //! - [`Header`] is the 80-byte serialized header (integers little-endian).
@@ -15,7 +16,7 @@ mod target;
 
 pub use digest::{sha256d, BlockHash, HeaderTail, Midstate};
 pub use error::HashError;
-pub use header::{Header, Nonce, HEADER_LEN};
+pub use header::{Header, Nonce, GENESIS_HEADER_HEX, HEADER_LEN};
 pub use target::Target;
 
 /// Decodes hex into exactly `N` bytes, naming `what` in the error.

@@ -16,7 +16,7 @@ pub use packet::{
     GOLDEN_WORK, PACKET_LEN,
 };
 
-use crate::device::protocol::NonceOrder;
+use crate::device::protocol::{NonceOrder, WORK_FLAGS_VERSION};
 use crate::device::{DeviceEvent, Driver, DriverError, WorkUnit};
 use crate::hash::Nonce;
 
@@ -72,12 +72,12 @@ pub struct Bridge {
 impl Bridge {
     /// A bridge to the board `driver` drives; it must speak protocol version 2.
     pub fn new(driver: Driver) -> Result<Self, DriverError> {
-        if driver.protocol_version() < 2 {
+        if driver.protocol_version() < WORK_FLAGS_VERSION {
             return Err(DriverError::Unsupported {
                 link: driver.name().to_string(),
                 version: driver.protocol_version(),
                 what: "an Icarus port (counting the nonce in header-byte order)",
-                needs: 2,
+                needs: WORK_FLAGS_VERSION,
             });
         }
         Ok(Bridge {

@@ -20,6 +20,13 @@ pub trait Link: Send {
 
     /// A short name for logs and errors (`sim`, `/dev/ttyUSB1`, `ftdi 1-4 B`).
     fn name(&self) -> String;
+
+    /// Whether the board is a model that simulates slower than its clock by
+    /// orders of magnitude (a netlist model), so that an answer can take
+    /// minutes of wall time.
+    fn is_slow_model(&self) -> bool {
+        false
+    }
 }
 
 /// A link that can no longer carry bytes.

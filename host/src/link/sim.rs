@@ -14,19 +14,26 @@
 
 use std::time::Duration;
 
+use std::path::Path;
+
 use amber_sim::miner_top::MinerTop;
+pub use amber_sim::miner_top::TopParams;
 use amber_sim::uart_pins::UartPins;
 use amber_sim::SimError;
 
 use super::{Link, LinkError};
 
 /// Longest simulated time one [`Link::read`] runs the model, however long the
-/// timeout. The model runs at roughly 10^5 clocks per second of wall time, so
-/// an idle read of a full second of simulated time would take tens of seconds;
-/// 50 ms of simulated time is about a second of wall time and still far longer
-/// than any answer takes (an IDENTITY arrives within 2 ms). A caller that
-/// waits longer (a DONE for a long range) calls `read` again.
+/// timeout. The model runs far slower than the hardware, so an idle read of a
+/// full second of simulated time would keep the caller for many seconds; 50 ms
+/// of simulated time is still far longer than any answer takes (an IDENTITY
+/// arrives within a few milliseconds). A caller that waits longer (a DONE for a
+/// long range) calls `read` again.
 pub const MAX_READ_SIMULATED: Duration = Duration::from_millis(50);
+
+/// Clocks a netlist model runs before the host talks to it: more than its PLL
+/// model takes to lock and its reset synchronizer to let go.
+const NETLIST_POWER_UP_CLOCKS: u64 = 1_000;
 
 /// Characters a read keeps collecting after its first byte while the board
 /// keeps sending (the longest frame, STATUS, is 24 bytes).
@@ -36,11 +43,15 @@ const READ_TAIL_CHARS: u64 = 24;
 pub struct SimLink {
     top: MinerTop,
     pins: UartPins,
+    name: String,
+    /// A netlist model, which simulates far slower than the RTL model.
+    netlist: bool,
 }
 
 impl std::fmt::Debug for SimLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SimLink")
+            .field("model", &self.top.name())
             .field("cycles", &self.pins.cycles())
             .finish()
     }
@@ -49,9 +60,27 @@ impl std::fmt::Debug for SimLink {
 impl SimLink {
     /// A freshly reset simulated board (the `miner_top_sim` model).
     pub fn new() -> Result<Self, SimError> {
-        let top = MinerTop::sim()?;
+        Ok(Self::on(MinerTop::sim()?, "sim".to_string(), false))
+    }
+
+    /// A board's netlist model (`make netlist-sim BOARD=<board>`), loaded from
+    /// the shared library at `path` and built with `params`.
+    pub fn netlist(board: &str, path: &Path, params: TopParams) -> Result<Self, SimError> {
+        let mut top = MinerTop::load(path, params)?;
+        // A board has been running since it was configured before the host
+        // talks to it: its PLL has locked and its reset has ended.
+        top.step(NETLIST_POWER_UP_CLOCKS);
+        Ok(Self::on(top, format!("netlist:{board}"), true))
+    }
+
+    fn on(top: MinerTop, name: String, netlist: bool) -> Self {
         let pins = UartPins::new(top.clk_hz(), top.baud());
-        Ok(SimLink { top, pins })
+        SimLink {
+            top,
+            pins,
+            name,
+            netlist,
+        }
     }
 
     /// The model's clock, Hz (what IDENTITY reports as `core_clock_hz`).
@@ -119,7 +148,11 @@ impl Link for SimLink {
     }
 
     fn name(&self) -> String {
-        "sim".to_string()
+        self.name.clone()
+    }
+
+    fn is_slow_model(&self) -> bool {
+        self.netlist
     }
 }
 

@@ -212,7 +212,7 @@ impl Session {
 mod tests {
     use super::*;
     use crate::hash::{Nonce, Target};
-    use crate::work::{JobSpec, JobWork};
+    use crate::work::{JobRoller, JobSpec};
 
     fn job(id: &str, clean: bool) -> StratumJob {
         StratumJob::from_notify(
@@ -241,7 +241,7 @@ mod tests {
             pool: 0,
             session: s.generation(),
         };
-        let mut work = JobWork::new(spec, versions, 7);
+        let mut work = JobRoller::new(spec, versions, 7);
         let item = (0..=index)
             .map(|_| work.next_item(u32::MAX).unwrap())
             .last()

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use super::client::{Channels, Client, ClientEvent, Command};
 use super::config::{ClientOptions, PoolConfig, PoolCounters, PoolStats};
 use crate::work::{
-    DropReason, JobSpec, JobWork, PoolStatus, Share, ShareCounts, ShareLog, ShareRecord,
+    DropReason, JobRoller, JobSpec, PoolStatus, Share, ShareCounts, ShareLog, ShareRecord,
     ShareResult, ShareTally, SourceEvent, WorkItem, WorkSource,
 };
 
 /// One pool as the manager sees it.
-struct Slot {
+struct ManagedPool {
     name: String,
     url: String,
     user: String,
@@ -34,13 +34,13 @@ struct Slot {
 /// when a higher-priority pool has work again, work moves back. If no pool is up,
 /// work continues on the last job and shares queue for its pool.
 pub struct PoolSource {
-    pools: Vec<Slot>,
+    pools: Vec<ManagedPool>,
     /// Pool indices, preferred first.
     order: Vec<usize>,
     events: Receiver<(usize, ClientEvent)>,
     pending: VecDeque<SourceEvent>,
     active: Option<usize>,
-    work: Option<JobWork>,
+    work: Option<JobRoller>,
     next_extranonce2: u64,
     max_versions: u32,
     log: ShareLog,
@@ -55,7 +55,7 @@ impl PoolSource {
         log: ShareLog,
     ) -> std::io::Result<Self> {
         let (event_tx, events) = mpsc::channel();
-        let mut slots = Vec::new();
+        let mut managed = Vec::new();
         for (index, config) in pools.into_iter().enumerate() {
             let (commands, command_rx) = mpsc::channel();
             let stats = Arc::new(PoolStats::default());
@@ -77,7 +77,7 @@ impl PoolSource {
             let thread = std::thread::Builder::new()
                 .name(format!("pool-{index}"))
                 .spawn(move || client.run())?;
-            slots.push(Slot {
+            managed.push(ManagedPool {
                 name,
                 url,
                 user,
@@ -89,8 +89,8 @@ impl PoolSource {
             });
         }
         Ok(PoolSource {
-            order: (0..slots.len()).collect(),
-            pools: slots,
+            order: (0..managed.len()).collect(),
+            pools: managed,
             events,
             pending: VecDeque::new(),
             active: None,
@@ -119,14 +119,14 @@ impl PoolSource {
 
     /// The job work is currently generated from.
     pub fn current_job(&self) -> Option<&JobSpec> {
-        self.work.as_ref().map(JobWork::spec)
+        self.work.as_ref().map(JobRoller::spec)
     }
 
     fn install(&mut self, index: usize, clean: bool) {
-        let Some(slot) = self.pools.get_mut(index) else {
+        let Some(pool) = self.pools.get_mut(index) else {
             return;
         };
-        let Some(spec) = slot.job.clone() else {
+        let Some(spec) = pool.job.clone() else {
             return;
         };
         // Work of another pool or of another generation of this pool's session is
@@ -141,11 +141,15 @@ impl PoolSource {
         }
         self.pending.push_back(SourceEvent::NewWork {
             clean,
-            pool: slot.name.clone(),
+            pool: pool.name.clone(),
             job_id: spec.job.job_id.clone(),
             difficulty: spec.difficulty,
         });
-        self.work = Some(JobWork::new(spec, self.max_versions, self.next_extranonce2));
+        self.work = Some(JobRoller::new(
+            spec,
+            self.max_versions,
+            self.next_extranonce2,
+        ));
         self.active = Some(index);
     }
 
@@ -164,19 +168,19 @@ impl PoolSource {
     }
 
     fn apply(&mut self, index: usize, event: ClientEvent) {
-        let Some(slot) = self.pools.get_mut(index) else {
+        let Some(pool) = self.pools.get_mut(index) else {
             return;
         };
-        let name = slot.name.clone();
+        let name = pool.name.clone();
         match event {
             ClientEvent::Connected {
                 resumed,
                 generation,
             } => {
-                slot.up = true;
-                if slot.job.as_ref().is_some_and(|j| j.session != generation) {
+                pool.up = true;
+                if pool.job.as_ref().is_some_and(|j| j.session != generation) {
                     // The old session's jobs are void; wait for a fresh one.
-                    slot.job = None;
+                    pool.job = None;
                 }
                 self.pending.push_back(SourceEvent::Connected {
                     pool: name,
@@ -186,7 +190,7 @@ impl PoolSource {
                 self.reselect();
             }
             ClientEvent::Disconnected { error, retry_in } => {
-                slot.up = false;
+                pool.up = false;
                 self.pending.push_back(SourceEvent::Disconnected {
                     pool: name,
                     error: Box::new(error),
@@ -203,7 +207,7 @@ impl PoolSource {
             }
             ClientEvent::Job(spec) => {
                 let clean = spec.job.clean_jobs;
-                slot.job = Some(spec);
+                pool.job = Some(spec);
                 if self.active == Some(index) {
                     self.install(index, clean);
                 } else {
@@ -264,11 +268,11 @@ impl WorkSource for PoolSource {
     }
 
     fn submit(&mut self, share: Share) {
-        let Some(slot) = self.pools.get(share.pool) else {
+        let Some(pool) = self.pools.get(share.pool) else {
             return self.lost(share, DropReason::UnknownPool);
         };
         if let Err(mpsc::SendError(Command::Submit(share))) =
-            slot.commands.send(Command::Submit(share))
+            pool.commands.send(Command::Submit(share))
         {
             self.lost(share, DropReason::Shutdown);
         }
@@ -320,11 +324,11 @@ impl WorkSource for PoolSource {
     /// (at most `ClientOptions::connect_timeout`).
     fn shutdown(&mut self, wait: Duration) {
         let at = Instant::now() + wait;
-        for slot in &self.pools {
-            let _ = slot.commands.send(Command::Shutdown(at));
+        for pool in &self.pools {
+            let _ = pool.commands.send(Command::Shutdown(at));
         }
-        for slot in &mut self.pools {
-            if let Some(thread) = slot.thread.take() {
+        for pool in &mut self.pools {
+            if let Some(thread) = pool.thread.take() {
                 let _ = thread.join();
             }
         }
@@ -337,8 +341,8 @@ impl Drop for PoolSource {
     fn drop(&mut self) {
         if !self.stopped {
             let now = Instant::now();
-            for slot in &self.pools {
-                let _ = slot.commands.send(Command::Shutdown(now));
+            for pool in &self.pools {
+                let _ = pool.commands.send(Command::Shutdown(now));
             }
         }
     }

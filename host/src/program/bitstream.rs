@@ -1,6 +1,6 @@
 //! Bitstream format checks, done before any hardware is touched.
 
-use super::parts::{ecp5_part, ice40_part, Ecp5Part, Ice40Part, Idcode, ICE40_PARTS};
+use super::parts::{ecp5_part, ice40_part, Ecp5Part, Family, Ice40Part, Idcode, ICE40_PARTS};
 use super::ProgramError;
 
 /// The iCE40 configuration sync word.
@@ -9,15 +9,6 @@ const ICE40_SYNC: [u8; 4] = [0x7E, 0xAA, 0x99, 0x7E];
 const ECP5_PREAMBLE: [u8; 4] = [0xFF, 0xFF, 0xBD, 0xB3];
 /// ECP5 VERIFY_ID command byte: followed by 3 zero bytes and the IDCODE.
 const ECP5_VERIFY_ID: u8 = 0xE2;
-
-/// Which FPGA family a file is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Lattice iCE40 (`.bin`).
-    Ice40,
-    /// Lattice ECP5 (`.bit`).
-    Ecp5,
-}
 
 /// Where the optional comment header (`FF 00 text... 00 FF`) ends.
 fn after_comment(data: &[u8]) -> Result<usize, ProgramError> {
@@ -34,7 +25,7 @@ fn after_comment(data: &[u8]) -> Result<usize, ProgramError> {
         })
 }
 
-/// Tells the family from the file's content.
+/// Tells which FPGA family a file is for from its content.
 pub fn detect_family(data: &[u8]) -> Result<Family, ProgramError> {
     let start = after_comment(data)?;
     let head = &data[start.min(data.len())..];

@@ -18,11 +18,13 @@ pub mod parts;
 pub mod progress;
 
 pub use bitbang::{BitbangPins, ULX3S_FT231X};
-pub use bitstream::{detect_family, Ecp5Bitstream, Family, Ice40Image};
+pub use bitstream::{detect_family, Ecp5Bitstream, Ice40Image};
 pub use ecp5::{BseError, Ecp5Instruction, Ecp5Jtag, Ecp5Status};
 pub use flash::{FlashCmd, JedecId};
 pub use ice40::Ice40Spi;
-pub use parts::{largest_bitstream_file, Ecp5Part, Ice40Part, Idcode, ECP5_PARTS, ICE40_PARTS};
+pub use parts::{
+    largest_bitstream_file, Ecp5Part, Family, Ice40Part, Idcode, ECP5_PARTS, ICE40_PARTS,
+};
 pub use progress::{NoProgress, Phase, Progress};
 
 /// The MPSSE clock (JTAG TCK, SPI SCK) when neither `--freq` nor the board

@@ -1,8 +1,54 @@
-//! Facts about the FPGAs Amber programs: ECP5 JTAG IDCODEs and
-//! configuration sizes, iCE40 image sizes (iCE40 UP5K/HX parts have no JTAG
-//! IDCODE, so they are told apart by image size and the board table).
+//! The one table of FPGA devices Amber builds for and programs: each family,
+//! its devices by their nextpnr names, ECP5 JTAG IDCODEs and configuration
+//! sizes, iCE40 image sizes (iCE40 UP5K/HX parts have no JTAG IDCODE, so they
+//! are told apart by image size and the board table).
 
 use std::fmt;
+
+use serde::Deserialize;
+
+/// An FPGA family: selects the flow rules (`synth_ice40`/`synth_ecp5`) and the programmer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Lattice iCE40 (Yosys `synth_ice40`, nextpnr-ice40, icepack; `.bin` files).
+    Ice40,
+    /// Lattice ECP5 (Yosys `synth_ecp5`, nextpnr-ecp5, ecppack; `.bit` files).
+    Ecp5,
+}
+
+impl Family {
+    /// The name used in `boards.toml` and in the Makefile (`ice40`, `ecp5`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Ice40 => "ice40",
+            Family::Ecp5 => "ecp5",
+        }
+    }
+
+    /// The nextpnr names of this family's devices in the part tables
+    /// ([`ICE40_PARTS`], [`ECP5_PARTS`]): the devices a board may name.
+    pub fn devices(self) -> Vec<&'static str> {
+        match self {
+            Family::Ice40 => ICE40_PARTS.iter().map(|p| p.name).collect(),
+            Family::Ecp5 => ECP5_PARTS.iter().map(|p| p.device).collect(),
+        }
+    }
+
+    /// Extension of the constraints file (`pcf` for iCE40, `lpf` for ECP5).
+    pub fn constraints_extension(self) -> &'static str {
+        match self {
+            Family::Ice40 => "pcf",
+            Family::Ecp5 => "lpf",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// A JTAG IDCODE (IEEE 1149.1 §12.1.1: version, part number, manufacturer, 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,6 +75,8 @@ impl fmt::Display for Idcode {
 pub struct Ecp5Part {
     /// Lattice part name without speed/package (`LFE5U-85F`).
     pub name: &'static str,
+    /// The nextpnr device name, as the board table's `device` gives it (`85k`, `um5g-85k`).
+    pub device: &'static str,
     /// The JTAG IDCODE the chip reports and its bitstreams carry in VERIFY_ID.
     pub idcode: Idcode,
     /// Configuration frames of the die.
@@ -49,21 +97,28 @@ impl Ecp5Part {
 /// ECP5 dies: 12F is a 25F die; UM and UM5G parts share their size's die.
 /// IDCODEs from Lattice FPGA-TN-02039; frame counts and sizes as ecppack emits them.
 pub static ECP5_PARTS: [Ecp5Part; 10] = [
-    ecp5("LFE5U-12F", 0x2111_1043, 7562, 74),
-    ecp5("LFE5U-25F", 0x4111_1043, 7562, 74),
-    ecp5("LFE5U-45F", 0x4111_2043, 9470, 106),
-    ecp5("LFE5U-85F", 0x4111_3043, 13294, 142),
-    ecp5("LFE5UM-25F", 0x0111_1043, 7562, 74),
-    ecp5("LFE5UM-45F", 0x0111_2043, 9470, 106),
-    ecp5("LFE5UM-85F", 0x0111_3043, 13294, 142),
-    ecp5("LFE5UM5G-25F", 0x8111_1043, 7562, 74),
-    ecp5("LFE5UM5G-45F", 0x8111_2043, 9470, 106),
-    ecp5("LFE5UM5G-85F", 0x8111_3043, 13294, 142),
+    ecp5("LFE5U-12F", "12k", 0x2111_1043, 7562, 74),
+    ecp5("LFE5U-25F", "25k", 0x4111_1043, 7562, 74),
+    ecp5("LFE5U-45F", "45k", 0x4111_2043, 9470, 106),
+    ecp5("LFE5U-85F", "85k", 0x4111_3043, 13294, 142),
+    ecp5("LFE5UM-25F", "um-25k", 0x0111_1043, 7562, 74),
+    ecp5("LFE5UM-45F", "um-45k", 0x0111_2043, 9470, 106),
+    ecp5("LFE5UM-85F", "um-85k", 0x0111_3043, 13294, 142),
+    ecp5("LFE5UM5G-25F", "um5g-25k", 0x8111_1043, 7562, 74),
+    ecp5("LFE5UM5G-45F", "um5g-45k", 0x8111_2043, 9470, 106),
+    ecp5("LFE5UM5G-85F", "um5g-85k", 0x8111_3043, 13294, 142),
 ];
 
-const fn ecp5(name: &'static str, idcode: u32, frames: usize, frame_bytes: usize) -> Ecp5Part {
+const fn ecp5(
+    name: &'static str,
+    device: &'static str,
+    idcode: u32,
+    frames: usize,
+    frame_bytes: usize,
+) -> Ecp5Part {
     Ecp5Part {
         name,
+        device,
         idcode: Idcode(idcode),
         frames,
         frame_bytes,
@@ -130,22 +185,12 @@ pub fn largest_bitstream_file() -> usize {
     ice40.chain(ecp5).max().unwrap_or(0) + MAX_COMMENT_BYTES
 }
 
-/// The ECP5 part called `name` (`LFE5U-85F`, or the board table's `85k`/`um5g-85k` style).
+/// The ECP5 part called `name`: its Lattice name (`LFE5U-85F`) or its nextpnr
+/// device name (`85k`, `um5g-85k`), in any case.
 pub fn ecp5_part(name: &str) -> Option<&'static Ecp5Part> {
-    let wanted = name.to_ascii_uppercase();
-    ECP5_PARTS.iter().find(|p| {
-        if p.name == wanted {
-            return true;
-        }
-        // nextpnr style: 25k, 85k, um-45k, um5g-85k.
-        let size = &p.name[p.name.len() - 3..p.name.len() - 1];
-        let family = &p.name["LFE5".len()..p.name.len() - 4];
-        let short = match family {
-            "U" => format!("{size}K"),
-            other => format!("{}-{size}K", other.to_ascii_uppercase()),
-        };
-        short == wanted
-    })
+    ECP5_PARTS
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name) || p.device.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]
@@ -187,6 +232,17 @@ mod tests {
             ecp5_part("85k").map(|p| p.max_bitstream() + 3),
             Some(1_927_699)
         );
+    }
+
+    #[test]
+    fn family_devices_are_the_part_tables() {
+        assert_eq!(Family::Ice40.devices().len(), ICE40_PARTS.len());
+        assert_eq!(Family::Ecp5.devices().len(), ECP5_PARTS.len());
+        for device in Family::Ecp5.devices() {
+            assert_eq!(ecp5_part(device).map(|p| p.device), Some(device));
+        }
+        assert!(Family::Ecp5.devices().contains(&"um5g-85k"));
+        assert!(!Family::Ice40.devices().contains(&"85k"));
     }
 
     #[test]

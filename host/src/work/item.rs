@@ -233,22 +233,22 @@ pub fn rolled_versions(version: u32, mask: u32, count: u32) -> Vec<u32> {
         .collect()
 }
 
-/// Hands out disjoint work items over one job: for each extranonce2 (a counter
+/// Rolls one job out into disjoint work items: for each extranonce2 (a counter
 /// written **big-endian** into `extranonce2_size` bytes, starting at a chosen value),
 /// each rolled version (its own midstate), consecutive nonce ranges. No two items
 /// ever cover the same (extranonce2, version, nonce).
 #[derive(Debug)]
-pub struct JobWork {
+pub struct JobRoller {
     spec: JobSpec,
     versions: Vec<u32>,
     next_extranonce2: u64,
     extranonce2_left: u64,
-    slot: Option<Slot>,
+    sweep: Option<Extranonce2Sweep>,
 }
 
 /// One extranonce2: its base and a midstate/tail per version, plus the position.
 #[derive(Debug)]
-struct Slot {
+struct Extranonce2Sweep {
     extranonce2: Vec<u8>,
     base: Arc<HeaderBase>,
     headers: Vec<Header>,
@@ -256,7 +256,7 @@ struct Slot {
     next_nonce: u64,
 }
 
-impl JobWork {
+impl JobRoller {
     /// Work over `spec`, rolling up to `max_versions` versions within the granted mask
     /// (1 when no mask) and extranonce2 from `extranonce2_start`.
     pub fn new(spec: JobSpec, max_versions: u32, extranonce2_start: u64) -> Self {
@@ -269,12 +269,12 @@ impl JobWork {
         } else {
             1u64 << (8 * size)
         };
-        JobWork {
+        JobRoller {
             spec,
             versions,
             next_extranonce2: extranonce2_start,
             extranonce2_left: space,
-            slot: None,
+            sweep: None,
         }
     }
 
@@ -283,8 +283,8 @@ impl JobWork {
         &self.spec
     }
 
-    /// The extranonce2 counter value the next new slot will use; pass it to the next
-    /// job's `JobWork::new` to keep extranonce2 values distinct across jobs.
+    /// The extranonce2 counter value the next extranonce2 sweep will use; pass it to the next
+    /// job's `JobRoller::new` to keep extranonce2 values distinct across jobs.
     pub fn next_extranonce2(&self) -> u64 {
         self.next_extranonce2
     }
@@ -294,7 +294,7 @@ impl JobWork {
         &self.versions
     }
 
-    fn new_slot(&mut self) -> Option<Slot> {
+    fn next_sweep(&mut self) -> Option<Extranonce2Sweep> {
         if self.extranonce2_left == 0 {
             return None;
         }
@@ -321,7 +321,7 @@ impl JobWork {
             .iter()
             .map(|&v| header.with_version(v))
             .collect();
-        Some(Slot {
+        Some(Extranonce2Sweep {
             extranonce2,
             base,
             headers,
@@ -333,21 +333,21 @@ impl JobWork {
     /// The next item of up to `nonces` nonces (at least 1), or `None` when the whole
     /// extranonce2 × version × nonce space of the job is used up.
     pub fn next_item(&mut self, nonces: u32) -> Option<WorkItem> {
-        let exhausted = match &self.slot {
+        let exhausted = match &self.sweep {
             None => true,
             Some(s) => s.version_index >= s.headers.len(),
         };
         if exhausted {
-            self.slot = Some(self.new_slot()?);
+            self.sweep = Some(self.next_sweep()?);
         }
-        let slot = self.slot.as_mut()?;
-        let header = slot.headers.get(slot.version_index)?;
-        let start = slot.next_nonce;
+        let sweep = self.sweep.as_mut()?;
+        let header = sweep.headers.get(sweep.version_index)?;
+        let start = sweep.next_nonce;
         let end = (start + u64::from(nonces.max(1)) - 1).min(u64::from(u32::MAX));
-        slot.next_nonce = end + 1;
+        sweep.next_nonce = end + 1;
         let item = WorkItem {
             job_id: self.spec.job.job_id.clone(),
-            extranonce2: slot.extranonce2.clone(),
+            extranonce2: sweep.extranonce2.clone(),
             ntime: header.time(),
             version: header.version(),
             session: self.spec.session,
@@ -359,11 +359,11 @@ impl JobWork {
             share_target: self.spec.share_target,
             threshold: self.spec.share_target.leading_word(),
             pool: self.spec.pool,
-            base: slot.base.clone(),
+            base: sweep.base.clone(),
         };
-        if slot.next_nonce > u64::from(u32::MAX) {
-            slot.version_index += 1;
-            slot.next_nonce = 0;
+        if sweep.next_nonce > u64::from(u32::MAX) {
+            sweep.version_index += 1;
+            sweep.next_nonce = 0;
         }
         Some(item)
     }
@@ -426,7 +426,7 @@ mod tests {
 
     #[test]
     fn extranonce2_is_a_big_endian_counter() {
-        let mut w = JobWork::new(spec(4, 0), 1, 0x0104_4554);
+        let mut w = JobRoller::new(spec(4, 0), 1, 0x0104_4554);
         let a = w.next_item(u32::MAX).unwrap();
         assert_eq!(a.extranonce2, vec![0x01, 0x04, 0x45, 0x54]);
         assert_eq!((a.nonce_start, a.nonce_end), (0, u32::MAX - 1));
@@ -439,7 +439,7 @@ mod tests {
 
     #[test]
     fn items_are_disjoint_and_check_against_full_header() {
-        let mut w = JobWork::new(spec(2, 0x1fffe000), 4, 0);
+        let mut w = JobRoller::new(spec(2, 0x1fffe000), 4, 0);
         assert_eq!(w.versions().len(), 4);
         let mut seen = std::collections::HashSet::new();
         for _ in 0..20 {
@@ -473,7 +473,7 @@ mod tests {
     fn small_extranonce2_space_runs_out() {
         // One byte of extranonce2 starting at 0x1fe (wraps to 0xfe): 256 values, each
         // swept in two items of 2^32 - 1 and 1 nonces.
-        let mut w = JobWork::new(spec(1, 0), 1, 0x1fe);
+        let mut w = JobRoller::new(spec(1, 0), 1, 0x1fe);
         let mut seen = std::collections::HashSet::new();
         while let Some(item) = w.next_item(u32::MAX) {
             assert!(seen.insert((item.extranonce2.clone(), item.nonce_start)));
@@ -482,7 +482,7 @@ mod tests {
         assert_eq!(seen.len(), 512);
         assert!(seen.contains(&(vec![0xfe], 0)));
         assert!(seen.contains(&(vec![0xfd], u32::MAX)));
-        let mut none = JobWork::new(spec(0, 0), 1, 0);
+        let mut none = JobRoller::new(spec(0, 0), 1, 0);
         let item = none.next_item(u32::MAX).unwrap();
         assert!(item.extranonce2.is_empty());
     }

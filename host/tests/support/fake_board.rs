@@ -5,8 +5,6 @@
 //! absurd IDENTITY, a STATUS counter that jumps, results dropped on the board.
 //!
 //! Self-contained (std and amber only) so that any test crate can include it.
-#![allow(dead_code)] // each test binary uses a different part
-#![allow(clippy::unwrap_used)] // test support: a panic is the failure report
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -89,7 +87,6 @@ struct Board {
     counter: Option<u64>,
     results_seen: u32,
     counts: Counts,
-    silent: bool,
 }
 
 impl Board {
@@ -221,7 +218,6 @@ impl FakeBoard {
             counter: None,
             results_seen: 0,
             counts: Counts::default(),
-            silent: false,
         })));
         let link = FakeLink {
             board: board.clone(),
@@ -255,19 +251,11 @@ impl FakeBoard {
         b.cfg.identity = identity;
         b.decoder = FrameDecoder::for_version(identity.protocol_version);
     }
-
-    /// Silent: swallow writes, answer nothing.
-    pub fn set_silent(&self, silent: bool) {
-        self.lock().silent = silent;
-    }
 }
 
 impl Link for FakeLink {
     fn write_all(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
         let mut b = self.board.lock();
-        if b.silent {
-            return Ok(());
-        }
         let frames: Vec<_> = b.decoder.push(bytes).collect();
         for frame in frames.into_iter().flatten() {
             b.host_frame(frame);
@@ -277,11 +265,6 @@ impl Link for FakeLink {
 
     fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
         let mut b = self.board.lock();
-        if b.silent {
-            drop(b);
-            std::thread::sleep(timeout.min(Duration::from_millis(2)));
-            return Ok(0);
-        }
         let n = b.cfg.nonces_per_read;
         b.hash(n);
         if b.out.is_empty() {

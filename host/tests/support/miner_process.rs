@@ -2,8 +2,6 @@
 //! collected as they come, the addresses its servers listen on are read from
 //! them, and the process is killed when the handle is dropped. Also small
 //! clients for the cgminer API and plain HTTP.
-#![allow(dead_code)] // each test binary uses a different part
-#![allow(clippy::unwrap_used)] // test support: a panic is the failure report
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,5 +1,5 @@
-//! Shared test support: the local Stratum pool and a board in software.
+//! Shared test support: a board in software, the `amber` binary as a child
+//! process, and a TLS front for the local Stratum pool (`amber::emulator::stratum`).
 pub mod fake_board;
 pub mod miner_process;
-pub mod stratum_server;
 pub mod tls_front;

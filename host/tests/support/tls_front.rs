@@ -3,8 +3,6 @@
 //! then opens a plain connection to the pool behind it and relays bytes both
 //! ways. So the pool behind counts only what came through a verified TLS
 //! session: a miner that refused the certificate never reaches it.
-#![allow(dead_code)] // each test binary uses a different part
-#![allow(clippy::unwrap_used)] // test support: a panic is the failure report
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -50,14 +48,13 @@ pub struct TlsFront {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     handshakes: Arc<AtomicUsize>,
-    failed: Arc<AtomicUsize>,
     accept: Option<JoinHandle<()>>,
 }
 
 impl TlsFront {
     /// Serves `cert` and relays to the plain pool at `backend`.
     pub fn start(backend: SocketAddr, cert: &TestCert) -> TlsFront {
-        #[allow(deprecated)] // ring: see the host's pool/tls.rs
+        #[allow(deprecated)] // ring: see host/src/pool/tls.rs
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -74,17 +71,16 @@ impl TlsFront {
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let handshakes = Arc::new(AtomicUsize::new(0));
-        let failed = Arc::new(AtomicUsize::new(0));
         let accept = {
-            let (stop, handshakes, failed) = (stop.clone(), handshakes.clone(), failed.clone());
+            let (stop, handshakes) = (stop.clone(), handshakes.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     match listener.accept() {
                         Ok((sock, _)) => {
                             let (config, stop) = (config.clone(), stop.clone());
-                            let (handshakes, failed) = (handshakes.clone(), failed.clone());
+                            let handshakes = handshakes.clone();
                             std::thread::spawn(move || {
-                                relay(sock, backend, config, &stop, &handshakes, &failed)
+                                relay(sock, backend, config, &stop, &handshakes)
                             });
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(5)),
@@ -96,7 +92,6 @@ impl TlsFront {
             addr,
             stop,
             handshakes,
-            failed,
             accept: Some(accept),
         }
     }
@@ -106,19 +101,9 @@ impl TlsFront {
         format!("stratum+ssl://{}", self.addr)
     }
 
-    /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// TLS sessions established.
     pub fn handshakes(&self) -> usize {
         self.handshakes.load(Ordering::Relaxed)
-    }
-
-    /// Handshakes that failed (the client refused the certificate, say).
-    pub fn failed(&self) -> usize {
-        self.failed.load(Ordering::Relaxed)
     }
 }
 
@@ -141,7 +126,6 @@ fn relay(
     config: Arc<ServerConfig>,
     stop: &AtomicBool,
     handshakes: &AtomicUsize,
-    failed: &AtomicUsize,
 ) {
     sock.set_nonblocking(false).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(5)))
@@ -153,10 +137,7 @@ fn relay(
         match tls.conn.complete_io(&mut tls.sock) {
             Ok(_) => {}
             Err(e) if quiet(&e) && waited < 2000 && !stop.load(Ordering::Relaxed) => waited += 1,
-            Err(_) => {
-                failed.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
+            Err(_) => return,
         }
     }
     handshakes.fetch_add(1, Ordering::Relaxed);

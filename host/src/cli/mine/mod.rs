@@ -26,7 +26,7 @@ use amber::text::error_chain;
 use amber::usb::DeviceSelector;
 use amber::work::{Benchmark, ShareLog, WorkSource};
 
-use super::ftdi::{board_ids, hint};
+use super::programmer::{board_ids, hint};
 use super::BadInput;
 use output::Output;
 pub(crate) use settings::seconds;
@@ -99,6 +99,11 @@ pub struct BoardArgs {
     #[cfg(feature = "sim")]
     #[arg(long, action = clap::ArgAction::Count)]
     pub sim: u8,
+    /// A board's netlist model, built by `make netlist-sim BOARD=NAME` (in
+    /// build/NAME/netlist/); repeat for more.
+    #[cfg(feature = "sim")]
+    #[arg(long = "sim-board", value_name = "NAME")]
+    pub sim_boards: Vec<String>,
     /// A board whose UART the kernel owns (`/dev/ttyUSB1`); repeat for more.
     #[arg(long = "port", value_name = "PATH")]
     pub ports: Vec<String>,
@@ -118,7 +123,7 @@ impl BoardArgs {
     /// How many boards the flags name.
     pub fn count(&self) -> usize {
         #[cfg(feature = "sim")]
-        let sims = usize::from(self.sim);
+        let sims = usize::from(self.sim) + self.sim_boards.len();
         #[cfg(not(feature = "sim"))]
         let sims = 0;
         sims + self.ports.len() + self.devices.len()
@@ -132,7 +137,8 @@ impl Cmd {
         let mut drivers = Vec::new();
         for link in links {
             let name = link.name();
-            let driver = Driver::new(link, DriverConfig::default())
+            let config = DriverConfig::for_link(&*link);
+            let driver = Driver::new(link, config)
                 .with_context(|| format!("identifying the board on {name}"))?;
             drivers.push(driver);
         }
@@ -177,6 +183,10 @@ pub fn open_links(boards: &BoardArgs) -> anyhow::Result<Vec<Box<dyn Link>>> {
         let link = amber::link::sim::SimLink::new().context("starting the simulated board")?;
         links.push(Box::new(link));
     }
+    #[cfg(feature = "sim")]
+    for name in &boards.sim_boards {
+        links.push(Box::new(netlist_link(name)?));
+    }
     for path in &boards.ports {
         let link = SerialLink::open(path, boards.baud.unwrap_or(DEFAULT_BAUD))
             .with_context(|| format!("opening serial port {path}"))?;
@@ -206,6 +216,46 @@ pub fn open_links(boards: &BoardArgs) -> anyhow::Result<Vec<Box<dyn Link>>> {
         return Err(BadInput(format!("no board given: use {hint}")).into());
     }
     Ok(links)
+}
+
+/// The netlist model of board `name`, from `build/<name>/netlist/`.
+#[cfg(feature = "sim")]
+fn netlist_link(name: &str) -> anyhow::Result<amber::link::sim::SimLink> {
+    use amber::link::sim::TopParams;
+    let spec = amber::board::find(name).context("looking up --sim-board")?;
+    let dir = std::path::Path::new("build").join(name);
+    let model = dir.join("netlist").join("model.so");
+    if !model.is_file() {
+        return Err(BadInput(format!(
+            "no netlist model of {name} in {}: run `make netlist-sim BOARD={name}` first",
+            model.display()
+        ))
+        .into());
+    }
+    let build_id = read_number(&dir.join("build_id"))
+        .with_context(|| format!("reading the build id of {name}"))?;
+    let baud_file = dir.join("netlist").join("baud");
+    let baud = read_number(&baud_file)
+        .with_context(|| format!("reading the UART rate of {name}'s netlist model"))?;
+    let params = TopParams {
+        clk_hz: u64::from(spec.core_hz),
+        baud,
+        rounds_per_clk: u64::from(spec.rounds_per_clk),
+        cores: u64::from(spec.cores),
+        build_id,
+    };
+    amber::link::sim::SimLink::netlist(name, &model, params)
+        .with_context(|| format!("starting the netlist model of {name}"))
+}
+
+/// The decimal number a build file holds (`build/<board>/build_id`, `.../netlist/baud`).
+#[cfg(feature = "sim")]
+fn read_number(path: &std::path::Path) -> anyhow::Result<u64> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.trim()
+        .parse()
+        .with_context(|| format!("{} holds {:?}, not a number", path.display(), text.trim()))
 }
 
 /// The board table entry for an FTDI device: `--board NAME`, or the one

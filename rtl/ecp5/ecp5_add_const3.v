@@ -35,7 +35,8 @@ wire [31:0] y_low = {y[30:0], 1'b0};
 wire [16:0] carry;
 assign carry[0] = 1'b0;
 
-for (genvar i = 0; i < 16; i = i + 1) begin : g_cell
+genvar i;
+for (i = 0; i < 16; i = i + 1) begin : g_cell
     localparam integer B0 = 2 * i;
     localparam integer B1 = 2 * i + 1;
     CCU2C #(

@@ -9,10 +9,7 @@
 //! `set_version_mask` mid-job, silence after N shares with the socket open, floods of
 //! clean jobs, pool strings with control characters. Every submission is judged
 //! as the pool would ([`Verdict`]), so a test can fail on any invalid share.
-//!
-//! Self-contained (std, serde_json and amber only) so that any test crate can include it.
-#![allow(dead_code)] // each test binary uses a different part
-#![allow(clippy::unwrap_used)] // test support: a panic is the failure report
+#![allow(clippy::unwrap_used)] // a test double: a panic is the failure report
 
 use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read, Write};
@@ -22,8 +19,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use amber::hash::{BlockHash, Nonce, Target};
-use amber::work::StratumJob;
+use crate::hash::{BlockHash, Nonce, Target};
+use crate::work::StratumJob;
 use serde_json::{json, Value};
 
 /// How the server behaves.

@@ -22,7 +22,8 @@ localparam [15:0] INIT = MAJORITY != 0 ? 16'h566A : 16'h596A;
 wire [16:0] carry;
 assign carry[0] = 1'b0;
 
-for (genvar i = 0; i < 16; i = i + 1) begin : g_cell
+genvar i;
+for (i = 0; i < 16; i = i + 1) begin : g_cell
     CCU2C #(
         .INIT0(INIT),
         .INIT1(INIT),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // Board reset: holds `rst` high from configuration until the clock is good
 // (`clk_ok`, e.g. PLL lock) and the reset button is released, then for
-// 2**STRETCH_LOG2 more clocks. Used by every rtl/boards/top_*.v. `rst` comes
+// 2**STRETCH_LOG2 more clocks. board_miner.sv uses it for every board. `rst` comes
 // straight from a flop: it fans out across the whole chip, and a LUT in front of
 // that net was the ECP5 Evaluation Board's critical path.
 `default_nettype none

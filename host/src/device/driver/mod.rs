@@ -10,23 +10,19 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use thiserror::Error;
-
 use super::events::{Anomaly, BoardStats, DeviceEvent, WorkUnit};
 use super::meter::HashrateMeter;
 use super::protocol::{
-    BoardFrame, FrameDecoder, FrameError, HostFrame, Identity, NakReason, NonceOrder, Status, Work,
-    MIN_PROTOCOL_VERSION, PROTOCOL_VERSION,
+    BoardFrame, FrameDecoder, FrameError, HostFrame, Identity, Status, MIN_PROTOCOL_VERSION,
+    PROTOCOL_VERSION,
 };
-use crate::hash::Nonce;
-use crate::link::{Link, LinkError};
+use crate::link::Link;
 
-/// WORK frame type byte, as NAK names it.
-const TYPE_WORK: u8 = 0x02;
-/// FLUSH frame type byte.
-const TYPE_FLUSH: u8 = 0x03;
-/// STATUS_REQUEST frame type byte.
-const TYPE_STATUS_REQUEST: u8 = 0x04;
+mod error;
+mod queue;
+mod replies;
+
+pub use error::DriverError;
 
 /// Rate assumed when judging STATUS counters of a board whose IDENTITY gives none.
 const MIN_PLAUSIBLE_RATE: f64 = 1e9;
@@ -62,53 +58,23 @@ impl Default for DriverConfig {
     }
 }
 
-/// A driver that can no longer drive its board.
-#[derive(Debug, Error)]
-pub enum DriverError {
-    /// The link failed.
-    #[error(transparent)]
-    Link(#[from] LinkError),
-    /// The board did not answer IDENTIFY; check power, bitstream and baud rate.
-    #[error("board on {link} did not answer IDENTIFY after {tries} tries")]
-    NoIdentity {
-        /// The link's name.
-        link: String,
-        /// Attempts made.
-        tries: u32,
-    },
-    /// The board speaks another protocol version; rebuild the bitstream.
-    #[error("board on {link} speaks protocol version {version}, this host speaks 1 and 2")]
-    Version {
-        /// The link's name.
-        link: String,
-        /// The version it reported.
-        version: u8,
-    },
-    /// Work asks for what the board's protocol version cannot carry (header-byte
-    /// order needs version 2): rebuild the board's bitstream.
-    #[error("board on {link} speaks protocol version {version}; {what} needs version {needs}: rebuild its bitstream")]
-    Unsupported {
-        /// The link's name.
-        link: String,
-        /// The version it speaks.
-        version: u8,
-        /// What was asked.
-        what: &'static str,
-        /// The version that has it.
-        needs: u8,
-    },
-    /// The board stopped answering and did not come back.
-    #[error("board on {link} went silent and did not answer {tries} re-identify attempts")]
-    Silent {
-        /// The link's name.
-        link: String,
-        /// Re-identify attempts made.
-        tries: u32,
-    },
+/// How long a slow model's answer may take (see [`Link::is_slow_model`]).
+const SLOW_MODEL_ANSWER_DEADLINE: Duration = Duration::from_secs(600);
+
+impl DriverConfig {
+    /// The default policy, with room for a slow model's answers on such a link.
+    pub fn for_link(link: &dyn Link) -> Self {
+        let mut config = DriverConfig::default();
+        if link.is_slow_model() {
+            config.answer_deadline = SLOW_MODEL_ANSWER_DEADLINE;
+        }
+        config
+    }
 }
 
+/// A work unit the board holds, running or queued, under its tag.
 #[derive(Debug)]
-struct Slot {
+struct UnitOnBoard {
     unit: WorkUnit,
     /// Sequence number of the WORK frame that carried it.
     seq: u64,
@@ -144,7 +110,7 @@ pub struct Driver {
     identity: Identity,
     next_tag: u8,
     seq: u64,
-    active: BTreeMap<u8, Slot>,
+    active: BTreeMap<u8, UnitOnBoard>,
     flushed: BTreeMap<u8, u64>,
     backlog: VecDeque<WorkUnit>,
     expected: VecDeque<StatusCause>,
@@ -239,8 +205,8 @@ impl Driver {
         self.identity.protocol_version
     }
 
-    /// Hashes per second the board should reach by its IDENTITY:
-    /// cores × rounds_per_clk / 64 × clock.
+    /// Hashes per second the board should reach by its IDENTITY
+    /// ([`Identity::nominal_hashrate`]).
     pub fn expected_hashrate(&self) -> f64 {
         self.identity.nominal_hashrate()
     }
@@ -292,118 +258,6 @@ impl Driver {
     /// Rate beyond which a STATUS counter cannot be right.
     fn max_rate(&self) -> f64 {
         self.identity.nominal_hashrate().max(MIN_PLAUSIBLE_RATE) * RATE_TOLERANCE
-    }
-
-    /// Hands a unit to the board; it is sent as soon as the board has room.
-    /// A unit in header-byte order needs a board of protocol version 2.
-    pub fn push(&mut self, unit: WorkUnit) -> Result<(), DriverError> {
-        if unit.order != NonceOrder::Number && self.protocol_version() < 2 {
-            return Err(DriverError::Unsupported {
-                link: self.name.clone(),
-                version: self.protocol_version(),
-                what: "counting the nonce in header-byte order",
-                needs: 2,
-            });
-        }
-        self.backlog.push_back(unit);
-        self.pump()
-    }
-
-    /// Abandons all work on the board and waiting in the driver. Results of
-    /// the abandoned units that still arrive are discarded; a
-    /// [`DeviceEvent::Flushed`] follows when the board confirms.
-    pub fn flush(&mut self) -> Result<(), DriverError> {
-        self.backlog.clear();
-        self.abandon_active()?;
-        Ok(())
-    }
-
-    /// Moves every active unit to the flushed set and sends FLUSH; returns
-    /// the abandoned units in the order they were sent.
-    fn abandon_active(&mut self) -> Result<Vec<WorkUnit>, DriverError> {
-        let mut slots: Vec<(u8, Slot)> = std::mem::take(&mut self.active).into_iter().collect();
-        slots.sort_by_key(|(_, s)| s.seq);
-        let mut units = Vec::with_capacity(slots.len());
-        for (tag, slot) in slots {
-            self.flushed.insert(tag, slot.unit.id);
-            units.push(slot.unit);
-        }
-        self.send(&HostFrame::Flush)?;
-        self.expected
-            .push_back(StatusCause::Flush { at: Instant::now() });
-        Ok(units)
-    }
-
-    /// Flushes and re-sends every unit the board had: used when a WORK frame
-    /// may have been lost.
-    fn resend_active(&mut self) -> Result<(), DriverError> {
-        let units = self.abandon_active()?;
-        self.stats.resent += units.len() as u64;
-        for unit in units.into_iter().rev() {
-            self.backlog.push_front(unit);
-        }
-        self.pump()
-    }
-
-    fn send(&mut self, frame: &HostFrame) -> Result<u64, DriverError> {
-        // IDENTIFY (all there is before the IDENTITY) reads the same in every
-        // version; `push` refuses what the board's version cannot carry.
-        let version = self.protocol_version().max(MIN_PROTOCOL_VERSION);
-        let bytes = frame
-            .encode_for(version)
-            .ok_or_else(|| DriverError::Unsupported {
-                link: self.name.clone(),
-                version,
-                what: "counting the nonce in header-byte order",
-                needs: 2,
-            })?;
-        self.link.write_all(&bytes)?;
-        self.seq += 1;
-        Ok(self.seq)
-    }
-
-    fn alloc_tag(&mut self) -> Option<u8> {
-        for _ in 0..=u8::MAX {
-            let tag = self.next_tag;
-            self.next_tag = self.next_tag.wrapping_add(1);
-            if !self.active.contains_key(&tag) && !self.flushed.contains_key(&tag) {
-                return Some(tag);
-            }
-        }
-        None
-    }
-
-    /// Sends waiting units while the board has room.
-    fn pump(&mut self) -> Result<(), DriverError> {
-        while self.active.len() < self.slots() {
-            let Some(tag) = self.alloc_tag() else { break };
-            let Some(unit) = self.backlog.pop_front() else {
-                break;
-            };
-            let seq = self.send(&HostFrame::Work(Work {
-                tag,
-                midstate: unit.midstate,
-                tail: unit.tail,
-                nonce_start: Nonce(unit.nonce_start),
-                nonce_end: Nonce(unit.nonce_end),
-                threshold: unit.threshold,
-                order: unit.order,
-            }))?;
-            self.sent.push(DeviceEvent::Sent {
-                id: unit.id,
-                at: Instant::now(),
-            });
-            self.active.insert(
-                tag,
-                Slot {
-                    unit,
-                    seq,
-                    started: false,
-                    found: HashSet::new(),
-                },
-            );
-        }
-        Ok(())
     }
 
     /// One IDENTIFY exchange: `Ok(None)` when no IDENTITY came within the deadline.
@@ -517,206 +371,6 @@ impl Driver {
         }
         Ok(())
     }
-
-    fn handle(
-        &mut self,
-        frame: BoardFrame,
-        events: &mut Vec<DeviceEvent>,
-    ) -> Result<(), DriverError> {
-        match frame {
-            BoardFrame::Result { tag, nonce } => self.on_result(tag, nonce.0, events),
-            BoardFrame::Done { tag } => {
-                if let Some(slot) = self.active.remove(&tag) {
-                    self.stats.units_done += 1;
-                    events.push(DeviceEvent::Done { id: slot.unit.id });
-                } else if self.flushed.contains_key(&tag) {
-                    self.stats.flushed_results += 1;
-                } else {
-                    self.stats.unknown_tags += 1;
-                }
-            }
-            BoardFrame::Status(status) => self.on_status(status, events)?,
-            BoardFrame::Nak {
-                reason,
-                refused_type: refused,
-            } => {
-                self.stats.naks += 1;
-                events.push(DeviceEvent::Nak { reason, refused });
-                match refused {
-                    TYPE_WORK if reason == NakReason::QueueFull => self.on_queue_full(events),
-                    TYPE_WORK if reason != NakReason::BadRange => self.resend_due = true,
-                    TYPE_FLUSH => {
-                        self.send(&HostFrame::Flush)?;
-                    }
-                    TYPE_STATUS_REQUEST => {
-                        if let Some(i) = self
-                            .expected
-                            .iter()
-                            .position(|c| matches!(c, StatusCause::Request { .. }))
-                        {
-                            self.expected.remove(i);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            BoardFrame::Identity(identity) => self.on_identity(identity, events)?,
-        }
-        Ok(())
-    }
-
-    /// An IDENTITY nobody asked for: a late answer changes nothing; other figures
-    /// mean a reset or a new bitstream.
-    fn on_identity(
-        &mut self,
-        identity: Identity,
-        events: &mut Vec<DeviceEvent>,
-    ) -> Result<(), DriverError> {
-        if !spoken(identity.protocol_version) {
-            return Err(DriverError::Version {
-                link: self.name.clone(),
-                version: identity.protocol_version,
-            });
-        }
-        if identity == self.identity {
-            return Ok(());
-        }
-        self.adopt(identity);
-        self.depth_limit = u8::MAX;
-        events.append(&mut self.sent);
-        events.push(DeviceEvent::Anomaly(Anomaly::Reidentified(identity)));
-        self.resend_due = true;
-        Ok(())
-    }
-
-    /// A WORK refused for a full queue. NAKs that arrive while a flush is
-    /// outstanding answer WORK sent before it and are already dealt with; the others
-    /// say how many units the board really holds, and the driver believes that over
-    /// the IDENTITY (it never raises the limit again until the board re-identifies).
-    fn on_queue_full(&mut self, events: &mut Vec<DeviceEvent>) {
-        let flushing = self
-            .expected
-            .iter()
-            .any(|c| matches!(c, StatusCause::Flush { .. }));
-        if flushing {
-            return;
-        }
-        self.queue_full_naks += 1;
-        let holds = self.active.len().saturating_sub(self.queue_full_naks);
-        let believed = u8::try_from(holds.saturating_sub(1)).unwrap_or(u8::MAX);
-        if believed < self.queue_depth() {
-            self.depth_limit = believed;
-            events.push(DeviceEvent::Anomaly(Anomaly::QueueShorter {
-                claimed: self.identity.queue_depth,
-                believed,
-            }));
-        }
-        self.resend_due = true;
-    }
-
-    fn on_result(&mut self, tag: u8, nonce: u32, events: &mut Vec<DeviceEvent>) {
-        let Some(slot) = self.active.get_mut(&tag) else {
-            if self.flushed.contains_key(&tag) {
-                self.stats.flushed_results += 1;
-            } else {
-                self.stats.unknown_tags += 1;
-            }
-            return;
-        };
-        let unit = &slot.unit;
-        let hash = unit.midstate.hash_with(&unit.tail, Nonce(nonce));
-        let counter = unit.order.counter(Nonce(nonce));
-        let in_range = (unit.nonce_start..=unit.nonce_end).contains(&counter);
-        if !in_range || hash.leading_word() > unit.threshold {
-            self.stats.hardware_errors += 1;
-            events.push(DeviceEvent::HardwareError {
-                id: unit.id,
-                nonce: Nonce(nonce),
-            });
-            return;
-        }
-        if !slot.found.insert(nonce) {
-            self.stats.duplicates += 1;
-            return;
-        }
-        self.stats.found += 1;
-        events.push(DeviceEvent::Found {
-            id: unit.id,
-            nonce: Nonce(nonce),
-            hash,
-        });
-    }
-
-    fn on_status(
-        &mut self,
-        status: Status,
-        events: &mut Vec<DeviceEvent>,
-    ) -> Result<(), DriverError> {
-        let previous = self.last_status.map(|s| s.nonces_hashed);
-        let counted = self
-            .meter
-            .record(Instant::now(), status.nonces_hashed, self.max_rate());
-        if !counted {
-            self.stats.counter_jumps += 1;
-            // One report per run of refused readings.
-            if self.stats.counter_jumps == 1 || !self.jumping {
-                events.push(DeviceEvent::Anomaly(Anomaly::CounterJump {
-                    from: previous.unwrap_or(0),
-                    to: status.nonces_hashed,
-                }));
-            }
-        }
-        self.jumping = !counted;
-        self.stats.board_bad_frames = status.bad_frames;
-        let dropped = match self.last_status {
-            Some(last) if status.dropped_results >= last.dropped_results => {
-                status.dropped_results - last.dropped_results
-            }
-            // The first reading, or a counter that restarted with the board.
-            _ => status.dropped_results,
-        };
-        self.stats.dropped_results = self
-            .stats
-            .dropped_results
-            .saturating_add(u64::from(dropped));
-        self.stats.board_dropped_results = status.dropped_results;
-        self.last_status = Some(status);
-        match self.expected.pop_front() {
-            Some(StatusCause::Flush { .. }) => {
-                let ids = std::mem::take(&mut self.flushed).into_values().collect();
-                self.queue_full_naks = 0;
-                events.push(DeviceEvent::Flushed { ids });
-            }
-            Some(StatusCause::Request { seq, .. }) => {
-                let hashing = status.state & 1 != 0;
-                if hashing {
-                    if let Some(slot) = self.active.get_mut(&status.tag) {
-                        if !slot.started {
-                            slot.started = true;
-                            events.push(DeviceEvent::Started { id: slot.unit.id });
-                        }
-                    }
-                }
-                // An idle board with nothing queued, asked after every unit we
-                // think it has was sent: those WORK frames were lost.
-                let lost = !hashing
-                    && status.queued == 0
-                    && self.flushed.is_empty()
-                    && !self.active.is_empty()
-                    && self.active.values().all(|s| s.seq < seq);
-                // Two such answers in a row, so that a DONE the board sends
-                // after its STATUS is not mistaken for lost work.
-                self.idle_strikes = if lost { self.idle_strikes + 1 } else { 0 };
-                if self.idle_strikes >= 2 {
-                    self.idle_strikes = 0;
-                    self.resend_active()?;
-                }
-            }
-            None => {}
-        }
-        events.push(DeviceEvent::Status(status));
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -726,9 +380,11 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::hash::Header;
+    use crate::device::protocol::{FrameType, NakReason, NonceOrder, STATE_HASHING};
+    use crate::hash::{Header, Nonce};
+    use crate::link::LinkError;
 
-    const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
+    use crate::hash::GENESIS_HEADER_HEX as GENESIS;
     const GENESIS_NONCE: u32 = 0x7c2b_ac1d;
 
     /// A scripted board: decodes host frames by their type byte and lets the
@@ -774,6 +430,29 @@ mod tests {
         fn name(&self) -> String {
             "fake".into()
         }
+    }
+
+    #[test]
+    fn a_slow_model_gets_minutes_to_answer() {
+        struct SlowModel;
+        impl Link for SlowModel {
+            fn write_all(&mut self, _: &[u8]) -> Result<(), LinkError> {
+                Ok(())
+            }
+            fn read(&mut self, _: &mut [u8], _: Duration) -> Result<usize, LinkError> {
+                Ok(0)
+            }
+            fn name(&self) -> String {
+                "slow".into()
+            }
+            fn is_slow_model(&self) -> bool {
+                true
+            }
+        }
+        let board = FakeLink(Arc::default());
+        let default = DriverConfig::default().answer_deadline;
+        assert_eq!(DriverConfig::for_link(&board).answer_deadline, default);
+        assert!(DriverConfig::for_link(&SlowModel).answer_deadline >= 60 * default);
     }
 
     fn identity() -> Identity {
@@ -916,7 +595,7 @@ mod tests {
     fn identify_gives_expected_hashrate() {
         let (_, driver) = setup();
         assert_eq!(driver.identity().queue_depth, 2);
-        // 2 cores × 4/64 nonces per clock × 48 MHz
+        // 2 cores at 4 rounds per clock and 48 MHz (`board::hashes_per_clock`).
         assert_eq!(driver.expected_hashrate(), 6_000_000.0);
     }
 
@@ -1069,7 +748,7 @@ mod tests {
     fn status(tag: u8, hashed: u64) -> Status {
         Status {
             tag,
-            state: 1,
+            state: STATE_HASHING,
             queued: 0,
             nonces_hashed: hashed,
             bad_frames: 0,
@@ -1085,7 +764,7 @@ mod tests {
             &board,
             BoardFrame::Nak {
                 reason: NakReason::QueueFull,
-                refused_type: TYPE_WORK,
+                refused_type: FrameType::Work.code(),
             },
         );
         poll_all(&mut driver);

@@ -23,7 +23,7 @@ pub const UDEV_RULES: &str = "udev/53-amber-ftdi.rules";
 
 /// Which board and which FTDI device.
 #[derive(Debug, Args)]
-pub struct Target {
+pub struct ProgrammerArgs {
     /// Board from boards.toml: sets the FPGA, the USB IDs and the programming interface.
     #[arg(long)]
     pub board: Option<String>,
@@ -78,7 +78,7 @@ pub struct Opened {
     pub what: String,
 }
 
-impl Target {
+impl ProgrammerArgs {
     fn board(&self) -> anyhow::Result<Option<&'static BoardSpec>> {
         self.board
             .as_deref()
@@ -91,10 +91,7 @@ impl Target {
     pub fn check_file(&self, data: &[u8], family: Family) -> anyhow::Result<()> {
         let board = self.board()?;
         if let Some(b) = board {
-            let board_family = match b.family {
-                board::Family::Ice40 => Family::Ice40,
-                board::Family::Ecp5 => Family::Ecp5,
-            };
+            let board_family = b.family;
             if board_family != family {
                 return Err(BadInput(format!(
                     "the file is {} bitstream but board {} has {} {}: build the bitstream for this board (make bitstream BOARD={})",
@@ -119,13 +116,7 @@ impl Target {
     pub fn open(&self, file_family: Option<Family>) -> anyhow::Result<Opened> {
         let board = self.board()?;
         let (family, device, interface) = match board {
-            Some(b) => {
-                let family = match b.family {
-                    board::Family::Ice40 => Family::Ice40,
-                    board::Family::Ecp5 => Family::Ecp5,
-                };
-                (family, Some(b.device.as_str()), b.program.interface)
-            }
+            Some(b) => (b.family, Some(b.device.as_str()), b.program.interface),
             None => {
                 let family = match (file_family, self.family.as_deref()) {
                     (Some(f), _) => f,
@@ -245,15 +236,15 @@ pub type Load = fn(&mut dyn Programmer, &[u8], &mut dyn Progress) -> Result<(), 
 /// Reads, checks and loads `file` with `load`, with progress bars, and says
 /// how long each phase took; `doing` and `done` word the messages.
 pub fn load_file(
-    target: &Target,
+    programmer: &ProgrammerArgs,
     file: &Path,
     doing: &str,
     done: &str,
     load: Load,
 ) -> anyhow::Result<()> {
     let (data, family) = read_bitstream(file)?;
-    target.check_file(&data, family)?;
-    let mut opened = target.open(Some(family))?;
+    programmer.check_file(&data, family)?;
+    let mut opened = programmer.open(Some(family))?;
     let mut bars = Bars::default();
     let started = Instant::now();
     let loaded = load(opened.programmer.as_mut(), &data, &mut bars);

@@ -2,7 +2,7 @@
 //
 // sha256_add_hkw: sum = x + y + K for a constant K (h + W + K[t] of a round whose
 // index is fixed). Combinational. With ECP5_CARRY set the three operands take a
-// single carry chain (rtl/boards/ecp5_add_const3.v) instead of two.
+// single carry chain (rtl/ecp5/ecp5_add_const3.v) instead of two.
 `resetall
 `default_nettype none
 

@@ -2,7 +2,7 @@
 //
 // sha256_add_chmaj: sum = x + F(p, q, r), F being SHA-256's Ch or Maj bitwise.
 // Combinational. With ECP5_CARRY set the function shares the LUTs of the carry
-// chain (rtl/boards/ecp5_add_chmaj.v), which saves the 32 LUT4 a separate F takes.
+// chain (rtl/ecp5/ecp5_add_chmaj.v), which saves the 32 LUT4 a separate F takes.
 `resetall
 `default_nettype none
 
