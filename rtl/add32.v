@@ -2,7 +2,7 @@
 //
 // add32: sum = x + y, 32 bits, combinational or registered (the register
 // holds while hold is high). ICE40_DSP puts it on one iCE40 UP SB_MAC16
-// (rtl/boards/ice40_add32.v) instead of 32 logic cells.
+// (rtl/ice40/ice40_add32.v) instead of 32 logic cells.
 `resetall
 `default_nettype none
 

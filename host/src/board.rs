@@ -21,7 +21,7 @@ use serde::Deserialize;
 /// 0..2 (precomputed per work item), the second stops after round 60.
 pub const CORE_ROUNDS: u32 = 61;
 
-/// Clocks per nonce of one pipeline of `rtl/sha256d_lockstep.v`, the core used at
+/// Clocks per nonce of one pipeline of `rtl/sha256d_lockstep.sv`, the core used at
 /// one round per clock: a round unit per hash, the two on consecutive nonces,
 /// each taking a load clock and 64 rounds per nonce.
 pub const LOCKSTEP_CLOCKS_PER_NONCE: u32 = 65;
