@@ -148,10 +148,36 @@ frame_rx #(
 
 // WORK payload: tag, midstate, tail, nonce_start, nonce_end, threshold, flags
 // (bit 0: count in header-byte order; bits 7..1 reserved, ignored). Only WORK
-// frames have a payload; its bytes go to the miner as they come, which keeps them
-// apart from the queued item's and takes them only on work_valid, after the
-// frame's CRC has checked, so the bytes of a refused frame change nothing.
-wire         work_bytes_lost;   // the frame came while the queue was full
+// frames have a payload. The one-round-per-clock core takes its bytes one at a
+// time as they come (sha256d_miner WORK_BYTES), which keeps a payload register
+// out of the small FPGAs it is built for; the others take the item whole from
+// one, shifted in byte by byte. Either way the miner takes the item only on
+// work_valid, after the frame's CRC has checked, so the bytes of a refused
+// frame change nothing.
+localparam WORK_BYTES = ROUNDS_PER_CLK == 1 ? 1 : 0;
+wire [463:0] payload;
+if (WORK_BYTES != 0) begin : g_byte_port
+    assign payload = 464'd0;
+end else begin : g_payload_reg
+    reg [463:0] payload_reg;
+    always @(posedge clk) begin
+        if (byte_valid) begin
+            payload_reg <= {payload_reg[455:0], byte_data};
+        end
+    end
+    assign payload = payload_reg;
+end
+wire [7:0]   work_tag          = payload[463:456];
+wire [255:0] work_midstate     = payload[455:200];
+wire [95:0]  work_tail         = payload[199:104];
+wire [31:0]  work_nonce_start  = payload[103:72];
+wire [31:0]  work_nonce_end    = payload[71:40];
+wire [31:0]  work_threshold    = payload[39:8];
+wire         work_header_order = payload[0];
+/* verilator lint_off UNUSEDSIGNAL */
+wire [6:0]   work_flags_reserved = payload[7:1];
+/* verilator lint_on UNUSEDSIGNAL */
+wire         work_bytes_lost;   // WORK_BYTES: the frame came while the queue was full
 wire         work_bad_range;
 
 // Miner
@@ -175,21 +201,20 @@ sha256d_miner #(
     .RESULT_FIFO_DEPTH(RESULT_FIFO_DEPTH),
     .ECP5_CARRY(ECP5_CARRY),
     .SCHEDULE_BRAMS(SCHEDULE_BRAMS),
-    .WORK_BYTES(1),
+    .WORK_BYTES(WORK_BYTES),
     .ICE40_DSP(ICE40_DSP)
 ) miner_inst (
     .clk(clk),
     .rst(rst),
     .work_valid(work_valid_reg),
     .work_ready(work_ready),
-    // WORK_BYTES: the item comes through the byte port
-    .work_tag(8'd0),
-    .work_midstate(256'd0),
-    .work_tail(96'd0),
-    .work_nonce_start(32'd0),
-    .work_nonce_end(32'd0),
-    .work_threshold(32'd0),
-    .work_header_order(1'b0),
+    .work_tag(work_tag),
+    .work_midstate(work_midstate),
+    .work_tail(work_tail),
+    .work_nonce_start(work_nonce_start),
+    .work_nonce_end(work_nonce_end),
+    .work_threshold(work_threshold),
+    .work_header_order(work_header_order),
     .work_byte_valid(byte_valid),
     .work_byte_index(byte_index),
     .work_byte_data(byte_data),
