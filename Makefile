@@ -203,7 +203,7 @@ netlist-sim: $(BUILD)/netlist/model.so
 		$(if $(SEED),--seed $(SEED))
 
 $(BUILD)/netlist/model.so: $(BUILD)/$(NETLIST_SOURCE_$(FAMILY)) sim/netlist/$(BOARD).v \
-		sim/netlist/$(FAMILY)_pll.v sim/netlist/pll_lock_delay.v sim/shim/miner_top.cpp scripts/netlist_model.py
+		$(wildcard sim/netlist/*.v) sim/shim/miner_top.cpp scripts/netlist_model.py
 	@echo "netlist model of $(BOARD) -> $@"
 	@$(PYTHON) scripts/netlist_model.py --board $(BOARD) --family $(FAMILY) --top $(TOP) \
 		--constraints $(CONSTRAINTS) --dir $(BUILD) --baud $(NETLIST_BAUD_$(FAMILY))

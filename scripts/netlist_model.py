@@ -32,9 +32,14 @@ NETLIST_DIR = ROOT / "sim" / "netlist"
 SHIM = ROOT / "sim" / "shim" / "miner_top.cpp"
 # Symbol prefix of the shim's entry points: `NETLIST_PREFIX` in sim/src/miner_top.rs.
 PREFIX = "amber_netlist"
-# Cells whose Yosys models are empty or absent: sim/netlist/<family>_pll.v models them.
-PLL_CELLS = {"SB_PLL40_PAD", "SB_PLL40_CORE", "SB_PLL40_2_PAD", "SB_PLL40_2F_CORE",
-             "SB_PLL40_2F_PAD", "EHXPLLL"}
+# Cells whose Yosys models are empty or absent, and the file of sim/netlist/ that
+# models each.
+OWN_MODELS = {
+    **dict.fromkeys(["SB_PLL40_PAD", "SB_PLL40_CORE", "SB_PLL40_2_PAD", "SB_PLL40_2F_CORE",
+                     "SB_PLL40_2F_PAD"], "ice40_pll.v"),
+    "EHXPLLL": "ecp5_pll.v",
+    "DP16KD": "ecp5_dp16kd.v",
+}
 
 
 def fail(message):
@@ -130,8 +135,10 @@ def declare_ports_once(text):
 
 def cell_models(family, netlist, out):
     """Yosys's models of the cells the netlist instantiates (and of the cells
-    those use), but the PLLs, which sim/netlist/ models; with the Verilator
-    defines they need."""
+    those use), but those that sim/netlist/ models (OWN_MODELS); with the
+    Verilator defines they need. A cell whose Yosys model has no behaviour (a
+    black box) and no model of ours stops the build: it would simulate as
+    constant outputs."""
     share = yosys_share() / family
     source = (share / "cells_sim.v").read_text()
     # Inline the library's own includes (ECP5 keeps most cells in .vh files).
@@ -144,18 +151,24 @@ def cell_models(family, netlist, out):
 
     def instantiated(text):
         return {name for name in re.findall(r"^\s*(\w+)\s+(?:#|\\?\S+\s*\()", text, re.M)
-                if name in modules or name in PLL_CELLS}
+                if name in modules or name in OWN_MODELS}
 
-    wanted, todo = set(), instantiated(netlist.read_text())
+    wanted, own, todo = set(), set(), instantiated(netlist.read_text())
     while todo:
         name = todo.pop()
-        if name in wanted or name in PLL_CELLS:
+        if name in OWN_MODELS:
+            own.add(OWN_MODELS[name])
             continue
+        if name in wanted:
+            continue
+        if not re.search(r"\b(assign|always)\b", modules[name]) and not instantiated(modules[name]):
+            fail(f"Yosys's {family} library has no simulation model of {name}, which the "
+                 f"netlist uses: model it in {NETLIST_DIR.relative_to(ROOT)}/ (OWN_MODELS)")
         wanted.add(name)
         todo |= instantiated(modules[name])
     cells = out / "cells.v"
     cells.write_text(preamble + "".join(modules[name] for name in sorted(wanted)))
-    sources = [cells, NETLIST_DIR / f"{family}_pll.v", NETLIST_DIR / "pll_lock_delay.v"]
+    sources = [cells, *(NETLIST_DIR / f for f in sorted(own)), NETLIST_DIR / "pll_lock_delay.v"]
     defines = ["-DNO_ICE40_DEFAULT_ASSIGNMENTS"] if family == "ice40" else []
     return sources, defines
 

@@ -9,7 +9,7 @@
 //! - [`Link::read`] runs the model until at least one byte has arrived, or
 //!   until `timeout` worth of simulated time at the model's clock has passed,
 //!   but never more than [`MAX_READ_SIMULATED`] of simulated time in one
-//!   call. After the first byte it runs on while a character is on the line
+//!   call (a netlist model: [`NETLIST_MAX_READ_CHARS`] character times). After the first byte it runs on while a character is on the line
 //!   (up to one more frame time), so a read tends to return whole frames.
 
 use std::time::Duration;
@@ -30,6 +30,13 @@ use super::{Link, LinkError};
 /// arrives within a few milliseconds). A caller that waits longer (a DONE for a
 /// long range) calls `read` again.
 pub const MAX_READ_SIMULATED: Duration = Duration::from_millis(50);
+
+/// Longest simulated time one [`Link::read`] runs a netlist model, in
+/// character times of its UART. A netlist model runs thousands of times slower
+/// than the RTL model, so [`MAX_READ_SIMULATED`] of an idle line would keep
+/// the caller for minutes; this is still longer than any answer to a request
+/// takes to start (a DONE for a long range comes through later reads).
+const NETLIST_MAX_READ_CHARS: u64 = 64;
 
 /// Clocks a netlist model runs before the host talks to it: more than its PLL
 /// model takes to lock and its reset synchronizer to let go.
@@ -127,7 +134,10 @@ impl Link for SimLink {
         if buf.is_empty() {
             return Ok(0);
         }
-        let budget = self.cycles_for(timeout.min(MAX_READ_SIMULATED));
+        let mut budget = self.cycles_for(timeout.min(MAX_READ_SIMULATED));
+        if self.netlist {
+            budget = budget.min(self.pins.clocks_for_bits(10 * NETLIST_MAX_READ_CHARS));
+        }
         let mut run = 0;
         while self.pins.received() == 0 && run < budget {
             self.pins.clock(&mut self.top);

@@ -61,12 +61,19 @@ impl Default for DriverConfig {
 /// How long a slow model's answer may take (see [`Link::is_slow_model`]).
 const SLOW_MODEL_ANSWER_DEADLINE: Duration = Duration::from_secs(600);
 
+/// How often to ask a slow model for STATUS. The interval is wall-clock time,
+/// and a slow model's board sees only a few thousand clocks of it: asked as often
+/// as hardware is, it would answer twice while its last results and DONE still
+/// wait for the UART, which reads as lost work and gets the work sent again.
+const SLOW_MODEL_STATUS_INTERVAL: Duration = Duration::from_secs(60);
+
 impl DriverConfig {
     /// The default policy, with room for a slow model's answers on such a link.
     pub fn for_link(link: &dyn Link) -> Self {
         let mut config = DriverConfig::default();
         if link.is_slow_model() {
             config.answer_deadline = SLOW_MODEL_ANSWER_DEADLINE;
+            config.status_interval = SLOW_MODEL_STATUS_INTERVAL;
         }
         config
     }
@@ -433,7 +440,7 @@ mod tests {
     }
 
     #[test]
-    fn a_slow_model_gets_minutes_to_answer() {
+    fn a_slow_model_gets_minutes_to_answer_and_fewer_status_requests() {
         struct SlowModel;
         impl Link for SlowModel {
             fn write_all(&mut self, _: &[u8]) -> Result<(), LinkError> {
@@ -450,9 +457,13 @@ mod tests {
             }
         }
         let board = FakeLink(Arc::default());
-        let default = DriverConfig::default().answer_deadline;
-        assert_eq!(DriverConfig::for_link(&board).answer_deadline, default);
-        assert!(DriverConfig::for_link(&SlowModel).answer_deadline >= 60 * default);
+        let default = DriverConfig::default();
+        let fast = DriverConfig::for_link(&board);
+        let slow = DriverConfig::for_link(&SlowModel);
+        assert_eq!(fast.answer_deadline, default.answer_deadline);
+        assert_eq!(fast.status_interval, default.status_interval);
+        assert!(slow.answer_deadline >= 60 * default.answer_deadline);
+        assert!(slow.status_interval >= 60 * default.status_interval);
     }
 
     fn identity() -> Identity {
