@@ -160,12 +160,14 @@ build/%/synth-$(FAMILY).json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TO
 	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_$(FAMILY)) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
 
 # Place and route. Timing is allowed to fail here so that report.json is
-# written; the pack step refuses a design that misses its clock.
+# written; the pack step refuses a design that misses its clock. routed.json,
+# the routed netlist, is what a netlist model simulates where icebox_vlog cannot
+# read the .asc back (DSP tiles).
 build/%/miner.asc: build/%/synth-ice40.json $(CONSTRAINTS)
 	@echo "nextpnr-ice40 --$(DEVICE) --package $(PACKAGE) --freq $(CORE_MHZ) -> $@"
 	@$(call run_logged,$(@D)/nextpnr.log,$(NEXTPNR_ice40) -q --log $(@D)/nextpnr.log --$(DEVICE) \
 		--package $(PACKAGE) --pcf $(CONSTRAINTS) --json $< --asc $@ --freq $(CORE_MHZ) \
-		--timing-allow-fail --report $(@D)/report.json)
+		--timing-allow-fail --report $(@D)/report.json --write $(@D)/routed.json)
 
 build/%/miner.config: build/%/synth-ecp5.json $(CONSTRAINTS)
 	@echo "nextpnr-ecp5 --$(DEVICE) --package $(PACKAGE) --speed $(SPEED) --freq $(CORE_MHZ) -> $@"
