@@ -118,6 +118,13 @@ def ice40_routed_netlist(build, top, out):
     for module in routed["modules"].values():
         pad_pll_clock(module)
         for cell in module["cells"].values():
+            # A logic cell whose LUT takes the carry in on I3 reads it through
+            # the tile's carry-to-I3 path, which the routed netlist leaves out.
+            connections = cell["connections"]
+            if (cell["type"] == "ICESTORM_LC" and not connections.get("I3")
+                    and connections.get("CIN")):
+                connections["I3"] = connections["CIN"]
+        for cell in module["cells"].values():
             high = ICE40_UNCONNECTED_HIGH.get(cell["type"], set())
             for port, direction in cell.get("port_directions", {}).items():
                 bits = cell["connections"].get(port)
