@@ -160,14 +160,12 @@ build/%/synth-$(FAMILY).json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TO
 	@$(call run_logged,$(@D)/yosys.log,$(YOSYS_$(FAMILY)) -ql $(@D)/yosys.log -p "$(SYNTH_SCRIPT)")
 
 # Place and route. Timing is allowed to fail here so that report.json is
-# written; the pack step refuses a design that misses its clock. routed.json,
-# the routed netlist, is what a netlist model simulates where icebox_vlog cannot
-# read the .asc back (DSP tiles).
+# written; the pack step refuses a design that misses its clock.
 build/%/miner.asc: build/%/synth-ice40.json $(CONSTRAINTS)
 	@echo "nextpnr-ice40 --$(DEVICE) --package $(PACKAGE) --freq $(CORE_MHZ) -> $@"
 	@$(call run_logged,$(@D)/nextpnr.log,$(NEXTPNR_ice40) -q --log $(@D)/nextpnr.log --$(DEVICE) \
 		--package $(PACKAGE) --pcf $(CONSTRAINTS) --json $< --asc $@ --freq $(CORE_MHZ) \
-		--timing-allow-fail --report $(@D)/report.json --write $(@D)/routed.json)
+		--timing-allow-fail --report $(@D)/report.json)
 
 build/%/miner.config: build/%/synth-ecp5.json $(CONSTRAINTS)
 	@echo "nextpnr-ecp5 --$(DEVICE) --package $(PACKAGE) --speed $(SPEED) --freq $(CORE_MHZ) -> $@"
@@ -186,10 +184,10 @@ build/%/$(BITSTREAM_$(FAMILY)): build/%/$(PLACED_$(FAMILY))
 
 # Netlist simulation: the host mines on a model of what goes into the board's
 # bitstream (iCE40: the routed .asc that is packed into the .bin, through
-# icebox_vlog; ECP5: the synthesized netlist) and every answer is checked
-# against the reference (scripts/netlist_check.py; HEADERS=FILE for other block
-# headers, SEED=N to repeat a random run). `amber scan|mine --sim-board BOARD`
-# uses the same model.
+# icebox_vlog and, for its DSP blocks, scripts/ice40_dsp.py; ECP5: the
+# synthesized netlist) and every answer is checked against the reference
+# (scripts/netlist_check.py; HEADERS=FILE for other block headers, SEED=N to
+# repeat a random run). `amber scan|mine --sim-board BOARD` uses the same model.
 NETLIST_SOURCE_ice40 := miner.bin
 NETLIST_SOURCE_ecp5 := synth-ecp5-sim.json
 # An ECP5 netlist model simulates a few thousand clocks a second, too few for the
@@ -205,7 +203,8 @@ netlist-sim: $(BUILD)/netlist/model.so
 		$(if $(SEED),--seed $(SEED))
 
 $(BUILD)/netlist/model.so: $(BUILD)/$(NETLIST_SOURCE_$(FAMILY)) sim/netlist/$(BOARD).v \
-		$(wildcard sim/netlist/*.v) sim/shim/miner_top.cpp scripts/netlist_model.py
+		$(wildcard sim/netlist/*.v) sim/shim/miner_top.cpp scripts/netlist_model.py \
+		scripts/ice40_dsp.py
 	@echo "netlist model of $(BOARD) -> $@"
 	@$(PYTHON) scripts/netlist_model.py --board $(BOARD) --family $(FAMILY) --top $(TOP) \
 		--constraints $(CONSTRAINTS) --dir $(BUILD) --baud $(NETLIST_BAUD_$(FAMILY))

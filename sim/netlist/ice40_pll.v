@@ -5,47 +5,6 @@
 // of these cells are empty.)
 `default_nettype none
 
-// nextpnr's packed PLL (routed netlists), any PLL type.
-module ICESTORM_PLL #(
-    parameter [0:0] TEST_MODE = 1'b0,
-    parameter [0:0] SHIFTREG_DIVMODE = 1'b0,
-    parameter [31:0] PLLTYPE = 32'd0,
-    parameter [1:0] PLLOUT_SELECT_A = 2'b00,
-    parameter [1:0] PLLOUT_SELECT_B = 2'b00,
-    parameter [2:0] FILTER_RANGE = 3'b000,
-    parameter [2:0] FEEDBACK_PATH = 3'b000,
-    parameter [3:0] FDA_RELATIVE = 4'b0000,
-    parameter [3:0] FDA_FEEDBACK = 4'b0000,
-    parameter [3:0] DIVR = 4'b0000,
-    parameter [2:0] DIVQ = 3'b000,
-    parameter [6:0] DIVF = 7'b0000000,
-    parameter [0:0] DELAY_ADJMODE_REL = 1'b0,
-    parameter [0:0] DELAY_ADJMODE_FB = 1'b0
-) (
-    input  wire REFERENCECLK,
-    input  wire BYPASS,
-    input  wire RESETB,
-    input  wire EXTFEEDBACK,
-    input  wire LATCHINPUTVALUE,
-    input  wire DYNAMICDELAY_7, DYNAMICDELAY_6, DYNAMICDELAY_5, DYNAMICDELAY_4,
-    input  wire DYNAMICDELAY_3, DYNAMICDELAY_2, DYNAMICDELAY_1, DYNAMICDELAY_0,
-    input  wire SCLK,
-    input  wire SDI,
-    output wire SDO,
-    output wire LOCK,
-    output wire PLLOUT_A,
-    output wire PLLOUT_A_GLOBAL,
-    output wire PLLOUT_B,
-    output wire PLLOUT_B_GLOBAL
-);
-assign PLLOUT_A = REFERENCECLK;
-assign PLLOUT_A_GLOBAL = REFERENCECLK;
-assign PLLOUT_B = REFERENCECLK;
-assign PLLOUT_B_GLOBAL = REFERENCECLK;
-pll_lock_delay lock_delay (.clk(REFERENCECLK), .lock(LOCK));
-assign SDO = 1'b0;
-endmodule
-
 module SB_PLL40_PAD #(
     parameter FEEDBACK_PATH = "SIMPLE",
     parameter DELAY_ADJUSTMENT_MODE_FEEDBACK = "FIXED",
