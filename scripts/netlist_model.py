@@ -9,8 +9,9 @@ loads, simulating what goes into the board's bitstream.
   bitstream-to-Verilog path for ECP5.
 
 The netlist is verilated with Yosys's models of the vendor cells it uses (block
-RAMs, carry cells, LUTs, flip-flops), the pass-through PLL models of
-sim/netlist/ and the board's wrapper `sim/netlist/<board>.v`, which puts the
+RAMs, carry cells, LUTs, flip-flops), the models of sim/netlist/ for the cells
+Yosys has none of (the PLLs, passing their clock through; the ECP5 block RAM),
+and the board's wrapper `sim/netlist/<board>.v`, which puts the
 board's pins on miner_top's (clk, rst, uart_rx, uart_tx, LEDs), and compiled
 with the miner_top shim (sim/shim/miner_top.cpp) into `<dir>/netlist/model.so`,
 beside `baud`, the UART rate the model was synthesized with, which the host
