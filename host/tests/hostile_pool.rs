@@ -174,20 +174,24 @@ fn hostile_pool_goes_silent_and_the_backup_takes_over() {
     opts.answer_timeout = Duration::from_millis(300);
     opts.inactivity = Duration::from_secs(600);
     let (mut miner, _board) = miner_on(&[&primary, &backup], opts, ShareLog::default());
-    let mut events = Vec::new();
+    let mut events: Vec<MinerEvent> = Vec::new();
     let until = Instant::now() + LIMIT;
-    while backup.submissions().iter().filter(|s| s.accepted).count() < 5 {
+    let went_silent = |events: &[MinerEvent]| {
+        events.iter().any(|e| {
+            matches!(e,
+            MinerEvent::Disconnected { error, .. } if error.contains("mining.submit unanswered"))
+        })
+    };
+    // The miner may start on the backup while the primary's handshake is still
+    // under way: wait for the primary to go silent, then for the backup's shares.
+    while !went_silent(&events) || backup.submissions().iter().filter(|s| s.accepted).count() < 5 {
         assert!(
             Instant::now() < until,
-            "the backup was never used; events: {events:?}"
+            "the primary never went silent or the backup was never used; events: {events:?}"
         );
         events.extend(miner.step());
     }
-    assert!(
-        events.iter().any(|e| matches!(e,
-            MinerEvent::Disconnected { error, .. } if error.contains("mining.submit unanswered"))),
-        "{events:?}"
-    );
+    assert!(went_silent(&events), "{events:?}");
     finish_on(
         "silent after 4 shares, backup",
         miner,

@@ -9,8 +9,9 @@
 //! - [`Link::read`] runs the model until at least one byte has arrived, or
 //!   until `timeout` worth of simulated time at the model's clock has passed,
 //!   but never more than [`MAX_READ_SIMULATED`] of simulated time in one
-//!   call (a netlist model: [`NETLIST_MAX_READ_CHARS`] character times). After the first byte it runs on while a character is on the line
-//!   (up to one more frame time), so a read tends to return whole frames.
+//!   call (a netlist model: 64 character times of its UART). After the first
+//!   byte it runs on while a character is on the line (up to one more frame
+//!   time), so a read tends to return whole frames.
 
 use std::time::Duration;
 

@@ -107,13 +107,31 @@ struct Conn {
 }
 
 impl Conn {
+    fn new(stream: Box<dyn Connection>, max_line: usize) -> Self {
+        Conn {
+            stream,
+            reader: LineReader::new(max_line),
+            next_id: 1,
+            pending: HashMap::new(),
+            subscribed: false,
+            resumed: false,
+            authorized: false,
+            got_job: false,
+            granted_mask: 0,
+            malformed_run: 0,
+            last_rx: Instant::now(),
+        }
+    }
+
     fn send(&mut self, method: &str, params: Value, request: Request) -> Result<(), StratumError> {
         let id = self.next_id;
         self.next_id += 1;
         let line = json!({"id": id, "method": method, "params": params}).to_string() + "\n";
+        // In flight before the write: a share whose write fails goes back to the
+        // queue with the others when the connection ends, and is never dropped.
+        self.pending.insert(id, (request, Instant::now()));
         self.stream.write_all(line.as_bytes())?;
         self.stream.flush()?;
-        self.pending.insert(id, (request, Instant::now()));
         Ok(())
     }
 
@@ -309,26 +327,20 @@ impl Client {
         stream: Box<dyn Connection>,
         worked: &mut bool,
     ) -> Result<(), StratumError> {
-        let mut conn = Conn {
-            stream,
-            reader: LineReader::new(self.opts.max_line),
-            next_id: 1,
-            pending: HashMap::new(),
-            subscribed: false,
-            resumed: false,
-            authorized: false,
-            got_job: false,
-            granted_mask: 0,
-            malformed_run: 0,
-            last_rx: Instant::now(),
-        };
+        let mut conn = Conn::new(stream, self.opts.max_line);
         let result = self.serve_conn(&mut conn);
         *worked = conn.authorized && conn.got_job;
         conn.stream.close();
-        // Submissions in flight go back to the front of the queue, in order.
+        self.requeue_inflight(conn);
+        result
+    }
+
+    /// Puts the submissions of an ended connection back at the front of the
+    /// queue, in the order they were sent.
+    fn requeue_inflight(&mut self, conn: Conn) {
         let mut inflight: Vec<(u64, Share)> = conn
             .pending
-            .drain()
+            .into_iter()
             .filter_map(|(id, (r, _))| match r {
                 Request::Submit(s) => Some((id, s)),
                 _ => None,
@@ -338,7 +350,6 @@ impl Client {
         for (_, share) in inflight.into_iter().rev() {
             self.queue.push_front(share);
         }
-        result
     }
 
     fn serve_conn(&mut self, conn: &mut Conn) -> Result<(), StratumError> {
@@ -653,7 +664,12 @@ impl Client {
             resumed: conn.resumed,
             generation,
         });
-        for share in std::mem::take(&mut self.queue) {
+        // One at a time out of the queue: when a write fails, the shares not yet
+        // sent are still queued.
+        for _ in 0..self.queue.len() {
+            let Some(share) = self.queue.pop_front() else {
+                break;
+            };
             self.submit_now(conn, share, true)?;
         }
         Ok(())
@@ -691,4 +707,103 @@ impl Client {
 /// Milliseconds, saturating.
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Read, Write};
+    use std::sync::mpsc;
+
+    use super::*;
+    use crate::hash::Nonce;
+    use crate::work::JobRoller;
+
+    /// A connection whose pool has gone: every read and write fails.
+    struct Gone;
+
+    impl Read for Gone {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::ConnectionReset.into())
+        }
+    }
+
+    impl Write for Gone {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Connection for Gone {
+        fn close(&mut self) {}
+    }
+
+    /// A client with a session holding job "a", and `n` shares of that job.
+    fn client_with_shares(n: usize) -> (Client, Vec<Share>) {
+        let (events, _) = mpsc::channel();
+        let (_, commands) = mpsc::channel();
+        let config = PoolConfig {
+            url: "stratum+tcp://127.0.0.1:3333".parse().unwrap(),
+            user: "worker".into(),
+            pass: "x".into(),
+            ca: None,
+        };
+        let mut client = Client::new(
+            0,
+            "pool".into(),
+            config,
+            ClientOptions::default(),
+            Channels { events, commands },
+            ShareLog::default(),
+            Arc::new(PoolStats::default()),
+        )
+        .unwrap();
+        let mut session = Session::new(None, vec![1, 2, 3, 4], 4, 0);
+        let job = StratumJob::from_notify(
+            "a",
+            &"11".repeat(32),
+            "01000000",
+            "ffffffff",
+            &[],
+            "20000000",
+            "1d00ffff",
+            "495fab29",
+            true,
+        )
+        .unwrap();
+        session.add_job(job.clone());
+        client.session = Some(session);
+        let mut roller = JobRoller::new(client.job_spec(job).unwrap(), 1, 0);
+        let shares = (0..n)
+            .map(|_| {
+                let item = roller.next_item(u32::MAX).unwrap();
+                item.share(Nonce(item.nonce_start))
+            })
+            .collect();
+        (client, shares)
+    }
+
+    #[test]
+    fn shares_whose_submit_cannot_be_written_stay_queued_in_order() {
+        let (mut client, shares) = client_with_shares(3);
+        client.queue.extend(shares.iter().cloned());
+        let mut conn = Conn::new(Box::new(Gone), 1024);
+        assert!(client.on_authorized(&mut conn).is_err());
+        client.requeue_inflight(conn);
+        assert_eq!(Vec::from(client.queue.clone()), shares);
+    }
+
+    #[test]
+    fn a_share_submitted_as_the_pool_goes_is_queued_for_the_next_connection() {
+        let (mut client, shares) = client_with_shares(1);
+        let mut conn = Conn::new(Box::new(Gone), 1024);
+        conn.authorized = true;
+        assert!(client
+            .submit_now(&mut conn, shares[0].clone(), false)
+            .is_err());
+        client.requeue_inflight(conn);
+        assert_eq!(Vec::from(client.queue.clone()), shares);
+    }
 }
