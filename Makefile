@@ -1,7 +1,7 @@
 # Amber entry points. `make demo` runs the main job, `make test` checks everything.
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: setup test lint lint-rust lint-rtl demo clean report-core bench-program
+.PHONY: setup test lint lint-rust lint-rtl demo clean report-core flow-rtl bench-program
 .PHONY: lint-boards lint-board lint-ecp5-carry bitstream bitstreams report synth-check
 .PHONY: netlist-sim netlist-sim-all
 
@@ -46,9 +46,13 @@ demo: setup
 bench-program:
 	@JSON=$(JSON) $(CARGO) bench -q -p amber --no-default-features --features emulator --bench program
 
-# sha256d_miner alone per FPGA target: LUT4/FF/carry/Fmax/MH/s (logs in build/report-core/).
+# sha256d_miner alone per board: LUT4/FF/carry/Fmax/MH/s (logs in build/report-core/).
 report-core: setup
 	scripts/report_core.py $(TARGETS)
+
+# The RTL the board flow synthesizes for FAMILY (for scripts/report_core.py).
+flow-rtl:
+	@echo $(FLOW_RTL)
 
 clean:
 	$(CARGO) clean

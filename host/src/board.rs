@@ -173,8 +173,8 @@ pub struct BoardSpec {
     /// Parallel sha256d cores (`miner_top` parameter `CORES`).
     pub cores: u32,
     /// Block RAMs per core that hold message-schedule delays (`miner_top`
-    /// parameter `SCHEDULE_BRAMS`); only an ECP5 core at 64 rounds per clock
-    /// uses them, so any other board has 0.
+    /// parameter `SCHEDULE_BRAMS`): any count on an ECP5 core at 64 rounds per
+    /// clock, [`LOCKSTEP_WINDOW_BRAMS`] or 0 at one round per clock, 0 elsewhere.
     pub schedule_brams: u32,
     /// UART baud rate between host and board.
     pub baud: u32,

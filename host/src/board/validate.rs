@@ -8,6 +8,25 @@ use serde::Deserialize;
 use super::{BoardSpec, BoardTableError, Family, Interface, LOCKSTEP_WINDOW_BRAMS};
 
 impl BoardSpec {
+    /// The board with another core (`None` keeps the board's setting), checked
+    /// like a table entry: the flow builds a board's design with another core
+    /// this way (`amber boards --make NAME --rounds-per-clk N`).
+    pub fn with_core(
+        &self,
+        rounds_per_clk: Option<u32>,
+        cores: Option<u32>,
+        schedule_brams: Option<u32>,
+    ) -> Result<BoardSpec, BoardTableError> {
+        let board = BoardSpec {
+            rounds_per_clk: rounds_per_clk.unwrap_or(self.rounds_per_clk),
+            cores: cores.unwrap_or(self.cores),
+            schedule_brams: schedule_brams.unwrap_or(self.schedule_brams),
+            ..self.clone()
+        };
+        board.validate()?;
+        Ok(board)
+    }
+
     /// Checks one entry on its own (everything but uniqueness and USB clashes).
     fn validate(&self) -> Result<(), BoardTableError> {
         let name_ok = !self.name.is_empty()
@@ -189,6 +208,26 @@ mod tests {
     use super::*;
     use crate::board::make_fragment;
     use crate::board::tests::one_board;
+
+    #[test]
+    fn another_core_is_checked_like_a_table_entry() {
+        let ulx3s = crate::board::find("ulx3s-85f").unwrap();
+        let full = ulx3s.with_core(Some(64), None, Some(196)).unwrap();
+        assert_eq!((full.rounds_per_clk, full.schedule_brams), (64, 196));
+        assert_eq!((full.cores, &full.name), (ulx3s.cores, &ulx3s.name));
+        assert!(make_fragment(&full).contains("ROUNDS_PER_CLK := 64\n"));
+        assert!(matches!(
+            ulx3s.with_core(Some(3), None, None),
+            Err(BoardTableError::BadCore {
+                rounds_per_clk: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            ulx3s.with_core(Some(8), None, Some(4)),
+            Err(BoardTableError::UnusedScheduleBrams { .. })
+        ));
+    }
 
     #[test]
     fn unknown_field_is_named_with_its_line() {
