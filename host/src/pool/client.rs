@@ -5,7 +5,7 @@
 //! socket open is taken for dead. Shares submitted while the pool is away wait in
 //! a queue; every share ends in the share log.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::config::{ClientOptions, PoolConfig, PoolStats, USER_AGENT};
+use super::conn::{Conn, Request};
 use super::error::excerpt;
-use super::lines::{Line, LineReader};
+use super::lines::Line;
 use super::message::{
     hex_word, parse_configure, parse_difficulty, parse_notify, parse_set_extranonce,
     parse_subscribe, response_error, response_ok, Incoming,
@@ -58,97 +59,6 @@ pub(crate) enum ClientEvent {
         error: StratumError,
         count: u64,
     },
-}
-
-/// A request waiting for its response.
-#[derive(Debug)]
-enum Request {
-    Configure,
-    Subscribe { offered_session: bool },
-    Authorize,
-    ExtranonceSubscribe,
-    Submit(Share),
-}
-
-impl Request {
-    fn method(&self) -> &'static str {
-        match self {
-            Request::Configure => "mining.configure",
-            Request::Subscribe { .. } => "mining.subscribe",
-            Request::Authorize => "mining.authorize",
-            Request::ExtranonceSubscribe => "mining.extranonce.subscribe",
-            Request::Submit(_) => "mining.submit",
-        }
-    }
-
-    /// Whether an unanswered request means the pool is dead (pools may ignore
-    /// the optional extensions).
-    fn must_be_answered(&self) -> bool {
-        matches!(
-            self,
-            Request::Subscribe { .. } | Request::Authorize | Request::Submit(_)
-        )
-    }
-}
-
-/// State of one connection.
-struct Conn {
-    stream: Box<dyn Connection>,
-    reader: LineReader,
-    next_id: u64,
-    pending: HashMap<u64, (Request, Instant)>,
-    subscribed: bool,
-    resumed: bool,
-    authorized: bool,
-    got_job: bool,
-    granted_mask: u32,
-    malformed_run: u32,
-    last_rx: Instant,
-}
-
-impl Conn {
-    fn new(stream: Box<dyn Connection>, max_line: usize) -> Self {
-        Conn {
-            stream,
-            reader: LineReader::new(max_line),
-            next_id: 1,
-            pending: HashMap::new(),
-            subscribed: false,
-            resumed: false,
-            authorized: false,
-            got_job: false,
-            granted_mask: 0,
-            malformed_run: 0,
-            last_rx: Instant::now(),
-        }
-    }
-
-    fn send(&mut self, method: &str, params: Value, request: Request) -> Result<(), StratumError> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let line = json!({"id": id, "method": method, "params": params}).to_string() + "\n";
-        // In flight before the write: a share whose write fails goes back to the
-        // queue with the others when the connection ends, and is never dropped.
-        self.pending.insert(id, (request, Instant::now()));
-        self.stream.write_all(line.as_bytes())?;
-        self.stream.flush()?;
-        Ok(())
-    }
-
-    fn inflight_submits(&self) -> bool {
-        self.pending
-            .values()
-            .any(|(r, _)| matches!(r, Request::Submit(_)))
-    }
-
-    /// The oldest request that must be answered and is not, with its age.
-    fn oldest_unanswered(&self) -> Option<(&'static str, Duration)> {
-        self.pending
-            .values()
-            .filter(|(r, _)| r.must_be_answered())
-            .min_by_key(|(_, at)| *at)
-            .map(|(r, at)| (r.method(), at.elapsed()))
-    }
 }
 
 /// One pool's client thread.

@@ -27,12 +27,13 @@
 //! answered within [`ClientOptions::answer_timeout`], and a pool that sends nothing
 //! for [`ClientOptions::inactivity`] is taken for dead; work then moves to the next
 //! pool at once. Files by job: `config` (options, counters), `lines` (line reader),
-//! `message` (parsing), `session` (generations, share admission), `client` (the
-//! connection loop), `transport` (the byte stream), `tls` (its TLS form),
-//! `source` (failover).
+//! `message` (parsing), `session` (generations, share admission), `conn` (one
+//! connection and its requests in flight), `client` (the connection loop),
+//! `transport` (the byte stream), `tls` (its TLS form), `source` (failover).
 
 mod client;
 mod config;
+mod conn;
 mod error;
 mod lines;
 mod message;
