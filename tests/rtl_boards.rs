@@ -11,7 +11,7 @@ use amber::hash::{Header, Nonce};
 use amber_sim::miner_top::MinerTop;
 use amber_sim::{ModelInfo, Sha256dMiner};
 
-use crate::board_bench::{expected_results, random_bytes, seeded, work, Bench};
+use crate::testbench::{expected_results, random_bytes, seeded, work, Testbench};
 use crate::util::block_headers;
 
 /// The `miner_top` model of `board`.
@@ -73,7 +73,7 @@ fn results(frames: &[BoardFrame], want_tag: u8) -> Vec<Nonce> {
 
 /// Runs `start..=end` of `header` on the board and checks its results.
 fn check_range(
-    b: &mut Bench,
+    b: &mut Testbench,
     board: &BoardSpec,
     tag: u8,
     header: &Header,
@@ -96,7 +96,7 @@ fn check_range(
 fn every_board_model_mines_real_and_random_work() {
     let (mut rng, seed) = seeded();
     for board in boards() {
-        let mut b = Bench::of_model(&top_model_name(board));
+        let mut b = Testbench::of_model(&top_model_name(board));
         b.note = format!("board {} seed {seed}", board.name);
         let id = b.identify();
         assert_eq!(u64::from(id.core_clock_hz), u64::from(board.core_hz));

@@ -4,7 +4,7 @@
 use amber::device::protocol::{BoardFrame, FrameType, HostFrame, NakReason, SYNC};
 use amber::hash::Nonce;
 
-use crate::board_bench::{example, random_bytes, seeded, work, Bench};
+use crate::testbench::{example, random_bytes, seeded, work, Testbench};
 use crate::util::block_headers;
 
 fn nak(reason: NakReason, ty: u8) -> BoardFrame {
@@ -15,7 +15,7 @@ fn nak(reason: NakReason, ty: u8) -> BoardFrame {
 }
 
 /// A valid frame is answered: STATUS_REQUEST → STATUS with this many bad frames.
-fn answered_with_bad_frames(bench: &mut Bench, bad_frames: u32) {
+fn answered_with_bad_frames(bench: &mut Testbench, bad_frames: u32) {
     let (status, before) = bench.status();
     assert!(before.is_empty(), "unexpected frames {before:?}");
     assert_eq!(status.bad_frames, bad_frames);
@@ -23,7 +23,7 @@ fn answered_with_bad_frames(bench: &mut Bench, bad_frames: u32) {
 
 #[test]
 fn example_frames_are_answered_byte_exact() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     // IDENTIFY and STATUS_REQUEST examples.
     b.send_raw(&example("identify"));
     let limit = b.bytes_time(100);
@@ -59,7 +59,7 @@ fn example_frames_are_answered_byte_exact() {
 
 #[test]
 fn corrupted_work_is_nakked_with_the_example_nak() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let mut bad = example("work");
     bad[10] ^= 0x40;
     b.send_raw(&bad);
@@ -77,7 +77,7 @@ fn corrupted_work_is_nakked_with_the_example_nak() {
 
 #[test]
 fn unknown_type_is_refused_at_once() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     b.send_raw(&[SYNC, 0x7e]);
     // No LEN, payload or CRC follows: the NAK must come anyway, within a frame time.
     let limit = b.bytes_time(12);
@@ -91,7 +91,7 @@ fn unknown_type_is_refused_at_once() {
 
 #[test]
 fn oversize_length_is_refused_without_waiting_for_a_payload() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     b.send_raw(&[SYNC, FrameType::Work as u8, 0xff]);
     let limit = b.bytes_time(12);
     assert_eq!(b.recv(1, limit), [nak(NakReason::BadLength, 0x02)]);
@@ -111,7 +111,7 @@ fn oversize_length_is_refused_without_waiting_for_a_payload() {
 /// the rest as noise, and answers the next frame.
 #[test]
 fn version_1_work_is_refused_with_bad_length() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     b.send_raw(&example("work_v1"));
     let limit = b.bytes_time(80);
     assert_eq!(b.recv(1, limit), [nak(NakReason::BadLength, 0x02)]);
@@ -120,7 +120,7 @@ fn version_1_work_is_refused_with_bad_length() {
 
 #[test]
 fn bad_crc_then_valid_frame() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let mut bad = HostFrame::Identify.encode();
     bad[4] ^= 0x01;
     b.send_raw(&bad);
@@ -134,7 +134,7 @@ fn bad_crc_then_valid_frame() {
 
 #[test]
 fn truncated_frame_times_out_after_an_idle_gap() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let w = example("work");
     b.send_raw(&w[..20]);
     // More than 4 byte times of idle line inside the frame.
@@ -152,7 +152,7 @@ fn truncated_frame_times_out_after_an_idle_gap() {
 
 #[test]
 fn gaps_inside_a_frame_up_to_four_byte_times_are_accepted() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     // Exactly 4 byte times (40 bit times) of idle line between bytes.
     b.pins.send_with_gaps(&HostFrame::Identify.encode(), 40);
     b.drive();
@@ -169,7 +169,7 @@ fn gaps_inside_a_frame_up_to_four_byte_times_are_accepted() {
 #[test]
 fn seeded_garbage_then_valid_frames_are_answered() {
     let (mut rng, seed) = seeded();
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     b.note = format!("seed {seed}");
     for round in 0..4 {
         // Random bytes, with SYNC and valid type bytes sprinkled in so that
@@ -220,7 +220,7 @@ fn a_result_survives_garbage_on_the_line() {
     // The genesis nonce is found while garbage streams in.
     let header = block_headers().remove(0);
     let nonce = header.nonce().0;
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     b.send(&work(3, &header, nonce - 64, nonce + 64, 0));
     let (mut rng, seed) = seeded();
     b.note = format!("seed {seed}");

@@ -7,11 +7,11 @@ use amber::device::protocol::{
 };
 use amber::hash::Nonce;
 
-use crate::board_bench::{expected_results, random_bytes, seeded, work, Bench};
+use crate::testbench::{expected_results, random_bytes, seeded, work, Testbench};
 use crate::util::block_headers;
 
 /// Clocks to hash `n` nonces, with slack for the pipeline and the line.
-fn hash_time(b: &Bench, n: u64) -> u64 {
+fn hash_time(b: &Testbench, n: u64) -> u64 {
     let per_clock = (b.top.cores() * b.top.rounds_per_clk()).max(1);
     n * 64 / per_clock + 2_000 + b.bytes_time(100)
 }
@@ -28,7 +28,7 @@ fn results_of(frames: &[BoardFrame], want_tag: u8) -> Vec<Nonce> {
 
 #[test]
 fn identify_reports_the_build() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let id = b.identify();
     assert_eq!(id.protocol_version, PROTOCOL_VERSION);
     assert_eq!(u64::from(id.build_id), b.top.build_id());
@@ -42,7 +42,7 @@ fn identify_reports_the_build() {
 
 #[test]
 fn every_block_header_is_found() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     for (i, header) in block_headers().into_iter().enumerate() {
         let nonce = header.nonce().0;
         let (start, end) = (nonce.saturating_sub(300), nonce.saturating_add(200));
@@ -67,7 +67,7 @@ fn every_block_header_is_found() {
 fn random_work_matches_the_reference() {
     // Random headers, a loose threshold so several nonces qualify.
     let (mut rng, seed) = seeded();
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     b.note = format!("seed {seed}");
     for round in 0..3u8 {
         let bytes: [u8; 80] = random_bytes(&mut rng, 80).try_into().unwrap();
@@ -87,7 +87,7 @@ fn random_work_matches_the_reference() {
 #[test]
 fn range_ending_at_the_last_nonce() {
     let header = block_headers().remove(1);
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let threshold = 0x0800_0000;
     b.send(&work(9, &header, 0xffff_ff00, 0xffff_ffff, threshold));
     let limit = hash_time(&b, 256);
@@ -107,7 +107,7 @@ fn range_ending_at_the_last_nonce() {
 #[test]
 fn status_counters_grow() {
     let header = block_headers().remove(0);
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let (s0, _) = b.status();
     assert_eq!(
         (s0.nonces_hashed, s0.bad_frames, s0.dropped_results),
@@ -141,7 +141,7 @@ fn status_counters_grow() {
 #[test]
 fn flush_abandons_running_and_queued_work() {
     let header = block_headers().remove(0);
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     b.send(&work(1, &header, 0, 0xffff_ffff, 0));
     b.send(&work(2, &header, 0, 0xffff_ffff, 0));
     let (s, _) = b.status();
@@ -169,7 +169,7 @@ fn flush_abandons_running_and_queued_work() {
 #[test]
 fn refused_work_is_nakked_and_counted() {
     let header = block_headers().remove(0);
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     b.send(&work(1, &header, 10, 9, 0));
     let limit = b.bytes_time(20);
     assert_eq!(
@@ -198,7 +198,7 @@ fn refused_work_is_nakked_and_counted() {
 fn result_fifo_overflow_is_counted() {
     // Every nonce qualifies: results come far faster than the line carries them.
     let header = block_headers().remove(0);
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let n = 300u32;
     b.send(&work(4, &header, 1000, 1000 + n - 1, 0xffff_ffff));
     let limit = hash_time(&b, u64::from(n)) + b.bytes_time(10 * 40);
@@ -219,7 +219,7 @@ fn result_fifo_overflow_is_counted() {
 #[test]
 fn status_is_not_starved_by_a_burst_of_results() {
     let header = block_headers().remove(0);
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     b.send(&work(6, &header, 0, 5_000, 0xffff_ffff));
     b.run(b.bytes_time(20));
     b.send(&HostFrame::StatusRequest);
@@ -246,7 +246,7 @@ fn status_is_not_starved_by_a_burst_of_results() {
 fn two_work_items_back_to_back_without_idle_clocks() {
     let header = block_headers().remove(0);
     let nonce = header.nonce().0;
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     // A runs longer than B's frame takes on the line.
     let (a_start, a_end) = (nonce - 20_000, nonce - 1);
     let (b_start, b_end) = (nonce, nonce + 1_000);
@@ -300,7 +300,7 @@ fn two_work_items_back_to_back_without_idle_clocks() {
 fn found_led_lights_after_a_result() {
     let header = block_headers().remove(0);
     let n = header.nonce().0;
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     assert!(!b.top.led_found());
     b.send(&work(8, &header, n - 5, n + 5, 0));
     let limit = hash_time(&b, 11);
@@ -311,7 +311,7 @@ fn found_led_lights_after_a_result() {
 
 #[test]
 fn alive_led_toggles_every_half_second_of_clock() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let half = b.top.clk_hz() / 2;
     let start = std::time::Instant::now();
     assert!(!b.top.leds().alive);

@@ -59,14 +59,14 @@ struct Trace {
 }
 
 /// How the test bench drives the miner.
-struct Bench {
+struct Testbench {
     miner: Sha256dMiner,
     trace: Trace,
     /// Back-pressure: event_ready low on clocks where this returns false.
     ready: Box<dyn FnMut(u64) -> bool>,
 }
 
-impl Bench {
+impl Testbench {
     fn new(info: &ModelInfo) -> Self {
         Self {
             miner: new_miner(info),
@@ -182,8 +182,13 @@ fn check_stream(
 }
 
 /// Runs `items` on a fresh model and checks the event stream against `expected`.
-fn run_checked(info: &ModelInfo, items: &[Work], expected: &[Vec<u32>], context: &str) -> Bench {
-    let mut bench = Bench::new(info);
+fn run_checked(
+    info: &ModelInfo,
+    items: &[Work],
+    expected: &[Vec<u32>],
+    context: &str,
+) -> Testbench {
+    let mut bench = Testbench::new(info);
     bench.run(items, items.len());
     check_stream(info.name, items, expected, &bench.events(), context);
     bench
@@ -289,7 +294,7 @@ fn random_work_matches_reference() {
             expected.iter().map(Vec::len).sum::<usize>() > 100,
             "the threshold lets results through"
         );
-        let mut bench = Bench::new(info).with_backpressure();
+        let mut bench = Testbench::new(info).with_backpressure();
         bench.run(&items, items.len());
         let context = format!("seed {seed} (set AMBER_TEST_SEED to repeat)");
         check_stream(info.name, &items, &expected, &bench.events(), &context);
@@ -369,9 +374,9 @@ fn back_to_back_items_leave_no_idle_clocks() {
     let mut joined = a;
     joined.nonce_end = a.nonce_start + 799;
     for info in models() {
-        let mut two = Bench::new(info);
+        let mut two = Testbench::new(info);
         two.run(&[a, b], 2);
-        let mut one = Bench::new(info);
+        let mut one = Testbench::new(info);
         one.run(&[joined], 1);
         let (idle_two, idle_one) = (
             idle_clocks(&two.trace.hashed),
@@ -407,7 +412,7 @@ fn flush_abandons_running_and_queued_work() {
     let queued = random_work(&mut rng, 0xA2, 1000, u32::MAX);
     let after = random_work(&mut rng, 0xA3, 300, 0x1000_0000);
     for info in models() {
-        let mut bench = Bench::new(info);
+        let mut bench = Testbench::new(info);
         bench.submit(&long);
         bench.submit(&queued);
         for _ in 0..3000 {
@@ -502,7 +507,7 @@ fn full_result_fifo_drops_and_counts() {
     let work = random_work(&mut rng, 9, 100, u32::MAX);
     for info in models() {
         let cores = info.param("CORES").expect("miner models set CORES") as usize;
-        let mut bench = Bench::new(info);
+        let mut bench = Testbench::new(info);
         bench.ready = Box::new(|_| false);
         bench.submit(&work);
         while bench.clock().nonces_hashed < 100 {}
@@ -559,7 +564,7 @@ fn full_done_queue_holds_the_next_item_back() {
     let expected: Vec<Vec<u32>> = items.iter().map(|w| vec![w.nonce_start]).collect();
     const BLOCKED: u64 = 3000;
     for info in models() {
-        let mut bench = Bench::new(info);
+        let mut bench = Testbench::new(info);
         bench.ready = Box::new(|cycle| cycle >= BLOCKED);
         bench.run(&items, items.len());
         // While no event is taken, the items whose done events fill the queue
@@ -587,7 +592,7 @@ fn busy_is_one_unbroken_run_per_item() {
     for len in [1, 2, 5] {
         let work = random_work(&mut rng, 0x30, len, 0);
         for info in models() {
-            let mut bench = Bench::new(info);
+            let mut bench = Testbench::new(info);
             bench.miner.set_work(Some(&work));
             let mut busy = Vec::new();
             for _ in 0..2000 {

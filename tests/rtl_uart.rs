@@ -3,9 +3,9 @@
 
 use amber::device::protocol::{BoardFrame, HostFrame};
 
-use crate::board_bench::Bench;
+use crate::testbench::Testbench;
 
-fn identify_answered(b: &mut Bench) {
+fn identify_answered(b: &mut Testbench) {
     let limit = b.bytes_time(100);
     assert!(
         matches!(b.recv(1, limit)[..], [BoardFrame::Identity(_)]),
@@ -17,7 +17,7 @@ fn identify_answered(b: &mut Bench) {
 fn board_transmits_at_the_configured_rate() {
     // The bench samples at the nominal rate: a board off by more than a few
     // percent produces framing errors or wrong bytes, which the decoder reports.
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let start = b.pins.cycles();
     let id = b.identify();
     assert_eq!(u64::from(id.core_clock_hz), b.top.clk_hz());
@@ -33,7 +33,7 @@ fn board_transmits_at_the_configured_rate() {
 
 #[test]
 fn receiver_tolerates_sender_clock_skew() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     for percent in [-3i64, -1, 1, 3] {
         let baud = (b.top.baud() as i64 * (100 + percent) / 100) as u64;
         b.pins.set_send_baud(baud);
@@ -44,7 +44,7 @@ fn receiver_tolerates_sender_clock_skew() {
 
 #[test]
 fn framing_error_and_break_then_valid_frame() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     // A byte whose stop bit is low, then a long break (line held low).
     b.pins.send_bad_stop(0xa5);
     b.pins.idle(2);
@@ -65,7 +65,7 @@ fn framing_error_and_break_then_valid_frame() {
 
 #[test]
 fn short_glitch_on_idle_line_is_not_a_start_bit() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let (before, _) = b.status();
     // A pulse much shorter than half a bit: the start bit is not low at its middle.
     for _ in 0..5 {
@@ -82,7 +82,7 @@ fn short_glitch_on_idle_line_is_not_a_start_bit() {
 
 #[test]
 fn back_to_back_requests_get_answers() {
-    let mut b = Bench::new();
+    let mut b = Testbench::new();
     let mut bytes = Vec::new();
     for _ in 0..3 {
         bytes.extend(HostFrame::Identify.encode());

@@ -1,6 +1,5 @@
-//! A test bench around the simulated `miner_top`: the model, the bit-level
-//! UART on its pins and the host's frame codec. Shared by the rtl_uart,
-//! rtl_frame and rtl_miner_top tests.
+//! A testbench around the simulated `miner_top`: the model, the bit-level
+//! UART on its pins and the host's frame codec, for the rtl_* tests.
 
 use amber::device::protocol::{
     BoardFrame, FrameDecoder, HostFrame, Identity, NonceOrder, Status, Work,
@@ -67,7 +66,7 @@ pub fn seeded() -> (Rng, u64) {
 }
 
 /// The simulated board on its pins.
-pub struct Bench {
+pub struct Testbench {
     pub top: MinerTop,
     pub pins: UartPins,
     pub dec: FrameDecoder<BoardFrame>,
@@ -77,7 +76,7 @@ pub struct Bench {
     pub note: String,
 }
 
-impl Bench {
+impl Testbench {
     /// The `miner_top_sim` board (`amber --sim`).
     pub fn new() -> Self {
         Self::of_model(MinerTop::SIM_MODEL)
@@ -87,7 +86,7 @@ impl Bench {
     pub fn of_model(name: &str) -> Self {
         let top = MinerTop::new(name).unwrap_or_else(|e| panic!("model {name}: {e}"));
         let pins = UartPins::new(top.clk_hz(), top.baud());
-        Bench {
+        Testbench {
             top,
             pins,
             dec: FrameDecoder::new(),
