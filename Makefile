@@ -1,7 +1,7 @@
 # Amber entry points. `make demo` runs the main job, `make test` checks everything.
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: setup test lint lint-rust lint-rtl demo clean report-core bench-program
+.PHONY: setup test lint lint-rust lint-rtl demo clean report-core flow-rtl bench-program
 .PHONY: lint-boards lint-board lint-ecp5-carry bitstream bitstreams report synth-check
 .PHONY: netlist-sim netlist-sim-all
 
@@ -46,9 +46,13 @@ demo: setup
 bench-program:
 	@JSON=$(JSON) $(CARGO) bench -q -p amber --no-default-features --features emulator --bench program
 
-# sha256d_miner alone per FPGA target: LUT4/FF/carry/Fmax/MH/s (logs in build/report-core/).
+# sha256d_miner alone per board: LUT4/FF/carry/Fmax/MH/s (logs in build/report-core/).
 report-core: setup
 	scripts/report_core.py $(TARGETS)
+
+# The RTL the board flow synthesizes for FAMILY (for scripts/report_core.py).
+flow-rtl:
+	@echo $(FLOW_RTL)
 
 clean:
 	$(CARGO) clean
@@ -184,10 +188,10 @@ build/%/$(BITSTREAM_$(FAMILY)): build/%/$(PLACED_$(FAMILY))
 
 # Netlist simulation: the host mines on a model of what goes into the board's
 # bitstream (iCE40: the routed .asc that is packed into the .bin, through
-# icebox_vlog; ECP5: the synthesized netlist) and every answer is checked
-# against the reference (scripts/netlist_check.py; HEADERS=FILE for other block
-# headers, SEED=N to repeat a random run). `amber scan|mine --sim-board BOARD`
-# uses the same model.
+# icebox_vlog and, for its DSP blocks, scripts/ice40_dsp.py; ECP5: the
+# synthesized netlist) and every answer is checked against the reference
+# (scripts/netlist_check.py; HEADERS=FILE for other block headers, SEED=N to
+# repeat a random run). `amber scan|mine --sim-board BOARD` uses the same model.
 NETLIST_SOURCE_ice40 := miner.bin
 NETLIST_SOURCE_ecp5 := synth-ecp5-sim.json
 # An ECP5 netlist model simulates a few thousand clocks a second, too few for the
@@ -203,7 +207,8 @@ netlist-sim: $(BUILD)/netlist/model.so
 		$(if $(SEED),--seed $(SEED))
 
 $(BUILD)/netlist/model.so: $(BUILD)/$(NETLIST_SOURCE_$(FAMILY)) sim/netlist/$(BOARD).v \
-		$(wildcard sim/netlist/*.v) sim/shim/miner_top.cpp scripts/netlist_model.py
+		$(wildcard sim/netlist/*.v) sim/shim/miner_top.cpp scripts/netlist_model.py \
+		scripts/ice40_dsp.py
 	@echo "netlist model of $(BOARD) -> $@"
 	@$(PYTHON) scripts/netlist_model.py --board $(BOARD) --family $(FAMILY) --top $(TOP) \
 		--constraints $(CONSTRAINTS) --dir $(BUILD) --baud $(NETLIST_BAUD_$(FAMILY))

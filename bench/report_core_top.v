@@ -15,7 +15,9 @@ module report_core_top #(
     // As sha256d_miner
     parameter ECP5_CARRY = 0,
     // As sha256d_miner
-    parameter SCHEDULE_BRAMS = 0
+    parameter SCHEDULE_BRAMS = 0,
+    // As sha256d_miner
+    parameter ICE40_DSP = 0
 ) (
     input  wire clk,
     input  wire rst,
@@ -61,7 +63,8 @@ sha256d_miner #(
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
     .ECP5_CARRY(ECP5_CARRY),
-    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS),
+    .ICE40_DSP(ICE40_DSP)
 ) miner_inst (
     .clk(clk),
     .rst(rst),

@@ -11,7 +11,8 @@ module board_miner #(
     parameter CORES = 1,
     parameter BUILD_ID = 32'h0,
     parameter ECP5_CARRY = 0,               // 1: ECP5 tops (see sha256_add_hkw)
-    parameter SCHEDULE_BRAMS = 0            // boards.toml schedule_brams, through the top
+    parameter SCHEDULE_BRAMS = 0,           // boards.toml schedule_brams, through the top
+    parameter ICE40_DSP = 0                 // 1: iCE40 UP tops (see add32)
 ) (
     input  wire clk,
     input  wire clk_ok,                     // asynchronous: PLL locked, reset button released
@@ -41,7 +42,8 @@ miner_top #(
     .CORES(CORES),
     .BUILD_ID(BUILD_ID),
     .ECP5_CARRY(ECP5_CARRY),
-    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS),
+    .ICE40_DSP(ICE40_DSP)
 ) miner (
     .clk(clk),
     .rst(rst),

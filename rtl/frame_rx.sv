@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
 // frame_rx: wire protocol v2 decoder (docs/protocol.md) for host -> board frames.
-// Bytes in from uart_rx; per frame exactly one one-clock pulse out: cmd_valid (good
-// frame, payload held until the next frame completes) or nak_valid (refused frame:
-// bad CRC, unknown type, wrong LEN at once, or TIMEOUT_CLKS idle inside a frame).
+// Bytes in from uart_rx; payload bytes out one at a time as they arrive (byte_valid,
+// with their index in the payload), so the reader stores each field where it
+// belongs; per frame exactly one one-clock pulse out: cmd_valid (good frame: its
+// CRC checked) or nak_valid (refused frame: bad CRC, unknown type, wrong LEN at
+// once, or TIMEOUT_CLKS idle inside a frame). The bytes of a refused frame come out
+// too: the reader keeps what it stores of a frame uncommitted until cmd_valid.
 `resetall
 `default_nettype none
 
@@ -19,10 +22,14 @@ module frame_rx #(
     input  wire [7:0]   rx_data,
     input  wire         line_active,
 
-    // Good frame: type and payload (first byte in [463:456]; WORK fills all 58)
+    // Payload byte byte_index (0 = first) of the frame being received, one clock
+    output wire         byte_valid,
+    output wire [5:0]   byte_index,
+    output wire [7:0]   byte_data,
+
+    // Good frame: its type; its payload bytes came out before
     output wire         cmd_valid,
     output wire [7:0]   cmd_type,
-    output wire [463:0] cmd_payload,
 
     // Refused frame: NAK reason and the refused type (0 when not yet received)
     output wire         nak_valid,
@@ -62,7 +69,6 @@ reg [5:0]   len_reg = 6'd0;      // payload bytes expected
 reg [5:0]   count_reg = 6'd0;    // payload bytes received
 reg [15:0]  crc_reg = 16'hffff;
 reg [7:0]   crc_hi_reg = 8'h00;
-reg [463:0] payload_reg;
 reg [TW-1:0] idle_reg = {TW{1'b0}};
 
 reg         cmd_valid_reg = 1'b0;
@@ -93,7 +99,10 @@ end
 
 assign cmd_valid   = cmd_valid_reg;
 assign cmd_type    = type_reg;
-assign cmd_payload = payload_reg;
+// idle_reg == TIMEOUT drops the frame instead (see below)
+assign byte_valid  = rx_valid && state_reg == ST_PAYLOAD && idle_reg != TIMEOUT;
+assign byte_index  = count_reg;
+assign byte_data   = rx_data;
 assign nak_valid   = nak_valid_reg;
 assign nak_reason  = nak_reason_reg;
 assign nak_type    = nak_type_reg;
@@ -155,7 +164,6 @@ always @(posedge clk) begin
             end
             ST_PAYLOAD: begin
                 crc_reg     <= crc_next;
-                payload_reg <= {payload_reg[455:0], rx_data};
                 count_reg   <= count_reg + 6'd1;
                 if (count_reg == len_reg - 6'd1) begin
                     state_reg <= ST_CRC_HI;

@@ -20,8 +20,10 @@ module miner_top #(
     parameter BUILD_ID = 32'h0,
     // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
     parameter ECP5_CARRY = 0,
-    // Block RAMs per core for the message schedules (0..; ROUNDS_PER_CLK = 64 only)
-    parameter SCHEDULE_BRAMS = 0
+    // Block RAMs per core for the message schedules (see sha256d_miner)
+    parameter SCHEDULE_BRAMS = 0,
+    // 1: adders of the one-round-per-clock pipeline on iCE40 UP DSP blocks
+    parameter ICE40_DSP = 0
 ) (
     input  wire clk,
     input  wire rst,
@@ -117,9 +119,11 @@ uart_tx tx_inst (
 );
 
 // Frames in
+wire         byte_valid;
+wire [5:0]   byte_index;
+wire [7:0]   byte_data;
 wire         cmd_valid;
 wire [7:0]   cmd_type;
-wire [463:0] cmd_payload;
 wire         rx_nak_valid;
 wire [7:0]   rx_nak_reason;
 wire [7:0]   rx_nak_type;
@@ -132,26 +136,49 @@ frame_rx #(
     .rx_valid(rx_valid),
     .rx_data(rx_data),
     .line_active(rx_active),
+    .byte_valid(byte_valid),
+    .byte_index(byte_index),
+    .byte_data(byte_data),
     .cmd_valid(cmd_valid),
     .cmd_type(cmd_type),
-    .cmd_payload(cmd_payload),
     .nak_valid(rx_nak_valid),
     .nak_reason(rx_nak_reason),
     .nak_type(rx_nak_type)
 );
 
 // WORK payload: tag, midstate, tail, nonce_start, nonce_end, threshold, flags
-// (bit 0: count in header-byte order; bits 7..1 reserved, ignored)
-wire [7:0]   work_tag          = cmd_payload[463:456];
-wire [255:0] work_midstate     = cmd_payload[455:200];
-wire [95:0]  work_tail         = cmd_payload[199:104];
-wire [31:0]  work_nonce_start  = cmd_payload[103:72];
-wire [31:0]  work_nonce_end    = cmd_payload[71:40];
-wire [31:0]  work_threshold    = cmd_payload[39:8];
-wire         work_header_order = cmd_payload[0];
+// (bit 0: count in header-byte order; bits 7..1 reserved, ignored). Only WORK
+// frames have a payload. The one-round-per-clock core takes its bytes one at a
+// time as they come (sha256d_miner WORK_BYTES), which keeps a payload register
+// out of the small FPGAs it is built for; the others take the item whole from
+// one, shifted in byte by byte. Either way the miner takes the item only on
+// work_valid, after the frame's CRC has checked, so the bytes of a refused
+// frame change nothing.
+localparam WORK_BYTES = ROUNDS_PER_CLK == 1 ? 1 : 0;
+wire [463:0] payload;
+if (WORK_BYTES != 0) begin : g_byte_port
+    assign payload = 464'd0;
+end else begin : g_payload_reg
+    reg [463:0] payload_reg;
+    always @(posedge clk) begin
+        if (byte_valid) begin
+            payload_reg <= {payload_reg[455:0], byte_data};
+        end
+    end
+    assign payload = payload_reg;
+end
+wire [7:0]   work_tag          = payload[463:456];
+wire [255:0] work_midstate     = payload[455:200];
+wire [95:0]  work_tail         = payload[199:104];
+wire [31:0]  work_nonce_start  = payload[103:72];
+wire [31:0]  work_nonce_end    = payload[71:40];
+wire [31:0]  work_threshold    = payload[39:8];
+wire         work_header_order = payload[0];
 /* verilator lint_off UNUSEDSIGNAL */
-wire [6:0]   work_flags_reserved = cmd_payload[7:1];
+wire [6:0]   work_flags_reserved = payload[7:1];
 /* verilator lint_on UNUSEDSIGNAL */
+wire         work_bytes_lost;   // WORK_BYTES: the frame came while the queue was full
+wire         work_bad_range;
 
 // Miner
 reg          work_valid_reg = 1'b0;
@@ -173,7 +200,9 @@ sha256d_miner #(
     .CORES(CORES),
     .RESULT_FIFO_DEPTH(RESULT_FIFO_DEPTH),
     .ECP5_CARRY(ECP5_CARRY),
-    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS),
+    .WORK_BYTES(WORK_BYTES),
+    .ICE40_DSP(ICE40_DSP)
 ) miner_inst (
     .clk(clk),
     .rst(rst),
@@ -186,6 +215,11 @@ sha256d_miner #(
     .work_nonce_end(work_nonce_end),
     .work_threshold(work_threshold),
     .work_header_order(work_header_order),
+    .work_byte_valid(byte_valid),
+    .work_byte_index(byte_index),
+    .work_byte_data(byte_data),
+    .work_bytes_lost(work_bytes_lost),
+    .work_bad_range(work_bad_range),
     .flush(flush_reg),
     .event_valid(event_valid),
     .event_ready(event_ready),
@@ -210,8 +244,9 @@ reg [31:0] bad_frames_reg = 32'd0;
 reg [31:0] dropped_reg = 32'd0;
 
 wire is_work   = cmd_valid && cmd_type == T_WORK;
-wire bad_range = work_nonce_end < work_nonce_start;
-wire work_full = !work_ready || work_valid_reg;
+// A frame whose bytes came while the queue was full is refused as full.
+wire bad_range = work_bad_range && !work_bytes_lost;
+wire work_full = !work_ready || work_valid_reg || work_bytes_lost;
 wire work_nak  = is_work && (bad_range || work_full);
 wire new_nak   = rx_nak_valid || work_nak;
 wire [7:0] new_nak_reason = rx_nak_valid ? rx_nak_reason :

@@ -50,7 +50,7 @@ FILE_PARTS = {
     "sha256_ring.sv": PARTS[4],
     "sha256d_core.sv": PARTS[6],
     "sha256d_precompute.sv": PARTS[7],
-    "sha256d_miner.v": PARTS[8],
+    "sha256d_miner.sv": PARTS[8],
     "sync_fifo.sv": PARTS[8],
     "report_core_top.v": PARTS[9],
 }

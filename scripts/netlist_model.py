@@ -3,15 +3,16 @@
 loads, simulating what goes into the board's bitstream.
 
 - iCE40: the placed and routed `.asc` that icepack packs into the `.bin`,
-  turned back into Verilog by icestorm's `icebox_vlog`.
+  turned back into Verilog by icestorm's `icebox_vlog`, with the UltraPlus DSP
+  blocks it leaves out read back from the same `.asc` (ice40_dsp.py).
 - ECP5: the synthesized netlist (`synth_ecp5` output, synth-ecp5-sim.json: the
   board's, with a faster UART) written as Verilog; there is no
   bitstream-to-Verilog path for ECP5.
 
 The netlist is verilated with Yosys's models of the vendor cells it uses (block
-RAMs, carry cells, LUTs, flip-flops), the models of sim/netlist/ for the cells
-Yosys has none of (the PLLs, passing their clock through; the ECP5 block RAM),
-and the board's wrapper `sim/netlist/<board>.v`, which puts the
+RAMs, carry cells, LUTs, flip-flops, DSP blocks), the models of sim/netlist/
+for the cells Yosys has none of (the PLLs, passing their clock through; the
+ECP5 block RAM), and the board's wrapper `sim/netlist/<board>.v`, which puts the
 board's pins on miner_top's (clk, rst, uart_rx, uart_tx, LEDs), and compiled
 with the miner_top shim (sim/shim/miner_top.cpp) into `<dir>/netlist/model.so`,
 beside `baud`, the UART rate the model was synthesized with, which the host
@@ -27,6 +28,8 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import ice40_dsp
 
 ROOT = Path(__file__).resolve().parent.parent
 NETLIST_DIR = ROOT / "sim" / "netlist"
@@ -85,13 +88,20 @@ def ice40_netlist(build, top, constraints, out):
         if len(words) == 3 and words[0] == "set_io" and words[1] in ports:
             lines.append(" ".join(words))
     pcf.write_text("\n".join(lines) + "\n")
+    # With its comments, which name the routing segments of every net: the DSP
+    # blocks' pins are found by them.
     raw = out / "icebox_vlog.v"
     with open(raw, "w") as stdout:
-        result = subprocess.run(["icebox_vlog", "-s", "-S", "-n", top, "-p", str(pcf),
+        result = subprocess.run(["icebox_vlog", "-n", top, "-p", str(pcf),
                                  str(build / "miner.asc")], stdout=stdout)
     if result.returncode != 0:
         fail("icebox_vlog failed (is fpga-icestorm installed? `make setup`)")
-    text = raw.read_text()
+    vlog = raw.read_text()
+    try:
+        dsps = ice40_dsp.instances(build / "miner.asc", vlog)
+    except ice40_dsp.ReadbackError as error:
+        fail(f"reading the DSP blocks of {build / 'miner.asc'}: {error}")
+    text = ice40_dsp.strip_comments(vlog).replace("\nendmodule", f"\n{dsps}\nendmodule", 1)
     (out / "netlist.v").write_text(declare_ports_once(text))
 
 

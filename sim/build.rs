@@ -49,10 +49,12 @@ const MODELS: &[Model] = &[
         params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 8), ("CORES", 1)]),
         test_only: true,
     },
+    // The iCE40 boards' core: the first-hash windows in block RAM (r1), and in
+    // flip-flops with two pipelines (r1_x2).
     Model {
         name: Cow::Borrowed("sha256d_miner_r1"),
         top: "sha256d_miner",
-        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 1), ("CORES", 1)]),
+        params: Cow::Borrowed(&[("ROUNDS_PER_CLK", 1), ("CORES", 1), ("SCHEDULE_BRAMS", 4)]),
         test_only: true,
     },
     Model {

@@ -21,16 +21,21 @@ use serde::Deserialize;
 /// 0..2 (precomputed per work item), the second stops after round 60.
 pub const CORE_ROUNDS: u32 = 61;
 
-/// Clocks per nonce of `rtl/sha256d_serial.v`, the core used at one round per
-/// clock: load, 64 + 61 rounds on one shared round unit, feed-forward, check.
-pub const SERIAL_CLOCKS_PER_NONCE: u32 = 128;
+/// Clocks per nonce of one pipeline of `rtl/sha256d_lockstep.sv`, the core used at
+/// one round per clock: a round unit per hash, the two on consecutive nonces,
+/// each taking a load clock and 64 rounds per nonce.
+pub const LOCKSTEP_CLOCKS_PER_NONCE: u32 = 65;
+
+/// `schedule_brams` of a board at one round per clock whose first-hash message
+/// windows sit in block RAM (the count per pipeline); 0 keeps them in flip-flops.
+pub const LOCKSTEP_WINDOW_BRAMS: u32 = 4;
 
 /// Double-SHA-256 hashes per clock of `cores` cores built with `rounds_per_clk`
 /// (see [`BoardSpec::hashes_per_clock`]); the host's one rule for a board's
 /// nominal rate.
 pub fn hashes_per_clock(rounds_per_clk: u32, cores: u32) -> f64 {
     if rounds_per_clk <= 1 {
-        return f64::from(cores) / f64::from(SERIAL_CLOCKS_PER_NONCE);
+        return f64::from(cores) / f64::from(LOCKSTEP_CLOCKS_PER_NONCE);
     }
     let stages = rounds_per_clk.min(CORE_ROUNDS);
     let passes = CORE_ROUNDS.div_ceil(stages);
@@ -168,8 +173,8 @@ pub struct BoardSpec {
     /// Parallel sha256d cores (`miner_top` parameter `CORES`).
     pub cores: u32,
     /// Block RAMs per core that hold message-schedule delays (`miner_top`
-    /// parameter `SCHEDULE_BRAMS`); only an ECP5 core at 64 rounds per clock
-    /// uses them, so any other board has 0.
+    /// parameter `SCHEDULE_BRAMS`): any count on an ECP5 core at 64 rounds per
+    /// clock, [`LOCKSTEP_WINDOW_BRAMS`] or 0 at one round per clock, 0 elsewhere.
     pub schedule_brams: u32,
     /// UART baud rate between host and board.
     pub baud: u32,
@@ -196,8 +201,8 @@ impl BoardSpec {
     /// computes [`CORE_ROUNDS`] rounds on a ring of `min(rounds_per_clk, 61)` round
     /// stages that a nonce circles `ceil(61 / stages)` times, so a core takes a
     /// new nonce every that many clocks (one per clock when fully unrolled). At
-    /// one round per clock both passes share one round unit: a nonce every
-    /// [`SERIAL_CLOCKS_PER_NONCE`] clocks.
+    /// one round per clock each core is a pipeline with a round unit per pass:
+    /// a nonce every [`LOCKSTEP_CLOCKS_PER_NONCE`] clocks.
     pub fn hashes_per_clock(&self) -> f64 {
         hashes_per_clock(self.rounds_per_clk, self.cores)
     }
@@ -324,8 +329,8 @@ stream         = {{ interface = "B" }}
     #[test]
     fn hash_rate_figures() {
         let b = parse_table(&one_board("")).unwrap().remove(0);
-        assert_eq!(b.hashes_per_clock(), 1.0 / 128.0);
-        assert_eq!(b.expected_mhs(), 24.0 / 128.0);
+        assert_eq!(b.hashes_per_clock(), 1.0 / 65.0);
+        assert!((b.expected_mhs() - 24.0 / 65.0).abs() < 1e-12);
         let per_clock = |rounds_per_clk, cores| {
             BoardSpec {
                 rounds_per_clk,
@@ -334,6 +339,7 @@ stream         = {{ interface = "B" }}
             }
             .hashes_per_clock()
         };
+        assert_eq!(per_clock(1, 3), 3.0 / 65.0);
         assert_eq!(per_clock(2, 1), 1.0 / 31.0);
         assert_eq!(per_clock(8, 3), 3.0 / 8.0);
         assert_eq!(per_clock(32, 1), 0.5);

@@ -64,7 +64,9 @@ board_miner #(
     .ROUNDS_PER_CLK(ROUNDS_PER_CLK),
     .CORES(CORES),
     .BUILD_ID(BUILD_ID),
-    .SCHEDULE_BRAMS(SCHEDULE_BRAMS)
+    .SCHEDULE_BRAMS(SCHEDULE_BRAMS),
+    // the UP5K's DSP blocks as adders: seven per pipeline, so for one pipeline
+    .ICE40_DSP(CORES == 1 ? 1 : 0)
 ) miner (
     .clk(clk),
     .clk_ok(pll_locked && btn_n),

@@ -71,9 +71,10 @@ pub enum BoardTableError {
         /// The table's `cores`.
         cores: u32,
     },
-    /// `schedule_brams` is set on a board whose core has no block-RAM schedule
-    /// delays (iCE40, or fewer than 64 rounds per clock). Set it to 0.
-    #[error("board `{board}`: schedule_brams {schedule_brams} needs an ECP5 board at rounds_per_clk 64; set it to 0")]
+    /// `schedule_brams` is set on a board whose core has no such block-RAM schedule
+    /// delays: only an ECP5 core at 64 rounds per clock (any count) and a core at
+    /// one round per clock ([`LOCKSTEP_WINDOW_BRAMS`](crate::board::LOCKSTEP_WINDOW_BRAMS)) have them. Set it to 0.
+    #[error("board `{board}`: schedule_brams {schedule_brams} needs an ECP5 board at rounds_per_clk 64, or is 4 at rounds_per_clk 1; set it to 0")]
     UnusedScheduleBrams {
         /// The board.
         board: String,

@@ -5,9 +5,28 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
-use super::{BoardSpec, BoardTableError, Family, Interface};
+use super::{BoardSpec, BoardTableError, Family, Interface, LOCKSTEP_WINDOW_BRAMS};
 
 impl BoardSpec {
+    /// The board with another core (`None` keeps the board's setting), checked
+    /// like a table entry: the flow builds a board's design with another core
+    /// this way (`amber boards --make NAME --rounds-per-clk N`).
+    pub fn with_core(
+        &self,
+        rounds_per_clk: Option<u32>,
+        cores: Option<u32>,
+        schedule_brams: Option<u32>,
+    ) -> Result<BoardSpec, BoardTableError> {
+        let board = BoardSpec {
+            rounds_per_clk: rounds_per_clk.unwrap_or(self.rounds_per_clk),
+            cores: cores.unwrap_or(self.cores),
+            schedule_brams: schedule_brams.unwrap_or(self.schedule_brams),
+            ..self.clone()
+        };
+        board.validate()?;
+        Ok(board)
+    }
+
     /// Checks one entry on its own (everything but uniqueness and USB clashes).
     fn validate(&self) -> Result<(), BoardTableError> {
         let name_ok = !self.name.is_empty()
@@ -49,7 +68,12 @@ impl BoardSpec {
                 cores: self.cores,
             });
         }
-        if self.schedule_brams > 0 && (self.family != Family::Ecp5 || self.rounds_per_clk != 64) {
+        let brams_used = match self.rounds_per_clk {
+            64 => self.family == Family::Ecp5,
+            1 => self.schedule_brams == LOCKSTEP_WINDOW_BRAMS,
+            _ => false,
+        };
+        if self.schedule_brams > 0 && !brams_used {
             return Err(BoardTableError::UnusedScheduleBrams {
                 board: self.name.clone(),
                 schedule_brams: self.schedule_brams,
@@ -184,6 +208,26 @@ mod tests {
     use super::*;
     use crate::board::make_fragment;
     use crate::board::tests::one_board;
+
+    #[test]
+    fn another_core_is_checked_like_a_table_entry() {
+        let ulx3s = crate::board::find("ulx3s-85f").unwrap();
+        let full = ulx3s.with_core(Some(64), None, Some(196)).unwrap();
+        assert_eq!((full.rounds_per_clk, full.schedule_brams), (64, 196));
+        assert_eq!((full.cores, &full.name), (ulx3s.cores, &ulx3s.name));
+        assert!(make_fragment(&full).contains("ROUNDS_PER_CLK := 64\n"));
+        assert!(matches!(
+            ulx3s.with_core(Some(3), None, None),
+            Err(BoardTableError::BadCore {
+                rounds_per_clk: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            ulx3s.with_core(Some(8), None, Some(4)),
+            Err(BoardTableError::UnusedScheduleBrams { .. })
+        ));
+    }
 
     #[test]
     fn unknown_field_is_named_with_its_line() {
@@ -355,9 +399,16 @@ mod tests {
         let err = parse_table(&ecp5("rounds_per_clk = 32", "schedule_brams = 1")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "board `test-board`: schedule_brams 1 needs an ECP5 board at rounds_per_clk 64; set it to 0"
+            "board `test-board`: schedule_brams 1 needs an ECP5 board at rounds_per_clk 64, \
+             or is 4 at rounds_per_clk 1; set it to 0"
         );
         assert!(parse_table(&ecp5("rounds_per_clk = 32", "schedule_brams = 0")).is_ok());
+        // One round per clock: the first-hash windows in block RAM, or none
+        let ice40 = |brams: &str| parse_table(&one_board("").replace("schedule_brams = 0", brams));
+        let board = ice40("schedule_brams = 4").unwrap().remove(0);
+        assert!(make_fragment(&board).contains("-set SCHEDULE_BRAMS 4\n"));
+        assert!(ice40("schedule_brams = 2").is_err());
+        assert!(ice40("schedule_brams = 0").is_ok());
     }
     #[test]
     fn usb_roles_must_agree() {

@@ -1,5 +1,5 @@
 //! `amber boards`: the board table, as text, as the README's Markdown, or as
-//! the Makefile fragment of one board.
+//! the Makefile fragment of one board (with another core, to try one in the flow).
 
 use anyhow::Context;
 use clap::Args;
@@ -18,13 +18,24 @@ pub struct Cmd {
     /// Print the Makefile fragment (build/NAME/board.mk) of board NAME.
     #[arg(long, value_name = "NAME")]
     make: Option<String>,
+    /// With --make: this many rounds per clock instead of the board's.
+    #[arg(long, value_name = "N", requires = "make")]
+    rounds_per_clk: Option<u32>,
+    /// With --make: this many cores instead of the board's.
+    #[arg(long, value_name = "N", requires = "make")]
+    cores: Option<u32>,
+    /// With --make: this many schedule block RAMs per core instead of the board's.
+    #[arg(long, value_name = "N", requires = "make")]
+    schedule_brams: Option<u32>,
 }
 
 impl Cmd {
     pub fn run(self) -> anyhow::Result<()> {
         if let Some(name) = &self.make {
-            let spec = board::find(name).context("choosing the board for the Makefile")?;
-            print!("{}", board::make_fragment(spec));
+            let spec = board::find(name)
+                .and_then(|b| b.with_core(self.rounds_per_clk, self.cores, self.schedule_brams))
+                .context("choosing the board for the Makefile")?;
+            print!("{}", board::make_fragment(&spec));
         } else if self.names {
             for b in board::boards() {
                 println!("{}", b.name);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
-// sha256d_miner: CORES sha256d_core pipelines (sha256d_serial round units at one
-// round per clock) sweeping double-buffered work items.
+// sha256d_miner: CORES sha256d_core pipelines (the pipelines of one
+// sha256d_lockstep at one round per clock) sweeping double-buffered work items.
 // Work in and events out are valid/ready. The cores take nonces in lockstep
 // (core j hashes start + j, start + j + CORES, ...; in header-byte order, those
 // counters byte-swapped); a queued item starts on the slot after the running one's
@@ -18,8 +18,16 @@ module sha256d_miner #(
     parameter RESULT_FIFO_DEPTH = 16,
     // 1: h + W + K of fixed rounds on one ECP5 carry chain (sha256_add_hkw); 0: portable
     parameter ECP5_CARRY = 0,
-    // Block RAMs per core for its message schedules' delays (0..; ROUNDS_PER_CLK = 64 only)
-    parameter SCHEDULE_BRAMS = 0
+    // Block RAMs per core for its message schedules' delays: 0.. at ROUNDS_PER_CLK = 64;
+    // 0 or 4 at ROUNDS_PER_CLK = 1 (4: the first hash's window, sha256d_lockstep
+    // BLOCK_WINDOW); 0 elsewhere
+    parameter SCHEDULE_BRAMS = 0,
+    // 0: an item comes whole on work_tag .. work_header_order;
+    // 1: it comes before work_valid, a byte at a time, on the work_byte port
+    parameter WORK_BYTES = 0,
+    // 1: at one round per clock, adders of the pipeline on iCE40 UP DSP blocks
+    // (sha256d_lockstep ICE40_DSP)
+    parameter ICE40_DSP = 0
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -30,6 +38,17 @@ module sha256d_miner #(
     input  wire [7:0]   work_tag,
     input  wire [255:0] work_midstate,    // {H0, H1, ..., H7}
     input  wire [95:0]  work_tail,        // header bytes 64..75; byte 64 in [95:88]
+    // WORK_BYTES: byte work_byte_index (0 first) of the next item offered, laid out
+    // {tag, midstate, tail, nonce_start, nonce_end, threshold, flags (bit 0: header
+    // order)} (the WORK payload, docs/protocol.md); the bytes of an item come in
+    // order, from its tag (0) to its flags (57). work_bytes_lost: a byte of the
+    // bytes since the last tag came while an item was queued, and was not kept;
+    // work_bad_range: the bytes' range ends before it starts.
+    input  wire         work_byte_valid,
+    input  wire [5:0]   work_byte_index,
+    input  wire [7:0]   work_byte_data,
+    output wire         work_bytes_lost,
+    output wire         work_bad_range,
     input  wire [31:0]  work_nonce_start,
     input  wire [31:0]  work_nonce_end,   // inclusive, >= start
     input  wire [31:0]  work_threshold,   // report when the hash's top word is <= it
@@ -54,6 +73,9 @@ module sha256d_miner #(
 if (CORES < 1 || CORES > 16) begin : g_check_cores
     $error("sha256d_miner: CORES must be 1..16");
 end
+if (ROUNDS_PER_CLK == 1 && SCHEDULE_BRAMS != 0 && SCHEDULE_BRAMS != 4) begin : g_check_brams
+    $error("sha256d_miner: SCHEDULE_BRAMS must be 0 or 4 at one round per clock");
+end
 
 // Items whose last nonce has been issued but whose done event is not yet out
 localparam DONE_DEPTH = 8;
@@ -72,28 +94,37 @@ localparam IDX_W = CORES > 1 ? $clog2(CORES) : 1;
 // this many registers: the longer the chain, the less the placer pulls the two
 // ends' logic together, and the more clocks it has to cross.
 localparam CROSS_REGS = ROUNDS_PER_CLK == 64 ? 4 : 0;
+// WORK_BYTES: the item's bytes: tag, midstate and tail, range and threshold, flags
+localparam [5:0] B_WORDS = 6'd1;
+localparam WORK_WORD_BYTES = (256 + 96) / 8;
+localparam [5:0] B_RANGE = 6'd45;
+localparam [5:0] B_FLAGS = 6'd57;
 
 // Queued item (its midstate and tail are kept by the work path below)
-reg         q_valid_reg = 1'b0;
-reg [7:0]   q_tag_reg;
-reg [31:0]  q_start_nonce_reg;
-reg [31:0]  q_remaining_reg;   // nonces of the range after its first
-reg [31:0]  q_threshold_reg;
-reg         q_order_reg;
-wire        q_ready;   // the queued item can start
+reg         queued_valid_reg = 1'b0;
+reg [7:0]   queued_tag_reg;
+reg [31:0]  queued_start_nonce_reg;
+reg [31:0]  queued_remaining_reg;   // nonces of the range after its first
+reg [31:0]  queued_end_nonce_reg;   // WORK_BYTES: the range's end, in place of queued_remaining_reg
+reg         queued_fields_held_reg = 1'b0;   // see below
+reg         bytes_lost_reg = 1'b0;
+wire [31:0] queued_remaining = WORK_BYTES != 0 ? queued_end_nonce_reg - queued_start_nonce_reg : queued_remaining_reg;
+reg [31:0]  queued_threshold_reg;
+reg         queued_order_reg;
+wire        queued_ready;   // the queued item can start
 
 // Running item
-reg             r_active_reg = 1'b0;
-reg [7:0]       r_tag_reg = 8'd0;
-reg [SEQ_W-1:0] r_seq_reg;
-reg [31:0]      r_next_reg;
-reg [31:0]      r_remaining_reg;   // nonces of the range after r_next_reg
-// r_remaining_reg < CORES, kept as a flag: a 32-bit compare in front of the
+reg             running_active_reg = 1'b0;
+reg [7:0]       running_tag_reg = 8'd0;
+reg [SEQ_W-1:0] running_seq_reg;
+reg [31:0]      running_next_reg;
+reg [31:0]      running_remaining_reg;   // nonces of the range after running_next_reg
+// running_remaining_reg < CORES, kept as a flag: a 32-bit compare in front of the
 // issue logic is the longest path of the one-round-per-clock designs.
-reg             r_last_reg;
-reg             r_penult_reg;   // r_remaining_reg < 2 * CORES, r_last_reg's next flag
-reg [31:0]      r_threshold_reg;
-reg             r_order_reg;       // header-byte order
+reg             running_last_reg;
+reg             running_penult_reg;   // running_remaining_reg < 2 * CORES, running_last_reg's next flag
+reg [31:0]      running_threshold_reg;
+reg             running_order_reg;       // header-byte order
 
 reg [SEQ_W-1:0] seq_reg = {SEQ_W{1'b0}};
 reg [OUT_W-1:0] outstanding_reg = {OUT_W{1'b0}};
@@ -111,12 +142,12 @@ wire [META_W-1:0] core_out_meta [0:CORES-1];
 function automatic [31:0] issued(input [31:0] counter, input order);
     issued = order ? {counter[7:0], counter[15:8], counter[23:16], counter[31:24]} : counter;
 endfunction
-wire        last_group = r_last_reg;
+wire        last_group = running_last_reg;
 // full_reg is outstanding_reg == DONE_DEPTH, kept as a register: the compare
 // sits far away, by the done queue, and stall gates load's wide enable.
 reg         full_reg = 1'b0;
 wire        stall = last_group && full_reg;
-wire        issue = r_active_reg && core_ready[0] && !stall;
+wire        issue = running_active_reg && core_ready[0] && !stall;
 wire        finish = issue && last_group;
 wire        load;
 wire        fields_load;  // load, for the running item's fields
@@ -124,22 +155,22 @@ wire        words_load;   // load, for the item's word copies
 
 wire accept = work_valid && work_ready;
 // A work item offered with flush is kept: it comes after the flush.
-wire q_valid_next = !rst && (accept || (q_valid_reg && !load && !flush));
+wire queued_valid_next = !rst && (accept || (queued_valid_reg && !load && !flush));
 wire [CORES-1:0] core_valid;
 genvar j;
 
 // Next values of load's inputs (as the registers below take them)
-wire q_ready_next;
-wire r_active_next = !rst && !flush && (load || (r_active_reg && !finish));
-wire q_last;     // q_remaining_reg < CORES
-wire q_penult;   // q_remaining_reg < 2 * CORES
+wire queued_ready_next;
+wire running_active_next = !rst && !flush && (load || (running_active_reg && !finish));
+wire queued_last;     // queued_remaining_reg < CORES
+wire queued_penult;   // queued_remaining_reg < 2 * CORES
 // load's decision reads flags only: the compares that set them are a clock ahead.
-wire r_last_next = load ? q_last
-                 : issue && !last_group ? r_penult_reg
-                 : r_last_reg;
-wire r_penult_next = load ? q_penult
-                   : issue && !last_group ? r_remaining_reg < 3 * CORES_W32
-                   : r_penult_reg;
+wire running_last_next = load ? queued_last
+                 : issue && !last_group ? running_penult_reg
+                 : running_last_reg;
+wire running_penult_next = load ? queued_penult
+                   : issue && !last_group ? running_remaining_reg < 3 * CORES_W32
+                   : running_penult_reg;
 wire full_next;
 
 if (CROSS_REGS > 0) begin : g_load_reg
@@ -152,7 +183,7 @@ if (CROSS_REGS > 0) begin : g_load_reg
     // input, and the queue's and the core's word copies read copies of their own
     // (keep on each: Yosys would merge them), which the placer can put between
     // them and the decision.
-    wire load_next = q_ready_next && (!r_active_next || (r_last_next && !full_next));
+    wire load_next = queued_ready_next && (!running_active_next || (running_last_next && !full_next));
     reg load_reg = 1'b0;
     reg fields_load_reg = 1'b0;
     reg words_load_reg = 1'b0;
@@ -171,52 +202,69 @@ if (CROSS_REGS > 0) begin : g_load_reg
     assign load = load_reg;
     assign fields_load = fields_load_reg;
     assign words_load = words_load_reg;
-    wire unused_q_ready = q_ready;
+    wire unused_queued_ready = queued_ready;
 
     // The queued range's flags, registered: the queue holds from the clock
     // after accept, and load comes at least two clocks after accept.
-    reg q_last_reg;
-    reg q_penult_reg;
+    reg queued_last_reg;
+    reg queued_penult_reg;
     always @(posedge clk) begin
-        q_last_reg <= q_remaining_reg < CORES_W32;
-        q_penult_reg <= q_remaining_reg < 2 * CORES_W32;
+        queued_last_reg <= queued_remaining < CORES_W32;
+        queued_penult_reg <= queued_remaining < 2 * CORES_W32;
     end
-    assign q_last = q_last_reg;
-    assign q_penult = q_penult_reg;
+    assign queued_last = queued_last_reg;
+    assign queued_penult = queued_penult_reg;
 end else begin : g_load_now
-    assign load = q_ready && (!r_active_reg || finish);
+    assign load = queued_ready && (!running_active_reg || finish);
     assign fields_load = load;
     assign words_load = load;
-    wire unused_q_ready_next = q_ready_next;
-    assign q_last = q_remaining_reg < CORES_W32;
-    assign q_penult = q_remaining_reg < 2 * CORES_W32;
+    wire unused_queued_ready_next = queued_ready_next;
+    if (WORK_BYTES != 0) begin : g_flags_reg
+        // The queued range's flags, registered, off the path from the range's
+        // subtraction into load: the fields' last byte comes bytes before accept.
+        reg queued_last_reg;
+        reg queued_penult_reg;
+        always @(posedge clk) begin
+            queued_last_reg <= queued_remaining < CORES_W32;
+            queued_penult_reg <= queued_remaining < 2 * CORES_W32;
+        end
+        assign queued_last = queued_last_reg;
+        assign queued_penult = queued_penult_reg;
+    end else begin : g_flags_now
+        assign queued_last = queued_remaining < CORES_W32;
+        assign queued_penult = queued_remaining < 2 * CORES_W32;
+    end
 end
 
-if (ROUNDS_PER_CLK == 1) begin : g_serial
-    // One round per clock: each core is one round unit shared by both hashes,
-    // reading its nonce's midstate and tail from a memory of work slots (block
-    // RAM), so neither the queued nor the running item holds them in registers.
-    // Item n goes to slot n mod 4: when it is written, item n - 1 is running and
-    // the cores finish at most item n - 2, so slot n - 4 is free.
+if (ROUNDS_PER_CLK == 1) begin : g_lockstep
+    // One round per clock: the cores are the pipelines of one sha256d_lockstep
+    // (two round units each, one per hash), which read their nonces' midstate and
+    // tail from a memory of work slots (block RAM), so neither the queued nor the
+    // running item holds them in registers. Item n goes to slot n mod 4: when it
+    // is written, item n - 1 is running and the cores finish at most item n - 2,
+    // so slot n - 4 is free.
     localparam SLOT_W = 2;
     // no_rw_check: a slot is never read on the clock it is written (above).
     (* ram_style = "block", no_rw_check *) reg [351:0] slot_mem [0:(1 << SLOT_W) - 1];
     reg [SLOT_W-1:0] wr_slot_reg = {SLOT_W{1'b0}};
-    reg [SLOT_W-1:0] r_slot_reg;
-    wire [SLOT_W-1:0] read_addr [0:CORES-1];
-    reg [351:0] read_reg [0:CORES-1];
+    reg [SLOT_W-1:0] running_slot_reg;
+    wire [SLOT_W-1:0] read_addr;
+    reg [351:0] read_reg;
 
+    // WORK_BYTES: the next item's bytes are written into its slot as they come,
+    // before it is offered; that slot is free whether or not the queue is.
+    integer b;
     always @(posedge clk) begin
-        if (accept) begin
+        if (WORK_BYTES != 0) begin
+            for (b = 0; b < WORK_WORD_BYTES; b = b + 1) begin
+                if (work_byte_valid && work_byte_index == B_WORDS + 6'(b)) begin
+                    slot_mem[wr_slot_reg][351 - 8 * b -: 8] <= work_byte_data;
+                end
+            end
+        end else if (accept) begin
             slot_mem[wr_slot_reg] <= {work_midstate, work_tail};
         end
-    end
-
-    integer r;
-    always @(posedge clk) begin
-        for (r = 0; r < CORES; r = r + 1) begin
-            read_reg[r] <= slot_mem[read_addr[r]];
-        end
+        read_reg <= slot_mem[read_addr];
     end
 
     always @(posedge clk) begin
@@ -224,49 +272,61 @@ if (ROUNDS_PER_CLK == 1) begin : g_serial
             wr_slot_reg <= wr_slot_reg + 1'b1;
         end
         if (load) begin
-            r_slot_reg <= wr_slot_reg - 1'b1;
+            running_slot_reg <= wr_slot_reg - 1'b1;
         end
         if (rst) begin
             wr_slot_reg <= {SLOT_W{1'b0}};
         end
     end
 
-    assign q_ready = q_valid_reg;
-    assign q_ready_next = q_valid_next;
+    assign queued_ready = queued_valid_reg;
+    assign queued_ready_next = queued_valid_next;
     // The slots' memory holds the words: nothing to copy.
     wire unused_words_load = words_load;
 
+    wire               group_ready;
+    wire [32*CORES-1:0] group_nonce;
+    wire [32*CORES-1:0] group_out_nonce;
+    wire [META_W-1:0]   group_out_meta;
     for (j = 0; j < CORES; j = j + 1) begin : g_core
-        sha256d_serial #(
-            .SLOT_W(SLOT_W),
-            .META_W(META_W)
-        ) core_inst (
-            .clk(clk),
-            .rst(rst),
-            .work_addr(read_addr[j]),
-            .work_data(read_reg[j]),
-            .in_ready(core_ready[j]),
-            .in_valid(core_valid[j]),
-            .in_slot(r_slot_reg),
-            .in_nonce(issued(r_next_reg + 32'(j), r_order_reg)),
-            .in_threshold(r_threshold_reg),
-            .in_meta({last_group, r_seq_reg, r_tag_reg}),
-            .out_valid(core_out_valid[j]),
-            .out_hit(core_out_hit[j]),
-            .out_nonce(core_out_nonce[j]),
-            .out_meta(core_out_meta[j])
-        );
+        assign core_ready[j] = group_ready;
+        assign group_nonce[32*j +: 32] = issued(running_next_reg + 32'(j), running_order_reg);
+        assign core_out_nonce[j] = group_out_nonce[32*j +: 32];
+        assign core_out_meta[j] = group_out_meta;
     end
+
+    sha256d_lockstep #(
+        .CORES(CORES),
+        .SLOT_W(SLOT_W),
+        .META_W(META_W),
+        .BLOCK_WINDOW(SCHEDULE_BRAMS != 0 ? 1 : 0),
+        .ICE40_DSP(ICE40_DSP)
+    ) lockstep_inst (
+        .clk(clk),
+        .rst(rst),
+        .work_addr(read_addr),
+        .work_data(read_reg),
+        .in_ready(group_ready),
+        .in_valid(core_valid),
+        .in_slot(running_slot_reg),
+        .in_nonce(group_nonce),
+        .in_threshold(running_threshold_reg),
+        .in_meta({last_group, running_seq_reg, running_tag_reg}),
+        .out_valid(core_out_valid),
+        .out_hit(core_out_hit),
+        .out_nonce(group_out_nonce),
+        .out_meta(group_out_meta)
+    );
 end else begin : g_rings
     // Several rounds per clock: rings of round stages take a nonce on every free
     // slot; rounds 0..2 and the nonce-free schedule words are computed once per item.
     // sha256d_precompute's outputs are valid this many clocks after its start
     localparam PRECOMPUTE_LATENCY = 5;
-    reg         q_start_reg = 1'b0;
+    reg         queued_start_reg = 1'b0;
     reg [2:0]   pre_wait_reg = 3'd0;   // clocks until the precompute's outputs are valid
     reg         pre_done_reg = 1'b0;
-    wire [255:0] q_midstate;
-    wire [95:0]  q_tail;
+    wire [255:0] queued_midstate;
+    wire [95:0]  queued_tail;
     wire [255:0] item_midstate;
     wire [223:0] item_state;
     wire [31:0]  item_hk3, item_w16, item_w17, item_c18, item_c19;
@@ -277,9 +337,9 @@ end else begin : g_rings
     sha256d_precompute precompute_inst (
         .clk(clk),
         .rst(rst),
-        .start(q_start_reg),
-        .midstate(q_midstate),
-        .tail(q_tail),
+        .start(queued_start_reg),
+        .midstate(queued_midstate),
+        .tail(queued_tail),
         .out_state(pre_state),
         .out_hk3(pre_hk3),
         .out_w16(pre_w16),
@@ -293,27 +353,48 @@ end else begin : g_rings
     wire [2:0] pre_wait_next = accept ? 3'(PRECOMPUTE_LATENCY)
                              : pre_wait_reg - 3'(pre_wait_reg != 3'd0);
     always @(posedge clk) begin
-        q_start_reg <= accept;
+        queued_start_reg <= accept;
         pre_wait_reg <= pre_wait_next;
         pre_done_reg <= pre_wait_next == 3'd0;
         if (rst) begin
-            q_start_reg <= 1'b0;
+            queued_start_reg <= 1'b0;
             pre_wait_reg <= 3'd0;
             pre_done_reg <= 1'b0;
         end
     end
 
-    assign q_ready = q_valid_reg && pre_done_reg;
-    assign q_ready_next = q_valid_next && !rst && pre_wait_next == 3'd0;
+    assign queued_ready = queued_valid_reg && pre_done_reg;
+    assign queued_ready_next = queued_valid_next && !rst && pre_wait_next == 3'd0;
 
     // The queue's words follow the input while it is empty and hold once an
     // item is accepted. They sit by the precompute, so each word's enable is its
-    // own copy of q_valid_reg, computed from itself as q_valid_reg is, so
+    // own copy of queued_valid_reg, computed from itself as queued_valid_reg is, so
     // that no logic is shared with the load decision far away (keep: Yosys would
     // merge the copies).
     localparam Q_WORDS = (256 + 96) / 32;
-    wire [351:0] q_offered = {work_midstate, work_tail};
-    wire [351:0] q_words;
+    wire [351:0] queued_offered;
+    if (WORK_BYTES != 0) begin : g_work_bytes
+        // the bytes are put together here, as the queue may hold an item
+        reg [351:0] offered_reg;
+        integer b;
+        always @(posedge clk) begin
+            for (b = 0; b < WORK_WORD_BYTES; b = b + 1) begin
+                if (work_byte_valid && work_byte_index == B_WORDS + 6'(b)) begin
+                    offered_reg[351 - 8 * b -: 8] <= work_byte_data;
+                end
+            end
+        end
+        assign queued_offered = offered_reg;
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [351:0] unused_words = {work_midstate, work_tail};
+        /* verilator lint_on UNUSEDSIGNAL */
+    end else begin : g_work_words
+        assign queued_offered = {work_midstate, work_tail};
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [14:0] unused_byte = {work_byte_valid, work_byte_index, work_byte_data};
+        /* verilator lint_on UNUSEDSIGNAL */
+    end
+    wire [351:0] queued_words;
     genvar k;
     for (k = 0; k < Q_WORDS; k = k + 1) begin : g_q_word
         reg        held_reg = 1'b0;
@@ -324,15 +405,15 @@ end else begin : g_rings
         end
         always @(posedge clk) begin
             if (!held_reg) begin
-                word_reg <= q_offered[32*k +: 32];
+                word_reg <= queued_offered[32*k +: 32];
             end
         end
-        assign q_words[32*k +: 32] = word_reg;
+        assign queued_words[32*k +: 32] = word_reg;
     end
-    assign {q_midstate, q_tail} = q_words;
+    assign {queued_midstate, queued_tail} = queued_words;
 
     // The item's words as the core reads them: {midstate, a..g, h + K3, W16, W17, C18, C19}
-    wire [639:0] pre_item = {q_midstate, pre_state, pre_hk3, pre_w16, pre_w17, pre_c18, pre_c19};
+    wire [639:0] pre_item = {queued_midstate, pre_state, pre_hk3, pre_w16, pre_w17, pre_c18, pre_c19};
     wire [639:0] item;
     if (ROUNDS_PER_CLK == 64) begin : g_core_keeps_item
         // A full pipeline keeps the item's words itself, beside the stages that
@@ -342,13 +423,13 @@ end else begin : g_rings
         assign item = pre_item;
     end else begin : g_item_regs
         // The rings read the item's words with every slot: the running item's are held here.
-        reg [639:0] r_item_reg;
+        reg [639:0] running_item_reg;
         always @(posedge clk) begin
             if (load) begin
-                r_item_reg <= pre_item;
+                running_item_reg <= pre_item;
             end
         end
-        assign item = r_item_reg;
+        assign item = running_item_reg;
     end
     assign {item_midstate, item_state, item_hk3, item_w16, item_w17, item_c18, item_c19} = item;
 
@@ -371,9 +452,9 @@ end else begin : g_rings
             .work_c19(item_c19),
             .in_ready(core_ready[j]),
             .in_valid(core_valid[j]),
-            .in_nonce(issued(r_next_reg + 32'(j), r_order_reg)),
-            .in_threshold(r_threshold_reg),
-            .in_meta({last_group, r_seq_reg, r_tag_reg}),
+            .in_nonce(issued(running_next_reg + 32'(j), running_order_reg)),
+            .in_threshold(running_threshold_reg),
+            .in_meta({last_group, running_seq_reg, running_tag_reg}),
             .out_valid(core_out_valid[j]),
             .out_hit(core_out_hit[j]),
             .out_nonce(core_out_nonce[j]),
@@ -387,59 +468,79 @@ for (j = 0; j < CORES; j = j + 1) begin : g_valid
     if (j == 0) begin : g_first
         assign core_valid[j] = issue;
     end else begin : g_rest
-        assign core_valid[j] = issue && 32'(j) <= r_remaining_reg;
+        assign core_valid[j] = issue && 32'(j) <= running_remaining_reg;
     end
 end
 
 always @(posedge clk) begin
     if (issue && !last_group) begin
-        r_next_reg <= r_next_reg + CORES_W32;
-        r_remaining_reg <= r_remaining_reg - CORES_W32;
+        running_next_reg <= running_next_reg + CORES_W32;
+        running_remaining_reg <= running_remaining_reg - CORES_W32;
     end
-    r_active_reg <= r_active_next;
-    r_last_reg <= r_last_next;
-    r_penult_reg <= r_penult_next;
+    running_active_reg <= running_active_next;
+    running_last_reg <= running_last_next;
+    running_penult_reg <= running_penult_next;
     if (fields_load) begin
-        r_tag_reg <= q_tag_reg;
-        r_seq_reg <= seq_reg;
+        running_tag_reg <= queued_tag_reg;
+        running_seq_reg <= seq_reg;
         seq_reg <= seq_reg + 1'b1;
-        r_next_reg <= q_start_nonce_reg;
-        r_remaining_reg <= q_remaining_reg;
-        r_threshold_reg <= q_threshold_reg;
-        r_order_reg <= q_order_reg;
+        running_next_reg <= queued_start_nonce_reg;
+        running_remaining_reg <= queued_remaining;
+        running_threshold_reg <= queued_threshold_reg;
+        running_order_reg <= queued_order_reg;
     end
-    if (!q_fields_held_reg) begin
-        q_tag_reg <= work_tag;
-        q_start_nonce_reg <= work_nonce_start;
-        q_remaining_reg <= work_nonce_end - work_nonce_start;
-        q_threshold_reg <= work_threshold;
-        q_order_reg <= work_header_order;
+    if (WORK_BYTES != 0) begin
+        // the fields take their bytes while no item is queued
+        if (work_byte_valid && !queued_fields_held_reg) begin
+            if (work_byte_index == 6'd0) begin
+                queued_tag_reg <= work_byte_data;
+            end
+            if (work_byte_index >= B_RANGE && work_byte_index < B_FLAGS) begin
+                {queued_start_nonce_reg, queued_end_nonce_reg, queued_threshold_reg} <=
+                    {queued_start_nonce_reg[23:0], queued_end_nonce_reg, queued_threshold_reg, work_byte_data};
+            end
+            if (work_byte_index == B_FLAGS) begin
+                queued_order_reg <= work_byte_data[0];
+            end
+        end
+        if (work_byte_valid) begin
+            bytes_lost_reg <= queued_fields_held_reg || (bytes_lost_reg && work_byte_index != 6'd0);
+        end
+    end else if (!queued_fields_held_reg) begin
+        queued_tag_reg <= work_tag;
+        queued_start_nonce_reg <= work_nonce_start;
+        queued_remaining_reg <= work_nonce_end - work_nonce_start;
+        queued_threshold_reg <= work_threshold;
+        queued_order_reg <= work_header_order;
     end
 
     if (rst) begin
-        r_tag_reg <= 8'd0;
+        running_tag_reg <= 8'd0;
         seq_reg <= {SEQ_W{1'b0}};
+        bytes_lost_reg <= 1'b0;
     end
 end
 
-assign work_ready = !q_valid_reg;
+assign work_ready = !queued_valid_reg;
+assign work_bytes_lost = bytes_lost_reg;
+assign work_bad_range = WORK_BYTES != 0 ? queued_end_nonce_reg < queued_start_nonce_reg
+                                        : work_nonce_end < work_nonce_start;
 
 // The queued range's fields follow the input while the queue is empty and
-// hold once an item is accepted, enabled by a copy of q_valid_reg of their
-// own, computed from itself as q_valid_reg is: they sit by the input, the
-// load decision that q_valid_reg feeds may not (keep: Yosys would merge them).
-reg q_fields_held_reg = 1'b0;
+// hold once an item is accepted, enabled by a copy of queued_valid_reg of their
+// own, computed from itself as queued_valid_reg is: they sit by the input, the
+// load decision that queued_valid_reg feeds may not (keep: Yosys would merge them).
 (* keep *)
 always @(posedge clk) begin
-    q_fields_held_reg <= !rst && (work_valid || q_fields_held_reg)
-                         && !(q_fields_held_reg && (load || flush));
+    queued_fields_held_reg <= !rst && (work_valid || queued_fields_held_reg)
+                         && !(queued_fields_held_reg && (load || flush));
 end
 
 // Its own block with keep: Yosys would otherwise merge it with the queue words'
 // copies of it, which sit by the words, far from the load decision that reads it.
 (* keep *)
 always @(posedge clk) begin
-    q_valid_reg <= q_valid_next;
+    queued_valid_reg <= queued_valid_next;
 end
 
 // Results pass RESULT_REGS registers on their way to the FIFOs, plain copies:
@@ -707,11 +808,11 @@ assign found_dropped = dropped_pending_reg != 16'd0;
 // busy as a register, the value the three terms take on the next clock.
 reg busy_reg = 1'b0;
 always @(posedge clk) begin
-    busy_reg <= r_active_next || (!rst && (issue || inflight_next != 8'd0));
+    busy_reg <= running_active_next || (!rst && (issue || inflight_next != 8'd0));
 end
 assign busy = busy_reg;
-assign queued = q_valid_reg;
-assign current_tag = r_tag_reg;
+assign queued = queued_valid_reg;
+assign current_tag = running_tag_reg;
 assign nonces_hashed = hashed_reg;
 
 endmodule
