@@ -671,18 +671,7 @@ mod tests {
         )
         .unwrap();
         let mut session = Session::new(None, vec![1, 2, 3, 4], 4, 0);
-        let job = StratumJob::from_notify(
-            "a",
-            &"11".repeat(32),
-            "01000000",
-            "ffffffff",
-            &[],
-            "20000000",
-            "1d00ffff",
-            "495fab29",
-            true,
-        )
-        .unwrap();
+        let job = super::super::session::tests::job("a", true);
         session.add_job(job.clone());
         client.session = Some(session);
         let mut roller = JobRoller::new(client.job_spec(job).unwrap(), 1, 0);

@@ -209,12 +209,13 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::hash::{Nonce, Target};
     use crate::work::{JobRoller, JobSpec};
 
-    fn job(id: &str, clean: bool) -> StratumJob {
+    /// A job with id `id` (shared with the client's tests).
+    pub(in crate::pool) fn job(id: &str, clean: bool) -> StratumJob {
         StratumJob::from_notify(
             id,
             &"11".repeat(32),
