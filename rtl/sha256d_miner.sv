@@ -5,7 +5,8 @@
 // Work in and events out are valid/ready. The cores take nonces in lockstep
 // (core j hashes start + j, start + j + CORES, ...; in header-byte order, those
 // counters byte-swapped); a queued item starts on the slot after the running one's
-// last nonce. Events: found nonces, then "done" per item.
+// last nonce. Events: found nonces, then "done" per item, ordered by
+// miner_results; one round per clock reads the items' words from work_slots.
 `resetall
 `default_nettype none
 
@@ -83,11 +84,8 @@ localparam OUT_W = $clog2(DONE_DEPTH + 1);
 // Item sequence numbers order found results against done events; twice the
 // span of items that can be buffered at once, so the "newer" test never wraps.
 localparam SEQ_W = $clog2(RESULT_FIFO_DEPTH + DONE_DEPTH + 2) + 1;
-localparam META_W = 1 + SEQ_W + 8;   // {last, seq, tag}
-localparam FOUND_W = SEQ_W + 8 + 32; // {seq, tag, nonce}
-localparam DONE_W = SEQ_W + 8;       // {seq, tag}
+localparam META_W = 1 + SEQ_W + 8;   // {last, seq, tag}: miner_results core_meta
 localparam [31:0] CORES_W32 = 32'(CORES);
-localparam IDX_W = CORES > 1 ? $clog2(CORES) : 1;
 // A full pipeline spans the chip: the control at its input end (queue, precompute,
 // issue, credit count) and at its output end (result FIFOs, events, counts) are
 // kept apart, and the two pulses from the output end back to the input end pass
@@ -101,12 +99,12 @@ localparam [5:0] B_RANGE = 6'd45;
 localparam [5:0] B_FLAGS = 6'd57;
 
 // Queued item (its midstate and tail are kept by the work path below)
-reg         queued_valid_reg = 1'b0;
+wire        queued_valid;
 reg [7:0]   queued_tag_reg;
 reg [31:0]  queued_start_nonce_reg;
 reg [31:0]  queued_remaining_reg;   // nonces of the range after its first
 reg [31:0]  queued_end_nonce_reg;   // WORK_BYTES: the range's end, in place of queued_remaining_reg
-reg         queued_fields_held_reg = 1'b0;   // see below
+wire        queued_fields_held;   // see below
 reg         bytes_lost_reg = 1'b0;
 wire [31:0] queued_remaining = WORK_BYTES != 0 ? queued_end_nonce_reg - queued_start_nonce_reg : queued_remaining_reg;
 reg [31:0]  queued_threshold_reg;
@@ -155,7 +153,7 @@ wire        words_load;   // load, for the item's word copies
 
 wire accept = work_valid && work_ready;
 // A work item offered with flush is kept: it comes after the flush.
-wire queued_valid_next = !rst && (accept || (queued_valid_reg && !load && !flush));
+wire queued_valid_next = !rst && (accept || (queued_valid && !load && !flush));
 wire [CORES-1:0] core_valid;
 genvar j;
 
@@ -181,27 +179,12 @@ if (CROSS_REGS > 0) begin : g_load_reg
     // a slot on every clock (core_ready is always high), which makes that possible.
     // The running item's fields (nonce, count, threshold, tag), by the core's
     // input, and the queue's and the core's word copies read copies of their own
-    // (keep on each: Yosys would merge them), which the placer can put between
+    // (kept_reg: Yosys would merge them), which the placer can put between
     // them and the decision.
     wire load_next = queued_ready_next && (!running_active_next || (running_last_next && !full_next));
-    reg load_reg = 1'b0;
-    reg fields_load_reg = 1'b0;
-    reg words_load_reg = 1'b0;
-    (* keep *)
-    always @(posedge clk) begin
-        load_reg <= load_next;
-    end
-    (* keep *)
-    always @(posedge clk) begin
-        fields_load_reg <= load_next;
-    end
-    (* keep *)
-    always @(posedge clk) begin
-        words_load_reg <= load_next;
-    end
-    assign load = load_reg;
-    assign fields_load = fields_load_reg;
-    assign words_load = words_load_reg;
+    kept_reg load_copy_inst (.clk(clk), .rst(1'b0), .in(load_next), .out(load));
+    kept_reg fields_load_copy_inst (.clk(clk), .rst(1'b0), .in(load_next), .out(fields_load));
+    kept_reg words_load_copy_inst (.clk(clk), .rst(1'b0), .in(load_next), .out(words_load));
     wire unused_queued_ready = queued_ready;
 
     // The queued range's flags, registered: the queue holds from the clock
@@ -244,42 +227,31 @@ if (ROUNDS_PER_CLK == 1) begin : g_lockstep
     // is written, item n - 1 is running and the cores finish at most item n - 2,
     // so slot n - 4 is free.
     localparam SLOT_W = 2;
-    // no_rw_check: a slot is never read on the clock it is written (above).
-    (* ram_style = "block", no_rw_check *) reg [351:0] slot_mem [0:(1 << SLOT_W) - 1];
-    reg [SLOT_W-1:0] wr_slot_reg = {SLOT_W{1'b0}};
-    reg [SLOT_W-1:0] running_slot_reg;
     wire [SLOT_W-1:0] read_addr;
-    reg [351:0] read_reg;
+    wire [351:0]      read_data;
+    wire [SLOT_W-1:0] running_slot;
 
     // WORK_BYTES: the next item's bytes are written into its slot as they come,
     // before it is offered; that slot is free whether or not the queue is.
-    integer b;
-    always @(posedge clk) begin
-        if (WORK_BYTES != 0) begin
-            for (b = 0; b < WORK_WORD_BYTES; b = b + 1) begin
-                if (work_byte_valid && work_byte_index == B_WORDS + 6'(b)) begin
-                    slot_mem[wr_slot_reg][351 - 8 * b -: 8] <= work_byte_data;
-                end
-            end
-        end else if (accept) begin
-            slot_mem[wr_slot_reg] <= {work_midstate, work_tail};
-        end
-        read_reg <= slot_mem[read_addr];
-    end
+    work_slots #(
+        .SLOT_W(SLOT_W),
+        .WORK_BYTES(WORK_BYTES),
+        .FIRST_BYTE(B_WORDS)
+    ) slots_inst (
+        .clk(clk),
+        .rst(rst),
+        .accept(accept),
+        .words({work_midstate, work_tail}),
+        .byte_valid(work_byte_valid),
+        .byte_index(work_byte_index),
+        .byte_data(work_byte_data),
+        .load(load),
+        .running_slot(running_slot),
+        .read_addr(read_addr),
+        .read_data(read_data)
+    );
 
-    always @(posedge clk) begin
-        if (accept) begin
-            wr_slot_reg <= wr_slot_reg + 1'b1;
-        end
-        if (load) begin
-            running_slot_reg <= wr_slot_reg - 1'b1;
-        end
-        if (rst) begin
-            wr_slot_reg <= {SLOT_W{1'b0}};
-        end
-    end
-
-    assign queued_ready = queued_valid_reg;
+    assign queued_ready = queued_valid;
     assign queued_ready_next = queued_valid_next;
     // The slots' memory holds the words: nothing to copy.
     wire unused_words_load = words_load;
@@ -305,10 +277,10 @@ if (ROUNDS_PER_CLK == 1) begin : g_lockstep
         .clk(clk),
         .rst(rst),
         .work_addr(read_addr),
-        .work_data(read_reg),
+        .work_data(read_data),
         .in_ready(group_ready),
         .in_valid(core_valid),
-        .in_slot(running_slot_reg),
+        .in_slot(running_slot),
         .in_nonce(group_nonce),
         .in_threshold(running_threshold_reg),
         .in_meta({last_group, running_seq_reg, running_tag_reg}),
@@ -363,13 +335,13 @@ end else begin : g_rings
         end
     end
 
-    assign queued_ready = queued_valid_reg && pre_done_reg;
+    assign queued_ready = queued_valid && pre_done_reg;
     assign queued_ready_next = queued_valid_next && !rst && pre_wait_next == 3'd0;
 
     // The queue's words follow the input while it is empty and hold once an
     // item is accepted. They sit by the precompute, so each word's enable is its
-    // own copy of queued_valid_reg, computed from itself as queued_valid_reg is, so
-    // that no logic is shared with the load decision far away (keep: Yosys would
+    // own copy of queued_valid, computed from itself as queued_valid is, so
+    // that no logic is shared with the load decision far away (kept_reg: Yosys would
     // merge the copies).
     localparam Q_WORDS = (256 + 96) / 32;
     wire [351:0] queued_offered;
@@ -397,14 +369,16 @@ end else begin : g_rings
     wire [351:0] queued_words;
     genvar k;
     for (k = 0; k < Q_WORDS; k = k + 1) begin : g_q_word
-        reg        held_reg = 1'b0;
+        wire       held;
         reg [31:0] word_reg;
-        (* keep *)
+        kept_reg held_copy_inst (
+            .clk(clk),
+            .rst(1'b0),
+            .in(!rst && (work_valid || held) && !(held && (words_load || flush))),
+            .out(held)
+        );
         always @(posedge clk) begin
-            held_reg <= !rst && (work_valid || held_reg) && !(held_reg && (words_load || flush));
-        end
-        always @(posedge clk) begin
-            if (!held_reg) begin
+            if (!held) begin
                 word_reg <= queued_offered[32*k +: 32];
             end
         end
@@ -491,7 +465,7 @@ always @(posedge clk) begin
     end
     if (WORK_BYTES != 0) begin
         // the fields take their bytes while no item is queued
-        if (work_byte_valid && !queued_fields_held_reg) begin
+        if (work_byte_valid && !queued_fields_held) begin
             if (work_byte_index == 6'd0) begin
                 queued_tag_reg <= work_byte_data;
             end
@@ -504,9 +478,9 @@ always @(posedge clk) begin
             end
         end
         if (work_byte_valid) begin
-            bytes_lost_reg <= queued_fields_held_reg || (bytes_lost_reg && work_byte_index != 6'd0);
+            bytes_lost_reg <= queued_fields_held || (bytes_lost_reg && work_byte_index != 6'd0);
         end
-    end else if (!queued_fields_held_reg) begin
+    end else if (!queued_fields_held) begin
         queued_tag_reg <= work_tag;
         queued_start_nonce_reg <= work_nonce_start;
         queued_remaining_reg <= work_nonce_end - work_nonce_start;
@@ -521,36 +495,29 @@ always @(posedge clk) begin
     end
 end
 
-assign work_ready = !queued_valid_reg;
+assign work_ready = !queued_valid;
 assign work_bytes_lost = bytes_lost_reg;
 assign work_bad_range = WORK_BYTES != 0 ? queued_end_nonce_reg < queued_start_nonce_reg
                                         : work_nonce_end < work_nonce_start;
 
 // The queued range's fields follow the input while the queue is empty and
-// hold once an item is accepted, enabled by a copy of queued_valid_reg of their
-// own, computed from itself as queued_valid_reg is: they sit by the input, the
-// load decision that queued_valid_reg feeds may not (keep: Yosys would merge them).
-(* keep *)
-always @(posedge clk) begin
-    queued_fields_held_reg <= !rst && (work_valid || queued_fields_held_reg)
-                         && !(queued_fields_held_reg && (load || flush));
-end
+// hold once an item is accepted, enabled by a copy of queued_valid of their
+// own, computed from itself as queued_valid is: they sit by the input, the
+// load decision that queued_valid feeds may not (kept_reg: Yosys would merge them).
+kept_reg fields_held_copy_inst (
+    .clk(clk),
+    .rst(1'b0),
+    .in(!rst && (work_valid || queued_fields_held) && !(queued_fields_held && (load || flush))),
+    .out(queued_fields_held)
+);
 
-// Its own block with keep: Yosys would otherwise merge it with the queue words'
-// copies of it, which sit by the words, far from the load decision that reads it.
-(* keep *)
-always @(posedge clk) begin
-    queued_valid_reg <= queued_valid_next;
-end
+// Kept: Yosys would otherwise merge it with the queue words' copies of it, which
+// sit by the words, far from the load decision that reads it.
+kept_reg valid_copy_inst (.clk(clk), .rst(1'b0), .in(queued_valid_next), .out(queued_valid));
 
-// Results pass RESULT_REGS registers on their way to the FIFOs, plain copies:
-// a full pipeline's last stage may sit far from the FIFOs, whose write enables
-// fan out over their memories.
-localparam RESULT_REGS = CROSS_REGS > 0 ? 2 : 1;
-reg [CORES-1:0]        res_valid_reg [0:RESULT_REGS-1];
-reg [CORES-1:0]        res_hit_reg [0:RESULT_REGS-1];
-reg [32*CORES-1:0]     res_nonce_reg [0:RESULT_REGS-1];
-reg [META_W*CORES-1:0] res_meta_reg [0:RESULT_REGS-1];
+// Results and events
+wire done_pop;
+wire slot_out;
 wire [32*CORES-1:0]     core_out_nonce_flat;
 wire [META_W*CORES-1:0] core_out_meta_flat;
 for (j = 0; j < CORES; j = j + 1) begin : g_flat
@@ -558,243 +525,64 @@ for (j = 0; j < CORES; j = j + 1) begin : g_flat
     assign core_out_meta_flat[META_W*j +: META_W] = core_out_meta[j];
 end
 
-integer rr;
-always @(posedge clk) begin
-    res_valid_reg[0] <= core_out_valid;
-    res_hit_reg[0] <= core_out_hit;
-    res_nonce_reg[0] <= core_out_nonce_flat;
-    res_meta_reg[0] <= core_out_meta_flat;
-    for (rr = 1; rr < RESULT_REGS; rr = rr + 1) begin
-        res_valid_reg[rr] <= res_valid_reg[rr-1];
-        res_hit_reg[rr] <= res_hit_reg[rr-1];
-        res_nonce_reg[rr] <= res_nonce_reg[rr-1];
-        res_meta_reg[rr] <= res_meta_reg[rr-1];
-    end
-    if (rst) begin
-        for (rr = 0; rr < RESULT_REGS; rr = rr + 1) begin
-            res_valid_reg[rr] <= {CORES{1'b0}};
-        end
-    end
-end
-
-wire [CORES-1:0]        res_valid = res_valid_reg[RESULT_REGS-1];
-wire [CORES-1:0]        res_found = res_valid & res_hit_reg[RESULT_REGS-1];
-wire [32*CORES-1:0]     res_nonce = res_nonce_reg[RESULT_REGS-1];
-wire [META_W*CORES-1:0] res_meta = res_meta_reg[RESULT_REGS-1];
-
-// Results: a found FIFO per core and one queue of done events
-wire [CORES-1:0] found_valid;
-wire [CORES-1:0] found_push_ready;
-wire [CORES-1:0] found_pop;
-wire [FOUND_W-1:0] found_head [0:CORES-1];
-
-for (j = 0; j < CORES; j = j + 1) begin : g_found
-    sync_fifo #(
-        .WIDTH(FOUND_W),
-        .DEPTH(RESULT_FIFO_DEPTH)
-    ) found_fifo_inst (
-        .clk(clk),
-        .rst(rst),
-        .in_valid(res_found[j]),
-        .in_ready(found_push_ready[j]),
-        .in_data({res_meta[META_W*j +: SEQ_W+8], res_nonce[32*j +: 32]}),
-        .out_valid(found_valid[j]),
-        .out_ready(found_pop[j]),
-        .out_data(found_head[j])
-    );
-end
-
-wire              done_valid;
-wire              done_pop;
-wire [DONE_W-1:0] done_head;
-wire              done_push = res_valid[0] && res_meta[META_W-1];
-
-sync_fifo #(
-    .WIDTH(DONE_W),
-    .DEPTH(DONE_DEPTH)
-) done_fifo_inst (
+miner_results #(
+    .CORES(CORES),
+    .SEQ_W(SEQ_W),
+    .RESULT_FIFO_DEPTH(RESULT_FIFO_DEPTH),
+    .DONE_DEPTH(DONE_DEPTH),
+    // a full pipeline's last stage may sit far from the result FIFOs
+    .RESULT_REGS(CROSS_REGS > 0 ? 2 : 1)
+) results_inst (
     .clk(clk),
     .rst(rst),
-    .in_valid(done_push),
-    /* verilator lint_off PINCONNECTEMPTY */ // never full: outstanding_reg holds issue back
-    .in_ready(),
-    /* verilator lint_on PINCONNECTEMPTY */
-    .in_data(res_meta[DONE_W-1:0]),
-    .out_valid(done_valid),
-    .out_ready(done_pop),
-    .out_data(done_head)
+    .core_valid(core_out_valid),
+    .core_hit(core_out_hit),
+    .core_nonce(core_out_nonce_flat),
+    .core_meta(core_out_meta_flat),
+    .event_valid(event_valid),
+    .event_ready(event_ready),
+    .event_done(event_done),
+    .event_tag(event_tag),
+    .event_nonce(event_nonce),
+    .slot_out(slot_out),
+    .done_out(done_pop),
+    .found_dropped(found_dropped),
+    .nonces_hashed(nonces_hashed)
 );
-
-// A found result goes out before the oldest pending done unless it belongs to a
-// newer item (sequence numbers compared modulo 2^SEQ_W).
-reg              ev_found;
-reg [IDX_W-1:0]  ev_core;
-integer c;
-always @* begin
-    ev_found = 1'b0;
-    ev_core = 0;
-    for (c = CORES - 1; c >= 0; c = c - 1) begin
-        if (found_valid[c] && (!done_valid || !newer(found_head[c][FOUND_W-1:40],
-                                                     done_head[DONE_W-1:8]))) begin
-            ev_found = 1'b1;
-            ev_core = c[IDX_W-1:0];
-        end
-    end
-end
-
-function automatic newer(input [SEQ_W-1:0] seq, input [SEQ_W-1:0] than);
-    reg [SEQ_W-1:0] diff;
-    begin
-        diff = seq - than;
-        newer = diff != {SEQ_W{1'b0}} && !diff[SEQ_W-1];
-    end
-endfunction
-
-// The choice is registered, so that the compare above and the pops below are
-// not one path. It is a clock old when used, which is safe: a head changes only
-// when popped (and after a pop the event register is full for a clock, so no
-// choice made before the pop is used), or by appearing in an empty queue, and
-// a found result never appears after the done event of its own item.
-reg             choice_valid_reg = 1'b0;
-reg             choice_found_reg = 1'b0;
-reg [IDX_W-1:0] choice_core_reg = {IDX_W{1'b0}};
-always @(posedge clk) begin
-    choice_valid_reg <= ev_found || done_valid;
-    choice_found_reg <= ev_found;
-    choice_core_reg <= ev_core;
-    if (rst) begin
-        choice_valid_reg <= 1'b0;
-    end
-end
-
-wire [FOUND_W-1:0] ev_head = found_head[choice_core_reg];
-wire [7:0]  ev_tag = ev_head[39:32];
-wire [31:0] ev_nonce = ev_head[31:0];
-/* verilator lint_off UNUSEDSIGNAL */ // the sequence number stays inside
-wire [SEQ_W-1:0] ev_seq = ev_head[FOUND_W-1:40];
-/* verilator lint_on UNUSEDSIGNAL */
-
-// The chosen event waits in a register, taken from the queues only while it is
-// empty: event_ready then never reaches the FIFOs' pointers (a long path through
-// the consumer's arbitration), at the price of one event per two clocks at most.
-reg        event_valid_reg = 1'b0;
-reg        event_done_reg;
-reg [7:0]  event_tag_reg;
-reg [31:0] event_nonce_reg;
-
-wire event_take = !event_valid_reg && choice_valid_reg;
-
-always @(posedge clk) begin
-    if (event_take) begin
-        event_valid_reg <= 1'b1;
-        event_done_reg <= !choice_found_reg;
-        event_tag_reg <= choice_found_reg ? ev_tag : done_head[7:0];
-        event_nonce_reg <= choice_found_reg ? ev_nonce : 32'd0;
-    end else if (event_ready) begin
-        event_valid_reg <= 1'b0;
-    end
-
-    if (rst) begin
-        event_valid_reg <= 1'b0;
-    end
-end
-
-assign event_valid = event_valid_reg;
-assign event_done = event_done_reg;
-assign event_tag = event_tag_reg;
-assign event_nonce = event_nonce_reg;
-
-for (j = 0; j < CORES; j = j + 1) begin : g_pop
-    assign found_pop[j] = event_take && choice_found_reg && choice_core_reg == IDX_W'(j);
-end
-assign done_pop = event_take && !choice_found_reg;
-
-// Bookkeeping and status
-wire [$clog2(CORES+1)-1:0] dropped_now;
-wire [$clog2(CORES+1)-1:0] hashed_now;
-reg  [15:0] dropped_pending_reg = 16'd0;
-reg  [63:0] hashed_reg = 64'd0;
-
-function automatic [$clog2(CORES+1)-1:0] popcount(input [CORES-1:0] bits);
-    integer b;
-    begin
-        popcount = 0;
-        for (b = 0; b < CORES; b = b + 1) begin
-            popcount = popcount + {{($clog2(CORES+1)-1){1'b0}}, bits[b]};
-        end
-    end
-endfunction
-
-// Counted a clock late: the cores' outputs may sit far from these counters.
-reg [$clog2(CORES+1)-1:0] dropped_now_reg = 0;
-reg [$clog2(CORES+1)-1:0] hashed_now_reg = 0;
-always @(posedge clk) begin
-    dropped_now_reg <= popcount(res_found & ~found_push_ready);
-    hashed_now_reg <= popcount(res_valid);
-    if (rst) begin
-        dropped_now_reg <= 0;
-        hashed_now_reg <= 0;
-    end
-end
-assign dropped_now = dropped_now_reg;
-assign hashed_now = hashed_now_reg;
 
 // A done event's pop frees its credit, and a finished slot leaves the in-flight
 // count, CROSS_REGS clocks late: counted late, both only err high, so a late
 // credit never lets the done queue overflow.
 wire done_pop_back;
 wire out_valid_back;
-if (CROSS_REGS > 0) begin : g_cross_regs
-    reg [CROSS_REGS-1:0] done_pop_chain = {CROSS_REGS{1'b0}};
-    reg [CROSS_REGS-1:0] out_valid_chain = {CROSS_REGS{1'b0}};
-    always @(posedge clk) begin
-        done_pop_chain <= CROSS_REGS'({done_pop_chain, done_pop});
-        out_valid_chain <= CROSS_REGS'({out_valid_chain, res_valid[0]});
-        if (rst) begin
-            done_pop_chain <= {CROSS_REGS{1'b0}};
-            out_valid_chain <= {CROSS_REGS{1'b0}};
-        end
-    end
-    assign done_pop_back = done_pop_chain[CROSS_REGS-1];
-    assign out_valid_back = out_valid_chain[CROSS_REGS-1];
-end else begin : g_no_cross_regs
-    assign done_pop_back = done_pop;
-    assign out_valid_back = res_valid[0];
-end
+pulse_delay #(
+    .WIDTH(2),
+    .DELAY(CROSS_REGS)
+) cross_delay_inst (
+    .clk(clk),
+    .rst(rst),
+    .in({done_pop, slot_out}),
+    .out({done_pop_back, out_valid_back})
+);
 
 // An issued group enters the in-flight count through a register: the count is
 // pulled towards the output end by its late decrement, and would pull the
 // issue logic with it.
-// keep: Yosys would merge it with the core's input valid, far from the count.
-reg issued_reg = 1'b0;
-(* keep *)
-always @(posedge clk) begin
-    issued_reg <= issue;
-    if (rst) begin
-        issued_reg <= 1'b0;
-    end
-end
+// Kept: Yosys would merge it with the core's input valid, far from the count.
+wire issue_counted;
+kept_reg issued_copy_inst (.clk(clk), .rst(rst), .in(issue), .out(issue_counted));
 
-wire [7:0] inflight_next = inflight_reg + 8'(issued_reg) - 8'(out_valid_back);
+wire [7:0] inflight_next = inflight_reg + 8'(issue_counted) - 8'(out_valid_back);
 
 wire [OUT_W-1:0] outstanding_next = outstanding_reg + OUT_W'(finish) - OUT_W'(done_pop_back);
 assign full_next = !rst && outstanding_next == OUT_W'(DONE_DEPTH);
 
 always @(posedge clk) begin
-    hashed_reg <= hashed_reg + 64'(hashed_now);
-    if (dropped_pending_reg != 16'd0 || dropped_now != 0) begin
-        if (dropped_pending_reg + 16'(dropped_now) <= 16'hfffe) begin
-            dropped_pending_reg <= dropped_pending_reg + 16'(dropped_now)
-                - 16'(dropped_pending_reg != 16'd0);
-        end
-    end
     outstanding_reg <= outstanding_next;
     full_reg <= full_next;
     inflight_reg <= inflight_next;
 
     if (rst) begin
-        hashed_reg <= 64'd0;
-        dropped_pending_reg <= 16'd0;
         outstanding_reg <= {OUT_W{1'b0}};
         full_reg <= 1'b0;
         inflight_reg <= 8'd0;
@@ -804,16 +592,14 @@ end
 // Lockstep: every core frees its slot on the same clock as core 0.
 wire unused_core_ready = ^core_ready;
 
-assign found_dropped = dropped_pending_reg != 16'd0;
 // busy as a register, the value the three terms take on the next clock.
 reg busy_reg = 1'b0;
 always @(posedge clk) begin
     busy_reg <= running_active_next || (!rst && (issue || inflight_next != 8'd0));
 end
 assign busy = busy_reg;
-assign queued = queued_valid_reg;
+assign queued = queued_valid;
 assign current_tag = running_tag_reg;
-assign nonces_hashed = hashed_reg;
 
 endmodule
 

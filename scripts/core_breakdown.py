@@ -51,6 +51,10 @@ FILE_PARTS = {
     "sha256d_core.sv": PARTS[6],
     "sha256d_precompute.sv": PARTS[7],
     "sha256d_miner.sv": PARTS[8],
+    "miner_results.sv": PARTS[8],
+    "work_slots.sv": PARTS[8],
+    "kept_reg.sv": PARTS[8],
+    "pulse_delay.sv": PARTS[8],
     "sync_fifo.sv": PARTS[8],
     "report_core_top.v": PARTS[9],
 }
