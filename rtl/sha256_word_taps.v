@@ -61,9 +61,8 @@ endfunction
 // 3 clocks. A block RAM's output is slow (ECP5 -6: 5.8 ns), so the register it
 // feeds has to sit beside it, and one more register lets the word travel on to
 // a reader placed far away. The write side gets none: the word reaches the
-// memory from its line's register, and without registers there a fully
-// unrolled core still places above 100 MHz, with 8,600 fewer flip-flops and
-// less to route.
+// memory from its line's register, which is enough for timing; more there
+// would cost a flip-flop per bit of every line, and more to route.
 function automatic integer block_out_regs(input integer gap);
     block_out_regs = gap >= 4 ? 1 : 0;
 endfunction

@@ -64,7 +64,7 @@ localparam RING_LATENCY = STAGES * PASSES;
 // memory let the placer spread that distance.
 localparam DELAY_IN_REGS = PASSES == 1 ? 2 : 0;
 // Their reads pass a register too: the memory can sit far from the adder or
-// compare that reads it (placed, 64 tiles from the threshold's compare).
+// compare that reads it (block RAMs are few and fixed in place).
 localparam DELAY_OUT_REGS = PASSES == 1 ? 1 : 0;
 // A pipeline's delays are long enough for block RAM; asked for as such, each
 // memory is read and written at two addresses that never meet, so synthesis
