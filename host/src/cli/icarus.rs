@@ -16,7 +16,7 @@ use amber::device::{Driver, DriverConfig};
 use amber::icarus::{Bridge, IcarusEvent};
 use amber::text::escape;
 
-use super::mine::{open_links, BoardArgs};
+use super::board_args::{open_links, BoardArgs};
 use super::BadInput;
 
 /// How long one read of the terminal waits.
@@ -77,7 +77,7 @@ impl Cmd {
     pub fn run(self) -> anyhow::Result<()> {
         let duration = self
             .duration
-            .map(|s| super::mine::seconds("--duration", s))
+            .map(|s| super::units::seconds("--duration", s))
             .transpose()?;
         if self.boards.count() > 1 {
             return Err(BadInput(format!(

@@ -1,8 +1,9 @@
-//! Subcommands, one file each, and the exit-code policy; `programmer` and
-//! `progress` are what several subcommands share.
+//! Subcommands, one file each, and the exit-code policy; `board_args`,
+//! `programmer`, `progress` and `units` are what several subcommands share.
 
 use clap::{Parser, Subcommand};
 
+mod board_args;
 mod boards;
 mod flash;
 mod hash;
@@ -14,6 +15,7 @@ mod program;
 mod programmer;
 mod progress;
 mod scan;
+mod units;
 
 /// Exit code for bad input or usage: nothing was touched.
 pub const EXIT_BAD_INPUT: u8 = 1;

@@ -12,7 +12,8 @@ use amber::device::{DeviceEvent, Driver, DriverConfig, WorkUnit};
 use amber::hash::{Header, HeaderTail, Midstate};
 use amber::text::escape;
 
-use super::mine::{open_links, rate, BoardArgs};
+use super::board_args::{open_links, BoardArgs};
+use super::units::rate;
 use super::BadInput;
 
 /// Sweep one nonce range on a board and print every nonce it reports.

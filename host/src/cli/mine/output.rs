@@ -13,7 +13,7 @@ use amber::mining::{Latencies, MinerEvent, Snapshot};
 use amber::text::{error_chain, escape};
 use amber::work::ShareResult;
 
-use super::rate;
+use crate::cli::units::rate;
 
 /// A share difficulty in three significant figures with an SI suffix
 /// (`0.0312`, `12.3`, `4.57k`, `1.20M`), as miners print best shares.

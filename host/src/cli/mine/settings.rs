@@ -14,7 +14,9 @@ use amber::serve::{parse_listen, Limits};
 use amber::usb::DeviceSelector;
 
 use super::super::BadInput;
-use super::{BoardArgs, Cmd};
+use super::Cmd;
+use crate::cli::board_args::BoardArgs;
+use crate::cli::units::seconds;
 
 /// Longest line of a settings-file error shown; longer ones are cut.
 const ERROR_LINE_CHARS: usize = 160;
@@ -101,17 +103,6 @@ pub(super) struct Settings {
     pub(super) api: Option<ApiConfig>,
     /// The Prometheus metrics, when asked for.
     pub(super) metrics: Option<MetricsConfig>,
-}
-
-/// A positive number of seconds that a [`Duration`] can hold, or a clear error.
-pub(crate) fn seconds(flag: &str, secs: f64) -> Result<Duration, BadInput> {
-    if !(secs.is_finite() && secs > 0.0) {
-        return Err(BadInput(format!(
-            "{flag} must be a positive number of seconds, not {secs}"
-        )));
-    }
-    Duration::try_from_secs_f64(secs)
-        .map_err(|_| BadInput(format!("{flag} {secs} is longer than any run can be")))
 }
 
 /// The `i`th value, or the last one given.
