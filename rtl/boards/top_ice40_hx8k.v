@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // iCE40-HX8K Breakout Board (iCE40HX8K-CT256) board top: pins, PLL and reset
 // around miner_top.
-// Clock plan: 12 MHz oscillator (J3) -> SB_PLL40_CORE -> 63 MHz core clock.
+// Clock plan: 12 MHz oscillator (J3) -> SB_PLL40_CORE -> 69 MHz core clock.
 // UART on the FT2232H's interface B (B10/B12); LEDs D2/D3/D4 = alive/hashing/found,
 // D9 = PLL locked. The board has no user button: reset follows PLL lock.
 `default_nettype none
 
 module top_ice40_hx8k #(
-    parameter CLK_HZ = 63_000_000,          // must equal PLL_HZ below
+    parameter CLK_HZ = 69_000_000,          // must equal PLL_HZ below
     parameter BAUD = 115_200,
     parameter ROUNDS_PER_CLK = 1,
     parameter CORES = 1,
@@ -23,9 +23,9 @@ module top_ice40_hx8k #(
     output wire led7
 );
 
-// icepll -i 12 -o 63: DIVR 0, DIVF 83, DIVQ 4, FILTER_RANGE 1 -> 63.000 MHz
-// (VCO 1008 MHz). A new core clock needs new settings here and in boards.toml.
-localparam PLL_HZ = 63_000_000;
+// icepll -i 12 -o 69: DIVR 0, DIVF 45, DIVQ 3, FILTER_RANGE 1 -> 69.000 MHz
+// (VCO 552 MHz). A new core clock needs new settings here and in boards.toml.
+localparam PLL_HZ = 69_000_000;
 
 wire clk;
 wire pll_locked;
@@ -33,8 +33,8 @@ wire pll_locked;
 SB_PLL40_CORE #(
     .FEEDBACK_PATH("SIMPLE"),
     .DIVR(4'd0),
-    .DIVF(7'd83),
-    .DIVQ(3'd4),
+    .DIVF(7'd45),
+    .DIVQ(3'd3),
     .FILTER_RANGE(3'd1)
 ) pll (
     .REFERENCECLK(clk_12mhz),
