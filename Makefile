@@ -89,8 +89,11 @@ FLOW_RTL ?= $(RTL_PACKAGES) $(RTL_MODULES) $(sort $(wildcard rtl/$(FAMILY)/*.v r
 log_tail = { echo "$(firstword $(2)) failed; end of $(1):" >&2; tail -n 25 $(1) >&2; exit 1; }
 run_logged = $(2) >/dev/null 2>&1 || $(log_tail)
 run_to_log = $(2) >$(1) 2>&1 || $(log_tail)
-# Moves $(1).tmp over $(1) only when they differ, so $(1)'s timestamp says when it changed.
-update_if_changed = cmp -s $(1).tmp $(1) && rm $(1).tmp || mv $(1).tmp $(1)
+# Moves the file $(1) over $(2) only when they differ, so $(2)'s timestamp says when
+# it changed. $(1) is named by the shell's pid ($(call tmp_of,FILE)), so that two
+# makes writing the same file at once never move each other's file.
+tmp_of = $(1).tmp.$$$$
+update_if_changed = cmp -s $(1) $(2) && rm $(1) || mv $(1) $(2)
 
 # The board fragment, for the goals that build or check one board. Make remakes
 # it before it reads it (it is an included makefile): `amber boards --make` runs
@@ -103,9 +106,9 @@ endif
 
 build/%/board.mk: FORCE
 	@mkdir -p $(@D)
-	@$(AMBER_BOARDS) --make $* > $@.tmp || { rm -f $@.tmp; \
-		echo "\`amber boards --make $*\` failed: is BOARD one of \`cargo amber boards --names\`?" >&2; exit 1; }
-	@$(call update_if_changed,$@)
+	@$(AMBER_BOARDS) --make $* > $(call tmp_of,$@) || { rm -f $(call tmp_of,$@); \
+		echo "\`amber boards --make $*\` failed: is BOARD one of \`cargo amber boards --names\`?" >&2; exit 1; }; \
+		$(call update_if_changed,$(call tmp_of,$@),$@)
 
 # Build id reported in IDENTITY (8 hex digits): a digest of what goes into this
 # board's bitstream (the RTL its synthesis reads, its top, its constraints and its
@@ -124,8 +127,7 @@ endif
 endif
 
 build/%/build_id: FORCE
-	@echo $(BUILD_ID_DECIMAL) > $@.tmp
-	@$(call update_if_changed,$@)
+	@echo $(BUILD_ID_DECIMAL) > $(call tmp_of,$@); $(call update_if_changed,$(call tmp_of,$@),$@)
 
 .PHONY: FORCE
 FORCE:
