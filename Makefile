@@ -3,7 +3,7 @@
 .SECONDARY:
 .PHONY: setup test lint lint-rust lint-rtl demo clean report-core flow-rtl bench-program
 .PHONY: lint-boards lint-board lint-ecp5-carry bitstream bitstreams report synth-check
-.PHONY: netlist-sim netlist-sim-all
+.PHONY: netlist-sim netlist-sim-all seeds
 
 CARGO ?= cargo
 VERILATOR ?= verilator
@@ -100,7 +100,7 @@ update_if_changed = cmp -s $(1) $(2) && rm $(1) || mv $(1) $(2)
 # every time, but the fragment is rewritten only when it changes, so its
 # timestamp says when the board's configuration changed, and make reads the
 # makefiles again only then.
-ifneq ($(filter bitstream report lint-board netlist-sim build/%,$(MAKECMDGOALS)),)
+ifneq ($(filter bitstream report seeds lint-board netlist-sim build/%,$(MAKECMDGOALS)),)
 include $(BUILD)/board.mk
 endif
 
@@ -148,13 +148,30 @@ bitstreams:
 	done; \
 	if [ -n "$$failed" ]; then echo "bitstreams: failed:$$failed (logs in build/<board>/)" >&2; exit 1; fi
 
-# Utilization, Fmax against the core clock and MH/s of a placed board; with
-# --check (before packing), fails when the design misses its clock.
-FLOW_REPORT = $(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(BUILD) --family $(FAMILY) \
+# Utilization, Fmax against the core clock and MH/s of the board placed in
+# directory $(1); with --check (before packing), fails when the design misses its clock.
+flow_report = $(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(1) --family $(FAMILY) \
 	--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
+FLOW_REPORT = $(call flow_report,$(BUILD))
 
 report: $(BUILD)/$(PLACED_$(FAMILY))
 	@$(FLOW_REPORT)
+
+# The routed Fmax of the board's netlist under other placer seeds, to choose a
+# core clock that every seed meets (a benchmark: it prints, and the bitstream
+# keeps nextpnr's default seed). Seed N places and routes into build/BOARD/seed-N/.
+#   make seeds BOARD=ice40-hx8k SEEDS="1 2 3 4"
+SEEDS ?= 1 2 3 4
+seeds: $(BUILD)/synth-$(FAMILY).json $(CONSTRAINTS)
+	@failed=""; for s in $(SEEDS); do \
+		dir=$(BUILD)/seed-$$s; mkdir -p $$dir; \
+		if $(call place_route_$(FAMILY),$<,$$dir,--seed $$s) >/dev/null 2>&1; then \
+			echo "seed $$s: $$($(call flow_report,$$dir) --check 2>&1 | sed 's/ (failing.*//')"; \
+		else \
+			echo "seed $$s: nextpnr failed; see $$dir/nextpnr.log"; failed="$$failed $$s"; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then exit 1; fi
 
 # Synthesis: yosys reads the portable RTL and the board top, sets the top's
 # parameters from boards.toml (`chparam`), and also writes cell statistics.
@@ -167,17 +184,22 @@ build/%/synth-$(FAMILY).json: build/%/board.mk build/%/build_id $(FLOW_RTL) $(TO
 
 # Place and route. Timing is allowed to fail here so that report.json is
 # written; the pack step refuses a design that misses its clock.
+# place_route_FAMILY: netlist $(1) into directory $(2) (miner.asc or miner.config,
+# report.json, nextpnr.log), with further nextpnr options $(3).
+place_route_ice40 = $(NEXTPNR_ice40) -q --log $(2)/nextpnr.log --$(DEVICE) --package $(PACKAGE) \
+	--pcf $(CONSTRAINTS) --json $(1) --asc $(2)/miner.asc --freq $(CORE_MHZ) \
+	--timing-allow-fail --report $(2)/report.json $(3)
+place_route_ecp5 = $(NEXTPNR_ecp5) -q --log $(2)/nextpnr.log --$(DEVICE) --package $(PACKAGE) \
+	--speed $(SPEED) --lpf $(CONSTRAINTS) --json $(1) --textcfg $(2)/miner.config \
+	--freq $(CORE_MHZ) --timing-allow-fail --report $(2)/report.json $(3)
+
 build/%/miner.asc: build/%/synth-ice40.json $(CONSTRAINTS)
 	@echo "nextpnr-ice40 --$(DEVICE) --package $(PACKAGE) --freq $(CORE_MHZ) -> $@"
-	@$(call run_logged,$(@D)/nextpnr.log,$(NEXTPNR_ice40) -q --log $(@D)/nextpnr.log --$(DEVICE) \
-		--package $(PACKAGE) --pcf $(CONSTRAINTS) --json $< --asc $@ --freq $(CORE_MHZ) \
-		--timing-allow-fail --report $(@D)/report.json)
+	@$(call run_logged,$(@D)/nextpnr.log,$(call place_route_ice40,$<,$(@D)))
 
 build/%/miner.config: build/%/synth-ecp5.json $(CONSTRAINTS)
 	@echo "nextpnr-ecp5 --$(DEVICE) --package $(PACKAGE) --speed $(SPEED) --freq $(CORE_MHZ) -> $@"
-	@$(call run_logged,$(@D)/nextpnr.log,$(NEXTPNR_ecp5) -q --log $(@D)/nextpnr.log --$(DEVICE) \
-		--package $(PACKAGE) --speed $(SPEED) --lpf $(CONSTRAINTS) --json $< --textcfg $@ \
-		--freq $(CORE_MHZ) --timing-allow-fail --report $(@D)/report.json)
+	@$(call run_logged,$(@D)/nextpnr.log,$(call place_route_ecp5,$<,$(@D)))
 
 # Packing, after the timing check (flow_report.py --check).
 PACK_ice40 = $(ICEPACK) $< $@
