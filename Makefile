@@ -3,7 +3,7 @@
 .SECONDARY:
 .PHONY: setup test lint lint-rust lint-rtl demo clean report-core flow-rtl bench-program
 .PHONY: lint-boards lint-board lint-ecp5-carry bitstream bitstreams report synth-check
-.PHONY: netlist-sim netlist-sim-all seeds
+.PHONY: netlist-sim netlist-sim-all
 
 CARGO ?= cargo
 VERILATOR ?= verilator
@@ -100,7 +100,7 @@ update_if_changed = cmp -s $(1) $(2) && rm $(1) || mv $(1) $(2)
 # every time, but the fragment is rewritten only when it changes, so its
 # timestamp says when the board's configuration changed, and make reads the
 # makefiles again only then.
-ifneq ($(filter bitstream report seeds lint-board netlist-sim build/%,$(MAKECMDGOALS)),)
+ifneq ($(filter bitstream report lint-board netlist-sim build/%,$(MAKECMDGOALS)),)
 include $(BUILD)/board.mk
 endif
 
@@ -154,18 +154,18 @@ flow_report = $(PYTHON) scripts/flow_report.py --board $(BOARD) --dir $(1) --fam
 	--core-hz $(CORE_HZ) --rounds-per-clk $(ROUNDS_PER_CLK) --cores $(CORES) --hashes-per-clock $(HASHES_PER_CLOCK)
 FLOW_REPORT = $(call flow_report,$(BUILD))
 
+# SEEDS=1,2,3 (as for report-core): the board's netlist is also placed and
+# routed once per placer seed, into build/BOARD/seed-N/, and each seed's Fmax
+# against the core clock is printed, to choose a clock every seed meets. The
+# bitstream keeps nextpnr's default seed.
+comma := ,
 report: $(BUILD)/$(PLACED_$(FAMILY))
 	@$(FLOW_REPORT)
-
-# The routed Fmax of the board's netlist under other placer seeds, to choose a
-# core clock that every seed meets (a benchmark: it prints, and the bitstream
-# keeps nextpnr's default seed). Seed N places and routes into build/BOARD/seed-N/.
-#   make seeds BOARD=ice40-hx8k SEEDS="1 2 3 4"
-SEEDS ?= 1 2 3 4
-seeds: $(BUILD)/synth-$(FAMILY).json $(CONSTRAINTS)
-	@failed=""; for s in $(SEEDS); do \
+	@for s in $(subst $(comma), ,$(SEEDS)); do case $$s in *[!0-9]*) \
+		echo "report: SEEDS must be whole numbers separated by commas, not '$(SEEDS)'" >&2; exit 2;; esac; done
+	@failed=""; for s in $(subst $(comma), ,$(SEEDS)); do \
 		dir=$(BUILD)/seed-$$s; mkdir -p $$dir; \
-		if $(call place_route_$(FAMILY),$<,$$dir,--seed $$s) >/dev/null 2>&1; then \
+		if $(call place_route_$(FAMILY),$(BUILD)/synth-$(FAMILY).json,$$dir,--seed $$s) >/dev/null 2>&1; then \
 			echo "seed $$s: $$($(call flow_report,$$dir) --check 2>&1 | sed 's/ (failing.*//')"; \
 		else \
 			echo "seed $$s: nextpnr failed; see $$dir/nextpnr.log"; failed="$$failed $$s"; \
